@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make run` (the tour) and `make test` (fast tests).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test test-slow lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/qml-phys tour --out results/tour
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check qml_phys tests studies benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ising_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

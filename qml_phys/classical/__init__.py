@@ -1,0 +1,1 @@
+"""The classical side: Ising Monte Carlo, observables with honest errors, datasets."""

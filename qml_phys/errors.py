@@ -1,0 +1,65 @@
+"""Named error classes of qml_phys.
+
+Every message names what was expected and what was given, and where possible the fix.
+"""
+
+from __future__ import annotations
+
+
+class QmlPhysError(Exception):
+    """Base class of every error raised by qml_phys on purpose."""
+
+
+class InvalidParameterError(QmlPhysError, ValueError):
+    """A parameter has the wrong value (e.g. a negative temperature or lattice size)."""
+
+
+class ShapeError(QmlPhysError, ValueError):
+    """An array has the wrong shape or dtype for the operation."""
+
+
+class UnknownNameError(QmlPhysError, KeyError):
+    """An unknown model, algorithm, device or subcommand name was given."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0]) if self.args else ""
+
+
+class GraphFormatError(QmlPhysError, ValueError):
+    """A graph (edge-list) file or array is malformed."""
+
+
+class TooLargeError(QmlPhysError, ValueError):
+    """An exact method was asked for a system too large to treat exactly."""
+
+
+class ExistingDataError(QmlPhysError, FileExistsError):
+    """An output file exists and holds data made with different parameters."""
+
+
+def expect(condition: bool, message: str, cls: type[QmlPhysError] = InvalidParameterError):
+    """Raise ``cls(message)`` unless ``condition`` holds."""
+    if not condition:
+        raise cls(message)
+
+
+def check_positive_int(name: str, value, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer >= ``minimum``; else raise."""
+    if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
+        raise InvalidParameterError(
+            f"{name} must be an integer >= {minimum}; got {value!r}"
+        )
+    return int(value)
+
+
+def check_temperature(value, name: str = "T") -> float:
+    """Return ``value`` as a float if it is a finite temperature > 0; else raise."""
+    import math
+
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} must be a positive number; got {value!r}") from None
+    if not math.isfinite(t) or t <= 0:
+        raise InvalidParameterError(f"{name} must be a positive, finite temperature; got {value!r}")
+    return t
