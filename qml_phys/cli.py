@@ -1,0 +1,236 @@
+"""The ``qml-phys`` command line.
+
+Subcommands are grouped by area (``qml-phys exact ...``, ``qml-phys ising ...``,
+``qml-phys tour``). Every subcommand takes ``--json`` and then prints exactly one JSON
+object on stdout (progress and messages go to stderr). Bad input exits with status 2 and
+a message naming what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from qml_phys.errors import InvalidParameterError, QmlPhysError, check_temperature
+
+
+# --------------------------------------------------------------------------- parsing helpers
+def _size_or_inf(text: str) -> float | int:
+    """Parse a lattice size: a positive integer, or ``inf`` for the thermodynamic limit."""
+    if text.strip().lower() in ("inf", "infinity", "∞"):
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a lattice size (integer >= 2) or 'inf'; got {text!r}"
+        ) from None
+    if not value.is_integer() or value < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected a lattice size (integer >= 2) or 'inf'; got {text!r}"
+        )
+    return int(value)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value.is_integer() or value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return int(value)
+
+
+def _temperature(text: str) -> float:
+    try:
+        return check_temperature(text)
+    except InvalidParameterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def parse_temperatures(items: Sequence[str]) -> list[float]:
+    """Temperatures from ``2.3``-style values and ``start:stop:count`` ranges (inclusive)."""
+    temps: list[float] = []
+    for item in items:
+        if ":" in item:
+            parts = item.split(":")
+            if len(parts) != 3:
+                raise InvalidParameterError(
+                    f"expected a temperature range start:stop:count; got {item!r}"
+                )
+            start, stop = _temperature(parts[0]), _temperature(parts[1])
+            count = _positive_int(parts[2])
+            if count == 1:
+                temps.append(start)
+            else:
+                temps.extend(start + (stop - start) * k / (count - 1) for k in range(count))
+        else:
+            temps.append(_temperature(item))
+    return temps
+
+
+# --------------------------------------------------------------------------- output
+def emit(result: dict, as_json: bool, stream=None) -> None:
+    """Print ``result`` as one JSON object (``--json``) or as readable ``key: value`` lines."""
+    from qml_phys.runtime.records import to_jsonable
+
+    stream = stream or sys.stdout
+    data = to_jsonable(result)
+    if as_json:
+        stream.write(json.dumps(data, allow_nan=False) + "\n")
+        return
+    for k, v in data.items():
+        if isinstance(v, float):
+            v = f"{v:.12g}"
+        elif isinstance(v, (list, dict)):
+            v = json.dumps(v)
+            if len(v) > 200:
+                v = v[:197] + "..."
+        stream.write(f"{k}: {v}\n")
+
+
+# --------------------------------------------------------------------------- exact
+def cmd_exact_ising(args) -> dict:
+    from qml_phys.physics import exact
+
+    temps = parse_temperatures(args.T)
+    rows = []
+    for T in temps:
+        if math.isinf(args.L):
+            th = exact.onsager(T, J=args.J)
+        else:
+            th = exact.kaufman(args.L, T, J=args.J)
+        row = {
+            "T": T,
+            "energy_per_site": float(th.energy_per_site),
+            "specific_heat_per_site": float(th.specific_heat_per_site),
+            "ln_z_per_site": float(th.ln_z_per_site),
+            "free_energy_per_site": float(th.free_energy_per_site),
+        }
+        if math.isinf(args.L):
+            row["magnetization"] = float(exact.yang_magnetization(T, J=args.J))
+        rows.append(row)
+    head = {
+        "model": "ising-2d-square-periodic",
+        "L": "inf" if math.isinf(args.L) else args.L,
+        "J": args.J,
+        "method": "onsager" if math.isinf(args.L) else "kaufman",
+        "Tc": exact.onsager_tc(args.J),
+    }
+    if len(rows) == 1:
+        return head | rows[0]
+    return head | {k: [r[k] for r in rows] for k in rows[0]}
+
+
+def cmd_exact_tfim(args) -> dict:
+    from qml_phys.physics import exact
+
+    N = args.N
+    gamma = args.h
+    e0 = exact.tfim_chain_ground_energy(N, J=args.J, gamma=gamma)
+    return {
+        "model": "tfim-chain-periodic",
+        "hamiltonian": "H = -J sum_i Z_i Z_{i+1} - h sum_i X_i",
+        "N": N,
+        "J": args.J,
+        "h": gamma,
+        "ground_energy": float(e0),
+        "ground_energy_per_site": float(e0) / N,
+        "ground_energy_per_site_infinite": float(
+            exact.tfim_chain_energy_per_site_infinite(J=args.J, gamma=gamma)
+        ),
+        "method": "free fermions (Jordan-Wigner)",
+    }
+
+
+def cmd_exact_maxcut(args) -> dict:
+    from qml_phys.physics import Graph, exact
+
+    graph = Graph.from_file(args.graph)
+    value, spins = exact.maxcut_brute_force(graph)
+    part = [int(i) for i in range(graph.n_nodes) if spins[i] < 0]
+    return {
+        "graph": os.fspath(args.graph),
+        "n_nodes": graph.n_nodes,
+        "n_edges": graph.n_edges,
+        "total_weight": float(graph.weights.sum()),
+        "max_cut": float(value),
+        "assignment": [int(s) for s in spins],
+        "partition": part,
+        "bitstring": "".join("1" if s < 0 else "0" for s in spins),
+        "method": "brute force",
+    }
+
+
+# --------------------------------------------------------------------------- tour
+def cmd_tour(args) -> dict:
+    from qml_phys.tour import run_tour
+
+    return run_tour(args.out, quick=args.quick, only=args.only)
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qml-phys",
+        description="Machine learning in physics: exact references, Monte Carlo, the tour.",
+    )
+    areas = parser.add_subparsers(dest="area", metavar="AREA")
+    areas.required = True
+
+    def add(sub, name: str, func: Callable, help: str):
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+        p.set_defaults(func=func)
+        return p
+
+    # exact ---------------------------------------------------------------
+    exact = areas.add_parser("exact", help="exact reference values").add_subparsers(
+        dest="what", metavar="WHAT")
+    exact.required = True
+    p = add(exact, "ising", cmd_exact_ising,
+            "2D Ising on the L x L torus (Kaufman) or the infinite lattice (Onsager, Yang)")
+    p.add_argument("--L", type=_size_or_inf, required=True, help="linear size, or 'inf'")
+    p.add_argument("--T", nargs="+", required=True,
+                   help="temperature(s): values or start:stop:count ranges")
+    p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
+    p = add(exact, "tfim", cmd_exact_tfim,
+            "ground energy of the periodic transverse-field Ising chain (free fermions)")
+    p.add_argument("--N", type=_positive_int, required=True, help="number of sites")
+    p.add_argument("--h", "--gamma", dest="h", type=float, default=1.0,
+                   help="transverse field h (default 1)")
+    p.add_argument("--J", type=float, default=1.0, help="Ising coupling (default 1)")
+    p = add(exact, "maxcut", cmd_exact_maxcut, "maximum cut of a weighted graph, by brute force")
+    p.add_argument("--graph", required=True, help="edge-list file: lines 'i j [weight]'")
+
+    # tour ----------------------------------------------------------------
+    p = add(areas, "tour", cmd_tour, "run a small version of every capability; write a report")
+    p.add_argument("--out", default="results/tour", help="output folder (default results/tour)")
+    p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    p.add_argument("--only", nargs="*", default=None, help="run only these sections")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except QmlPhysError as err:
+        print(f"qml-phys: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qml-phys: interrupted; finished results are saved and a rerun resumes",
+              file=sys.stderr)
+        return 130
+    emit(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

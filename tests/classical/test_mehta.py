@@ -1,0 +1,52 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from qml_phys.classical.mehta import MEHTA_TEMPERATURES, read_mehta
+from qml_phys.errors import ShapeError
+
+
+def _write_layout(tmp_path, spins, labels):
+    data = tmp_path / "Ising2DFM_reSample_L4_T=All.pkl"
+    lab = tmp_path / "Ising2DFM_reSample_L4_T=All_labels.pkl"
+    with open(data, "wb") as f:
+        pickle.dump(np.packbits(((spins.reshape(len(spins), -1) + 1) // 2).astype(np.uint8)), f)
+    with open(lab, "wb") as f:
+        pickle.dump(labels, f)
+    return data, lab
+
+
+def test_round_trip_of_the_mehta_layout(tmp_path):
+    rng = np.random.default_rng(40)
+    n_per_T = 3
+    spins = rng.choice(np.array([-1, 1], np.int8), size=(16 * n_per_T, 4, 4))
+    labels = (np.repeat(MEHTA_TEMPERATURES, n_per_T) < 2.25).astype(np.int64)
+    data, lab = _write_layout(tmp_path, spins, labels)
+    out = read_mehta(data, lab, L=4)
+    np.testing.assert_array_equal(out.spins, spins)
+    assert out.spins.dtype == np.int8
+    np.testing.assert_array_equal(out.labels, labels)
+    assert out.temperatures[0] == 0.25 and out.temperatures[-1] == 4.0
+    np.testing.assert_allclose(np.unique(out.temperatures), MEHTA_TEMPERATURES)
+
+
+def test_refuses_pickles_that_are_not_arrays(tmp_path):
+    import collections
+
+    bad = tmp_path / "evil.pkl"
+    with open(bad, "wb") as f:
+        pickle.dump(collections.Counter("abc"), f)  # any class outside numpy is refused
+    with pytest.raises(pickle.UnpicklingError, match="numpy array only"):
+        read_mehta(bad, L=4)
+    with open(bad, "wb") as f:
+        pickle.dump({"not": "an array"}, f)
+    with pytest.raises(ShapeError, match="packbits uint8 array; got dtype object"):
+        read_mehta(bad, L=4)
+
+
+def test_wrong_size_is_named(tmp_path):
+    spins = np.ones((16, 4, 4), np.int8)
+    data, _ = _write_layout(tmp_path, spins, np.zeros(16))
+    with pytest.raises(ShapeError, match="expected 16 equal temperature blocks; got 10"):
+        read_mehta(data, L=5)

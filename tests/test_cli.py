@@ -1,0 +1,89 @@
+"""The command line: --json output, exact values, and clear errors on bad input."""
+
+import json
+import math
+
+import pytest
+
+from qml_phys.cli import main
+
+
+def run_json(capsys, *argv):
+    assert main([*argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # exactly one JSON object on stdout
+    return json.loads(out)
+
+
+def test_exact_ising_finite(capsys):
+    from qml_phys.physics import exact
+
+    out = run_json(capsys, "exact", "ising", "--L", "16", "--T", "2.3")
+    ref = exact.kaufman(16, 2.3)
+    assert out["L"] == 16 and out["method"] == "kaufman"
+    assert out["energy_per_site"] == pytest.approx(float(ref.energy_per_site), abs=1e-14)
+    assert out["specific_heat_per_site"] == pytest.approx(float(ref.specific_heat_per_site))
+    assert out["ln_z_per_site"] == pytest.approx(float(ref.ln_z_per_site))
+    assert "magnetization" not in out
+
+
+def test_exact_ising_infinite(capsys):
+    out = run_json(capsys, "exact", "ising", "--L", "inf", "--T", "2.0")
+    assert out["L"] == "inf"
+    # Yang: m = (1 - sinh(2/T)^-4)^(1/8)
+    assert out["magnetization"] == pytest.approx((1 - math.sinh(1.0) ** -4) ** 0.125, rel=1e-12)
+    assert out["Tc"] == pytest.approx(2 / math.log(1 + math.sqrt(2)), rel=1e-14)
+
+
+def test_exact_ising_temperature_range(capsys):
+    out = run_json(capsys, "exact", "ising", "--L", "4", "--T", "1.0:3.0:5")
+    assert out["T"] == pytest.approx([1.0, 1.5, 2.0, 2.5, 3.0])
+    assert len(out["energy_per_site"]) == 5
+
+
+def test_exact_tfim_critical_chain(capsys):
+    out = run_json(capsys, "exact", "tfim", "--N", "20", "--h", "1.0")
+    # At h = J the periodic chain's ground energy is -2 / sin(pi / (2N)) (antiperiodic modes).
+    assert out["ground_energy"] == pytest.approx(-2 / math.sin(math.pi / 40), abs=1e-10)
+
+
+def test_exact_maxcut(tmp_path, capsys):
+    g = tmp_path / "edges.txt"
+    g.write_text("# a weighted 4-cycle with a chord\n0 1 1\n1 2 2\n2 3 1\n3 0 2\n0 2 5\n")
+    out = run_json(capsys, "exact", "maxcut", "--graph", str(g))
+    # By hand: {0,1} | {2,3} cuts 1-2, 3-0 and 0-2: 2 + 2 + 5 = 9; no partition does better.
+    assert out["n_nodes"] == 4 and out["n_edges"] == 5
+    assert out["max_cut"] == pytest.approx(9.0)
+    spins = out["assignment"]
+    edges = [(0, 1, 1), (1, 2, 2), (2, 3, 1), (3, 0, 2), (0, 2, 5)]
+    assert sum(w for i, j, w in edges if spins[i] != spins[j]) == pytest.approx(9.0)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["exact", "ising", "--L", "1", "--T", "2"], "expected a lattice size"),
+        (["exact", "ising", "--L", "abc", "--T", "2"], "expected a lattice size"),
+        (["exact", "ising", "--L", "8", "--T", "-1"], "positive, finite temperature"),
+        (["exact", "tfim", "--N", "0"], "expected a positive integer"),
+    ],
+)
+def test_bad_arguments_are_named(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_malformed_graph_file(tmp_path, capsys):
+    g = tmp_path / "bad.txt"
+    g.write_text("0 1\n1 two\n")
+    assert main(["exact", "maxcut", "--graph", str(g)]) == 2
+    assert "expected integer nodes" in capsys.readouterr().err
+    assert main(["exact", "maxcut", "--graph", str(tmp_path / "missing.txt")]) == 2
+    assert "graph file not found" in capsys.readouterr().err
+
+
+def test_unknown_tour_section(tmp_path, capsys):
+    assert main(["tour", "--out", str(tmp_path), "--only", "nonsense"]) == 2
+    assert "unknown tour section" in capsys.readouterr().err
