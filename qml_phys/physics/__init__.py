@@ -2,5 +2,26 @@
 references every engine is tested against (:mod:`.exact`)."""
 
 from qml_phys.physics.lattice import Graph, Lattice
+from qml_phys.physics.models import (
+    MODELS,
+    GraphIsing,
+    Heisenberg,
+    IsingModel,
+    MaxCut,
+    TransverseFieldIsing,
+    basis_states,
+    make_model,
+)
 
-__all__ = ["Graph", "Lattice"]
+__all__ = [
+    "MODELS",
+    "Graph",
+    "GraphIsing",
+    "Heisenberg",
+    "IsingModel",
+    "Lattice",
+    "MaxCut",
+    "TransverseFieldIsing",
+    "basis_states",
+    "make_model",
+]

@@ -1,0 +1,76 @@
+"""The engine-consistency check: every engine's matrix of a model, in one basis.
+
+:func:`engine_matrices` builds the Hamiltonian of a model through NetKet, PennyLane and
+Qiskit and maps each into the canonical basis of :mod:`qml_phys.physics.models` (NetKet's
+ordering via ``hilbert.states_to_numbers``; Qiskit's little-endian qubit order reversed).
+:func:`engine_deviations` reports the largest entry-wise difference from
+``model.sparse_matrix()``; for a correct model every one is at round-off level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from qml_phys.errors import TooLargeError
+from qml_phys.physics.models import basis_states
+
+MAX_CHECK_SITES = 10
+
+
+def _dense(m) -> np.ndarray:
+    return np.asarray(m.toarray() if hasattr(m, "toarray") else m)
+
+
+def bit_reversal(n: int) -> np.ndarray:
+    """Permutation mapping canonical (site 0 most significant) to Qiskit's qubit order."""
+    b = np.arange(2**n)
+    return sum(((b >> k) & 1) << (n - 1 - k) for k in range(n))
+
+
+@contextlib.contextmanager
+def _lenient_jax():
+    # NetKet 3.23's hilbert.all_states mixes ranks and int8/int32; relax strict promotion
+    # settings (if a caller set them) around NetKet's dense/sparse conversion only.
+    import jax
+
+    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
+        yield
+
+
+def engine_matrices(model, engines=("netket", "pennylane", "qiskit")) -> dict[str, np.ndarray]:
+    """Dense matrices of ``model`` from each engine, all in the canonical basis."""
+    n = model.n_sites
+    if n > MAX_CHECK_SITES:
+        raise TooLargeError(
+            f"engine check builds dense matrices: expected at most {MAX_CHECK_SITES} sites; got {n}"
+        )
+    out = {"sparse": _dense(model.sparse_matrix())}
+    if "netket" in engines:
+        op = model.to_netket()
+        perm = np.asarray(op.hilbert.states_to_numbers(basis_states(n)))
+        with _lenient_jax():
+            m = _dense(op.to_sparse())
+        out["netket"] = m[np.ix_(perm, perm)]
+    if "pennylane" in engines:
+        import pennylane as qml
+
+        out["pennylane"] = np.asarray(qml.matrix(model.to_pennylane(), wire_order=range(n)))
+    if "qiskit" in engines:
+        rev = bit_reversal(n)
+        out["qiskit"] = _dense(model.to_qiskit().to_matrix(sparse=True))[np.ix_(rev, rev)]
+    return out
+
+
+def engine_deviations(model, engines=("netket", "pennylane", "qiskit")) -> dict[str, float]:
+    """Largest |entry| difference between each engine's matrix and ``sparse_matrix()``,
+    plus ``"diagonal"``: the difference between ``model.diagonal`` on every basis state and
+    the matrix diagonal."""
+    mats = engine_matrices(model, engines)
+    ref = mats.pop("sparse")
+    dev = {name: float(np.max(np.abs(m - ref))) for name, m in mats.items()}
+    states = basis_states(model.n_sites).astype(np.float64)
+    diag = np.asarray(model.diagonal(states), dtype=np.float64)
+    dev["diagonal"] = float(np.max(np.abs(diag - np.diag(ref).real)))
+    return dev
