@@ -45,7 +45,11 @@ def expect(condition: bool, message: str, cls: type[QmlPhysError] = InvalidParam
 
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """Return ``value`` as an int if it is an integer >= ``minimum``; else raise."""
-    if isinstance(value, bool) or not float(value).is_integer() or int(value) < minimum:
+    try:
+        ok = not isinstance(value, bool) and float(value).is_integer() and int(value) >= minimum
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
         raise InvalidParameterError(
             f"{name} must be an integer >= {minimum}; got {value!r}"
         )
