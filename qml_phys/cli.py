@@ -36,6 +36,13 @@ def _size_or_inf(text: str) -> float | int:
     return int(value)
 
 
+def _size(text: str) -> int:
+    value = _size_or_inf(text)
+    if math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a finite lattice size (integer >= 2); got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = float(text)
@@ -53,6 +60,13 @@ def _temperature(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _count(text: str) -> int:
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError as err:
+        raise InvalidParameterError(f"temperature range count: {err}") from None
+
+
 def parse_temperatures(items: Sequence[str]) -> list[float]:
     """Temperatures from ``2.3``-style values and ``start:stop:count`` ranges (inclusive)."""
     temps: list[float] = []
@@ -63,14 +77,14 @@ def parse_temperatures(items: Sequence[str]) -> list[float]:
                 raise InvalidParameterError(
                     f"expected a temperature range start:stop:count; got {item!r}"
                 )
-            start, stop = _temperature(parts[0]), _temperature(parts[1])
-            count = _positive_int(parts[2])
+            start, stop = check_temperature(parts[0]), check_temperature(parts[1])
+            count = _count(parts[2])
             if count == 1:
                 temps.append(start)
             else:
                 temps.extend(start + (stop - start) * k / (count - 1) for k in range(count))
         else:
-            temps.append(_temperature(item))
+            temps.append(check_temperature(item))
     return temps
 
 
@@ -167,6 +181,39 @@ def cmd_exact_maxcut(args) -> dict:
     }
 
 
+# --------------------------------------------------------------------------- ising
+def cmd_ising_sample(args) -> dict:
+    from qml_phys.classical.observables import observables_to_dict
+    from qml_phys.classical.simulate import simulate
+    from qml_phys.physics import exact
+
+    sim = simulate(args.L, args.T, algorithm=args.algorithm, n_sweeps=args.sweeps,
+                   n_therm=args.therm, n_chains=args.chains, seed=args.seed, J=args.J, h=args.h)
+    obs = observables_to_dict(sim.observables)
+    out = {
+        "L": sim.L, "T": sim.T, "J": args.J, "h": args.h, "algorithm": sim.algorithm,
+        "sweeps": args.sweeps, "chains": args.chains, "seed": args.seed,
+        "sweeps_per_measurement": sim.sweeps_per_measurement,
+        "observables": obs,
+        "tau_int": {k: v["tau_int"] for k, v in obs.items()},
+        "tau_int_units": "measurements (one every sweeps_per_measurement sweeps)",
+    }
+    if args.h == 0.0 and args.J > 0:
+        ref = exact.kaufman(sim.L, sim.T, J=args.J)
+        out["exact"] = {"energy_per_site": float(ref.energy_per_site),
+                        "specific_heat_per_site": float(ref.specific_heat_per_site),
+                        "method": "kaufman"}
+    return out
+
+
+def cmd_ising_dataset(args) -> dict:
+    from qml_phys.classical.datasets import write_dataset
+
+    return write_dataset(args.out, sizes=args.L, temperatures=parse_temperatures(args.T),
+                         n_samples=args.samples, seed=args.seed, J=args.J,
+                         algorithm=args.algorithm)
+
+
 # --------------------------------------------------------------------------- tour
 def cmd_tour(args) -> dict:
     from qml_phys.tour import run_tour
@@ -207,6 +254,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--J", type=float, default=1.0, help="Ising coupling (default 1)")
     p = add(exact, "maxcut", cmd_exact_maxcut, "maximum cut of a weighted graph, by brute force")
     p.add_argument("--graph", required=True, help="edge-list file: lines 'i j [weight]'")
+
+    # ising ---------------------------------------------------------------
+    ising = areas.add_parser("ising", help="2D Ising Monte Carlo").add_subparsers(
+        dest="what", metavar="WHAT")
+    ising.required = True
+    p = add(ising, "sample", cmd_ising_sample,
+            "sample the L x L periodic Ising model; observables with errors and tau_int")
+    p.add_argument("--L", type=_size, required=True, help="linear size (even for metropolis)")
+    p.add_argument("--T", type=_temperature, required=True, help="temperature (units of J)")
+    p.add_argument("--algorithm", default="metropolis",
+                   help="metropolis | wolff | swendsen-wang (default metropolis)")
+    p.add_argument("--sweeps", type=_positive_int, default=20000, help="measured sweeps")
+    p.add_argument("--therm", type=int, default=None, help="thermalisation sweeps")
+    p.add_argument("--chains", type=_positive_int, default=4, help="independent chains")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--J", type=float, default=1.0)
+    p.add_argument("--h", type=float, default=0.0, help="field (metropolis only)")
+    p = add(ising, "dataset", cmd_ising_dataset,
+            "write a labelled, decorrelated dataset (HDF5, resumable)")
+    p.add_argument("--L", type=_size, nargs="+", required=True, help="linear size(s)")
+    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+    p.add_argument("--samples", type=_positive_int, required=True,
+                   help="configurations per (L, T)")
+    p.add_argument("--out", required=True, help="output .h5 file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--J", type=float, default=1.0)
+    p.add_argument("--algorithm", default="auto",
+                   help="auto (Wolff near Tc, else Metropolis) | metropolis | wolff")
 
     # tour ----------------------------------------------------------------
     p = add(areas, "tour", cmd_tour, "run a small version of every capability; write a report")

