@@ -1,0 +1,296 @@
+"""Wolff and Swendsen-Wang against exact results: enumeration of small lattices (energy
+histograms by chi-square, magnetization moments), Kaufman's finite torus (energy and
+specific heat), the improved estimator <|C|> = N <m^2>, and the limits of the cluster size."""
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+
+from qml_phys.classical import cluster
+from qml_phys.classical.statistics import estimate, integrated_time
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
+from qml_phys.physics.exact import enumerate_ising, kaufman, onsager_tc
+from qml_phys.physics.lattice import Lattice
+from qml_phys.physics.models import IsingModel, TransverseFieldIsing
+
+TC = onsager_tc()
+TEMPS = (1.5, TC, 3.5)
+SEED_L4 = 1_202_601
+SEED_KAUFMAN = 2_202_602
+SEED_SMALL = 3_202_603
+SEED_LIMITS = 4_202_604
+
+
+# ----------------------------------------------------------------------------- helpers
+def chi2_pvalue(energies, levels, probs, min_expected=5.0):
+    """Chi-square p-value of sampled total energies against exact level probabilities.
+
+    Levels with fewer than ``min_expected`` expected counts are pooled into one bin (added
+    to the smallest remaining bin if still too small). Every sample must hit a level."""
+    energies = np.asarray(energies, np.float64).ravel()
+    idx = np.argmin(np.abs(energies[:, None] - levels[None, :]), axis=1)
+    assert np.allclose(levels[idx], energies, atol=1e-3), "sampled energy is not a level"
+    observed = np.bincount(idx, minlength=len(levels)).astype(np.float64)
+    expected = probs * energies.size
+    keep = expected >= min_expected
+    obs, exp = list(observed[keep]), list(expected[keep])
+    rest_o, rest_e = observed[~keep].sum(), expected[~keep].sum()
+    if rest_e >= min_expected:
+        obs.append(rest_o)
+        exp.append(rest_e)
+    elif rest_e > 0 or rest_o > 0:
+        j = int(np.argmin(exp))
+        obs[j] += rest_o
+        exp[j] += rest_e
+    obs, exp = np.asarray(obs), np.asarray(exp)
+    assert len(obs) >= 2
+    return scipy.stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue
+
+
+def thinned(series):
+    """``series (n_meas, n_chains)`` thinned by ``ceil(2 tau_int)`` of itself."""
+    tau = integrated_time(np.asarray(series, np.float64).T).tau_int
+    return np.asarray(series)[:: max(1, math.ceil(2 * tau))], tau
+
+
+def est(series):
+    """:func:`estimate` of a ``(n_meas, n_chains)`` trace."""
+    return estimate(np.asarray(series, np.float64).T)
+
+
+@functools.cache
+def l4_run(algorithm):
+    """L = 4 torus at T = 1.5, Tc, 3.5: 32 chains x 3000 measurements, one update apart."""
+    return cluster.run(
+        jax.random.key(SEED_L4),
+        Lattice.square(4),
+        TEMPS,
+        algorithm=algorithm,
+        n_chains=32,
+        n_therm=200,
+        n_meas=3000,
+    )
+
+
+# ----------------------------------------------------------------------------- L = 4
+@pytest.mark.parametrize("algorithm", cluster.ALGORITHMS)
+def test_energy_histogram_matches_enumeration(algorithm):
+    res = l4_run(algorithm)
+    exact = enumerate_ising(4, np.array(TEMPS))
+    e = np.asarray(res.energy) * 16  # total energy
+    for k, T in enumerate(TEMPS):
+        samples, tau = thinned(e[:, k, :])
+        assert samples.size > 10_000, (T, tau)
+        p = chi2_pvalue(samples, exact.energies, exact.probabilities[k])
+        assert p > 1e-3, f"{algorithm} T={T:.3f}: chi-square p = {p:.2e} (tau_int = {tau:.2f})"
+
+
+@pytest.mark.parametrize("algorithm", cluster.ALGORITHMS)
+def test_magnetization_moments_match_enumeration(algorithm):
+    res = l4_run(algorithm)
+    exact = enumerate_ising(4, np.array(TEMPS))
+    m = np.asarray(res.magnetization, np.float64)
+    for k, T in enumerate(TEMPS):
+        for name, series, ref in (
+            ("|m|", np.abs(m[:, k]), exact.abs_m[k]),
+            ("m^2", m[:, k] ** 2, exact.m2[k]),
+        ):
+            r = est(series)
+            assert abs(r.mean - ref) < 4 * r.error, f"{algorithm} T={T:.3f} {name}: {r} vs {ref}"
+            assert r.error < 0.01  # the comparison has power
+
+
+def test_wolff_cluster_size_is_the_improved_susceptibility():
+    """For h = 0 the mean Wolff cluster size equals N <m^2> (Wolff 1989, eq. 9)."""
+    res = l4_run("wolff")
+    exact = enumerate_ising(4, np.array(TEMPS))
+    sizes = np.asarray(res.mean_cluster_size, np.float64)  # (n_temps, n_chains)
+    for k, T in enumerate(TEMPS):
+        mean = sizes[k].mean()
+        err = sizes[k].std(ddof=1) / math.sqrt(sizes.shape[1])
+        assert abs(mean - 16 * exact.m2[k]) < 4 * err, (T, mean, err, 16 * exact.m2[k])
+    assert np.allclose(cluster.sweeps_per_step(res, 16), sizes.mean(axis=1) / 16)
+
+
+# ----------------------------------------------------------------------------- Kaufman
+@pytest.mark.parametrize("algorithm", cluster.ALGORITHMS)
+@pytest.mark.parametrize("L", [8, pytest.param(16, marks=pytest.mark.slow)])
+def test_energy_and_specific_heat_match_kaufman(algorithm, L):
+    temps = (2.0, TC, 2.6)
+    res = cluster.run(
+        jax.random.key(SEED_KAUFMAN + L),
+        Lattice.square(L),
+        temps,
+        algorithm=algorithm,
+        n_chains=16,
+        n_therm=200,
+        n_meas=2000,
+        steps_per_meas=4 if algorithm == "wolff" else 1,
+    )
+    exact = kaufman(L, np.array(temps))
+    e = np.asarray(res.energy, np.float64)
+    N = L * L
+    for k, T in enumerate(temps):
+        r = est(e[:, k])
+        assert abs(r.mean - exact.energy_per_site[k]) < 4 * r.error, (T, r)
+        assert r.error < 5e-3
+        # c = beta^2 N <(e - <e>)^2>; the error bar from tau_int of the squared deviation
+        dev2 = (e[:, k] - r.mean) ** 2 * N / T**2
+        c = est(dev2)
+        ref = exact.specific_heat_per_site[k]
+        assert abs(c.mean - ref) < 4 * c.error, (T, c, ref)
+        assert c.error < 0.1 * ref
+
+
+# ------------------------------------------------------------------ other lattices
+@pytest.mark.parametrize(
+    ("lattice", "algorithm"),
+    [
+        (Lattice.square(2), "wolff"),
+        (Lattice.square(2), "swendsen_wang"),
+        (Lattice.square(3, pbc=False), "wolff"),
+        (Lattice.chain(10), "swendsen_wang"),
+    ],
+    ids=["torus-2-doubled-bonds-wolff", "torus-2-doubled-bonds-sw", "open-3x3-wolff", "ring-10-sw"],
+)
+def test_other_lattices_match_enumeration(lattice, algorithm):
+    T = 1.8
+    res = cluster.run(
+        jax.random.key(SEED_SMALL),
+        lattice,
+        [T],
+        algorithm=algorithm,
+        n_chains=16,
+        n_therm=100,
+        n_meas=2000,
+    )
+    exact = enumerate_ising(lattice, T)
+    e = est(np.asarray(res.energy)[:, 0])
+    m2 = est(np.asarray(res.magnetization, np.float64)[:, 0] ** 2)
+    assert abs(e.mean - exact.energy_per_site) < 4 * e.error, (e, exact.energy_per_site)
+    assert abs(m2.mean - exact.m2) < 4 * m2.error, (m2, exact.m2)
+
+
+def test_energy_per_site_matches_the_model():
+    key = jax.random.key(SEED_SMALL)
+    for lattice in (Lattice.square(2), Lattice.square(5, pbc=False), Lattice.chain(6)):
+        key, sub = jax.random.split(key)
+        s = jnp.where(jax.random.bernoulli(sub, 0.5, (5,) + lattice.shape), 1, -1)
+        s = s.astype(jnp.int8)
+        model = IsingModel(lattice, J=1.5)
+        ours = cluster.energy_per_site(s, lattice, J=1.5)
+        ref = np.asarray(model.energy(s)) / lattice.n_sites
+        np.testing.assert_allclose(np.asarray(ours), ref, rtol=1e-6, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- limits
+def test_wolff_cluster_size_limits():
+    lattice = Lattice.square(8)
+    N = lattice.n_sites
+    key_cold, key_hot = jax.random.split(jax.random.key(SEED_LIMITS))
+    cold = np.ones((1, 8, 8, 8), np.int8)
+    size, s = cluster.wolff(key_cold, cold, np.array([1 / 0.5]), lattice=lattice, n_steps=50)
+    assert np.all(np.asarray(size) > 0.99 * N), size  # the whole ordered lattice flips
+    assert s.shape == cold.shape and s.dtype == jnp.int8
+    hot = np.where(np.random.default_rng(SEED_LIMITS).random((1, 8, 8, 8)) < 0.5, 1, -1)
+    size, _ = cluster.wolff(key_hot, hot.astype(np.int8), np.array([1 / 50.0]),
+                            lattice=lattice, n_steps=200)
+    # T = 50: p = 1 - exp(-0.04); <|C|> = 1 + (# aligned neighbours) p + ... ~ 1.08
+    assert np.all((np.asarray(size) >= 1.0) & (np.asarray(size) < 1.3)), size
+
+
+def test_swendsen_wang_cluster_count_limits():
+    lattice = Lattice.square(8)
+    N = lattice.n_sites
+    res = cluster.run(jax.random.key(SEED_LIMITS), lattice, [0.5, 50.0],
+                      algorithm="swendsen_wang", n_chains=4, n_therm=20, n_meas=50, init="up")
+    n_cl = np.asarray(res.n_clusters)
+    assert np.all(n_cl[0] < 1.5), n_cl  # T = 0.5: one spanning cluster
+    assert np.all(n_cl[1] > 0.9 * N), n_cl  # T = 50: almost every site alone
+    assert np.allclose(np.asarray(res.mean_cluster_size) * n_cl, N, rtol=1e-5)
+    assert np.array_equal(cluster.sweeps_per_step(res, N), np.ones(2))
+
+
+# ----------------------------------------------------------------------------- plumbing
+def test_same_key_same_chain_and_x64_invariance():
+    """Deterministic in the key, and the same chain whether JAX's x64 mode is on or off
+    (NetKet switches it on globally). Shapes shared with the other tests: no new compiles
+    except the x64 ones."""
+    lattice = Lattice.square(8)
+    s0 = np.ones((1, 8, 8, 8), np.int8)
+    wolff = functools.partial(cluster.wolff, lattice=lattice, n_steps=5)
+    a = wolff(jax.random.key(7), s0, np.array([0.4]))
+    b = wolff(jax.random.key(7), s0, np.array([0.4]))
+    c = wolff(jax.random.key(8), s0, np.array([0.4]))
+    with jax.enable_x64(True):
+        d = wolff(jax.random.key(7), s0, np.array([0.4]))
+    assert np.array_equal(a[1], b[1]) and not np.array_equal(a[1], c[1])
+    assert np.array_equal(a[1], d[1]) and np.array_equal(a[0], d[0])
+    assert d[0].dtype == jnp.float32 and d[1].dtype == jnp.int8
+
+    lattice = Lattice.square(4)
+    s0 = np.ones((2, 3, 4, 4), np.int8)
+    sw = functools.partial(cluster.swendsen_wang, lattice=lattice, n_sweeps=3)
+    a = sw(jax.random.key(7), s0, np.array([0.4, 0.5]))
+    c = sw(jax.random.key(8), s0, np.array([0.4, 0.5]))
+    with jax.enable_x64(True):
+        d = sw(jax.random.key(7), s0, np.array([0.4, 0.5]))
+    assert not np.array_equal(a[1], c[1])
+    assert np.array_equal(a[1], d[1]) and np.array_equal(a[0], d[0])
+
+
+def test_swendsen_wang_function_and_model_input():
+    lattice = Lattice.square(4)
+    s = np.ones((2, 3, 4, 4), np.int8)
+    n_cl, s2 = cluster.swendsen_wang(jax.random.key(1), s, np.array([0.4, 0.5]),
+                                     lattice=lattice, n_sweeps=3)
+    assert n_cl.shape == (2, 3) and s2.shape == s.shape and s2.dtype == jnp.int8
+    assert set(np.unique(np.asarray(s2)).tolist()) <= {-1, 1}
+    assert np.all((np.asarray(n_cl) >= 1) & (np.asarray(n_cl) <= 16))
+    res = cluster.run(jax.random.key(2), IsingModel(lattice, J=2.0), [4.0], n_meas=5)
+    ref = cluster.run(jax.random.key(2), lattice, [4.0], J=2.0, n_meas=5)
+    assert np.array_equal(res.energy, ref.energy)
+    assert res.energy.shape == (5, 1, 1) and res.energy.dtype == jnp.float32
+    assert np.all(np.asarray(res.energy) >= -4.0)  # e >= -2 J with J = 2
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_bad_input_is_rejected_with_the_reason():
+    lat = Lattice.square(4)
+    key = jax.random.key(0)
+    with pytest.raises(InvalidParameterError, match=r"ferromagnetic.*expected J > 0; got J = -1"):
+        cluster.run(key, lat, [2.0], J=-1.0)
+    with pytest.raises(InvalidParameterError, match=r"expected J > 0; got J = 0"):
+        cluster.run(key, IsingModel(lat, J=0.0), [2.0])
+    with pytest.raises(InvalidParameterError, match=r"expected h = 0; got h = 0.1"):
+        cluster.run(key, IsingModel(lat, h=0.1), [2.0])
+    with pytest.raises(InvalidParameterError, match=r"expected h = 0"):
+        cluster.wolff(key, np.ones((1, 1, 4, 4), np.int8), [0.5], lattice=lat, n_steps=1, h=1.0)
+    with pytest.raises(InvalidParameterError, match=r"uniform coupling"):
+        cluster.run(key, lat, [2.0], J=np.array([1.0, 2.0]))
+    with pytest.raises(InvalidParameterError, match=r"positive, finite temperature; got 0"):
+        cluster.run(key, lat, [2.0, 0.0])
+    with pytest.raises(InvalidParameterError, match=r"positive, finite temperature; got -1"):
+        cluster.run(key, lat, -1.0, algorithm="swendsen_wang")
+    with pytest.raises(InvalidParameterError, match=r"expected inverse temperatures beta > 0"):
+        cluster.wolff(key, np.ones((1, 1, 4, 4), np.int8), [-0.5], lattice=lat, n_steps=1)
+    with pytest.raises(ShapeError, match=r"expected spins of shape \(n_temps=2, n_chains"):
+        cluster.wolff(key, np.ones((1, 1, 4, 4), np.int8), [0.5, 0.4], lattice=lat, n_steps=1)
+    with pytest.raises(ShapeError, match=r"expected spins of shape .*got \(2, 3, 3\)"):
+        cluster.swendsen_wang(key, np.ones((2, 3, 3), np.int8), [0.5, 0.4], lattice=lat,
+                              n_sweeps=1)
+    with pytest.raises(UnknownNameError, match=r"expected algorithm in .*got 'metropolis'"):
+        cluster.run(key, lat, [2.0], algorithm="metropolis")
+    with pytest.raises(InvalidParameterError, match=r"n_steps must be an integer >= 1; got 0"):
+        cluster.wolff(key, np.ones((1, 1, 4, 4), np.int8), [0.5], lattice=lat, n_steps=0)
+    with pytest.raises(UnknownNameError, match=r"expected init 'random', 'up' or an array"):
+        cluster.run(key, lat, [2.0], init="cold")
+    with pytest.raises(InvalidParameterError, match=r"expected no transverse field; got gamma"):
+        cluster.run(key, TransverseFieldIsing(lat, gamma=0.5), [2.0])
+    with pytest.raises(InvalidParameterError, match=r"expected a Lattice or a model"):
+        cluster.run(key, "square", [2.0])
