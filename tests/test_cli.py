@@ -94,3 +94,28 @@ def test_malformed_graph_file(tmp_path, capsys):
 def test_unknown_tour_section(tmp_path, capsys):
     assert main(["tour", "--out", str(tmp_path), "--only", "nonsense"]) == 2
     assert "unknown tour section" in capsys.readouterr().err
+
+
+def test_ising_sample_json(capsys):
+    out = run_json(capsys, "ising", "sample", "--L", "8", "--T", "2.6", "--algorithm",
+                   "swendsen-wang", "--sweeps", "2000", "--seed", "1")
+    assert out["algorithm"] == "swendsen-wang" and out["L"] == 8
+    e = out["observables"]["energy"]
+    assert abs(e["mean"] - out["exact"]["energy_per_site"]) < 4 * e["error"]
+    assert set(out["tau_int"]) >= {"energy", "abs_m", "m2", "specific_heat", "binder"}
+    assert all(v["error"] > 0 for v in out["observables"].values())
+
+
+def test_ising_sample_bad_algorithm(capsys):
+    assert main(["ising", "sample", "--L", "8", "--T", "2", "--algorithm", "nope"]) == 2
+    assert "unknown algorithm 'nope'" in capsys.readouterr().err
+
+
+def test_ising_dataset_json(tmp_path, capsys):
+    path = tmp_path / "d.h5"
+    out = run_json(capsys, "ising", "dataset", "--L", "4", "--T", "1.5:3.5:2", "--samples", "8",
+                   "--out", str(path))
+    assert out["status"] == "written" and out["blocks"] == 2 and path.exists()
+    assert main(["ising", "dataset", "--L", "4", "--T", "2.0", "--samples", "8",
+                 "--out", str(path)]) == 2
+    assert "exists with different parameters" in capsys.readouterr().err

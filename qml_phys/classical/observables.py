@@ -48,12 +48,13 @@ from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_in
 __all__ = ["ising_observables", "observables_to_dict"]
 
 
-def _derived(func, series: list[Estimate], arrays: list[np.ndarray], n_blocks) -> Estimate:
+def _derived(func, series: list[Estimate], arrays: list[np.ndarray], n_blocks,
+             warn: bool = True) -> Estimate:
     tau = max(s.tau_int for s in series)
     rhats = [s.rhat for s in series if not math.isnan(s.rhat)]
     rhat = max(rhats) if rhats else math.nan
     n_chains, n = arrays[0].shape
-    nb = auto_n_blocks(n, tau) if n_blocks is None else n_blocks
+    nb = auto_n_blocks(n, tau, warn=warn) if n_blocks is None else n_blocks
     value, error = jackknife(func, *arrays, n_blocks=nb)
     return Estimate(value, error, tau, n_chains * n / (2.0 * tau), rhat)
 
@@ -112,17 +113,17 @@ def ising_observables(
     est_e2 = estimate(e2, c=c, warn=warn)
 
     out["specific_heat"] = _derived(
-        lambda a, b: beta**2 * big_n * (b - a * a), [out["energy"], est_e2], [e, e2], n_blocks
+        lambda a, b: beta**2 * big_n * (b - a * a), [out["energy"], est_e2], [e, e2], n_blocks, warn
     )
     out["susceptibility"] = _derived(
-        lambda a, b: beta * big_n * (b - a * a), [out["abs_m"], out["m2"]], [abs_m, m2], n_blocks
+        lambda a, b: beta * big_n * (b - a * a), [out["abs_m"], out["m2"]], [abs_m, m2], n_blocks, warn
     )
     s = out["m2"]
     out["susceptibility_m2"] = Estimate(
         beta * big_n * s.mean, beta * big_n * s.error, s.tau_int, s.n_eff, s.rhat
     )
     out["binder"] = _derived(
-        lambda a, b: 1.0 - b / (3.0 * a * a), [out["m2"], out["m4"]], [m2, m4], n_blocks
+        lambda a, b: 1.0 - b / (3.0 * a * a), [out["m2"], out["m4"]], [m2, m4], n_blocks, warn
     )
     return out
 

@@ -361,6 +361,7 @@ def auto_n_blocks(
     block_factor: float = 20.0,
     min_blocks: int = 10,
     max_blocks: int = 200,
+    warn: bool = True,
 ) -> int:
     """Blocks per chain for a blocked jackknife of chains of ``n`` samples.
 
@@ -378,13 +379,14 @@ def auto_n_blocks(
     nb = min(max_blocks, n // length)
     if nb < min_blocks:
         nb = min(min_blocks, n)
-        warnings.warn(
-            f"expected chains of at least {min_blocks * length} samples for {min_blocks} "
-            f"jackknife blocks of {block_factor:g} tau_int = {length}; got n = {n}: using "
-            f"{nb} blocks of {n // nb}, the error is biased low",
-            ShortSeriesWarning,
-            stacklevel=2,
-        )
+        if warn:
+            warnings.warn(
+                f"expected chains of at least {min_blocks * length} samples for {min_blocks} "
+                f"jackknife blocks of {block_factor:g} tau_int = {length}; got n = {n}: using "
+                f"{nb} blocks of {n // nb}, the error is biased low",
+                ShortSeriesWarning,
+                stacklevel=2,
+            )
     return int(nb)
 
 

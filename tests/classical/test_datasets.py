@@ -1,0 +1,115 @@
+"""Datasets: decorrelated, labelled, resumable after an interruption, never overwritten."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from qml_phys.classical import datasets
+from qml_phys.errors import ExistingDataError, InvalidParameterError
+from qml_phys.physics import exact
+
+TEMPS = [1.6, 2.3, 3.4]
+PARAMS = dict(sizes=[8], temperatures=TEMPS, n_samples=96, seed=11, show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ds") / "ising.h5"
+    summary = datasets.write_dataset(path, **PARAMS)
+    return path, summary
+
+
+def test_contents_provenance_and_physics(written):
+    path, summary = written
+    assert summary["status"] == "written" and summary["blocks"] == 3
+    assert not path.with_name(path.name + ".parts").exists()
+    d = datasets.load_dataset(path)
+    n = 96 * len(TEMPS)
+    assert d.spins.shape == (n, 8, 8) and d.spins.dtype == np.int8
+    assert set(np.unique(d.spins)) == {-1, 1}
+    np.testing.assert_array_equal(d.T, np.repeat(TEMPS, 96))
+    np.testing.assert_array_equal(d.label, (d.T < exact.onsager_tc()).astype(np.int8))
+    # stored energy and magnetization are those of the stored spins
+    s = d.spins.astype(float)
+    e = -(s * np.roll(s, 1, 1) + s * np.roll(s, 1, 2)).sum(axis=(1, 2)) / 64
+    np.testing.assert_allclose(d.energy, e)
+    np.testing.assert_allclose(d.magnetization, s.mean(axis=(1, 2)))
+    assert d.provenance["algorithm"] == ["metropolis", "wolff", "metropolis"]
+    assert np.all(d.provenance["spacing"] >= 1)
+    assert np.all(d.provenance["tau_int_energy"] > 0.3)
+    assert 0 < d.provenance["acceptance"][0] < d.provenance["acceptance"][2] < 1
+    with h5py.File(path) as f:
+        prov = json.loads(f.attrs["provenance"])
+    assert prov["seed"] == 11 and "numpy" in prov["versions"]
+    # samples are spaced by 2 tau, so they are close to independent: the mean energy at
+    # each temperature agrees with Kaufman's exact value within 4 (naive) standard errors
+    for T in TEMPS:
+        eT = d.energy[d.T == T]
+        ref = float(exact.kaufman(8, T).energy_per_site)
+        err = eT.std(ddof=1) / np.sqrt(len(eT))
+        assert abs(eT.mean() - ref) < 4 * err * np.sqrt(2), (T, eT.mean(), ref, err)
+
+
+def test_rerun_with_same_parameters_is_a_no_op(written):
+    path, _ = written
+    before = path.stat().st_mtime_ns
+    out = datasets.write_dataset(path, **PARAMS)
+    assert out["status"].startswith("complete")
+    assert path.stat().st_mtime_ns == before
+
+
+def test_different_parameters_never_overwrite(written):
+    path, _ = written
+    before = path.read_bytes()
+    with pytest.raises(ExistingDataError, match="exists with different parameters .*n_samples"):
+        datasets.write_dataset(path, **(PARAMS | {"n_samples": 50}))
+    assert path.read_bytes() == before
+
+
+def test_interrupted_run_resumes_to_the_same_data(tmp_path, written, monkeypatch):
+    ref_path, _ = written
+    path = tmp_path / "again.h5"
+    real = datasets.sample_block
+    calls = {"n": 0}
+
+    def interrupt_after_two(*args, **kwargs):
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "sample_block", interrupt_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        datasets.write_dataset(path, **PARAMS)
+    assert not path.exists()  # no half-written output file
+    assert len(list((tmp_path / "again.h5.parts").glob("L8_T*.h5"))) == 2
+    monkeypatch.setattr(datasets, "sample_block", real)
+    out = datasets.write_dataset(path, **PARAMS)
+    assert out["resumed_blocks"] == 2
+    a, b = datasets.load_dataset(path), datasets.load_dataset(ref_path)
+    np.testing.assert_array_equal(a.spins, b.spins)  # seeds per block: identical result
+
+
+def test_batches_cover_the_data_once(written):
+    d = datasets.load_dataset(written[0])
+    seen = np.concatenate([t for _, _, t in datasets.batches(d, 50, seed=3)])
+    assert len(seen) == len(d.T)
+    np.testing.assert_array_equal(np.sort(seen), np.sort(d.T))
+    sizes = [len(s) for s, _, _ in datasets.batches(d, 50, drop_last=True)]
+    assert set(sizes) == {50}
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(InvalidParameterError, match="needs even L; got L=7"):
+        datasets.write_dataset(tmp_path / "x.h5", sizes=[7], temperatures=[2.0], n_samples=4)
+    with pytest.raises(InvalidParameterError, match="positive, finite temperature; got -1"):
+        datasets.write_dataset(tmp_path / "x.h5", sizes=[8], temperatures=[-1], n_samples=4)
+    with pytest.raises(InvalidParameterError, match="L must be an integer >= 2; got 0"):
+        datasets.write_dataset(tmp_path / "x.h5", sizes=[0], temperatures=[2.0], n_samples=4)
+    junk = tmp_path / "junk.h5"
+    junk.write_text("not hdf5")
+    with pytest.raises(ExistingDataError, match="not a complete qml_phys dataset"):
+        datasets.write_dataset(junk, sizes=[8], temperatures=[2.0], n_samples=4)
+    assert junk.read_text() == "not hdf5"

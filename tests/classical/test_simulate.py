@@ -1,0 +1,49 @@
+"""simulate / temperature_scan: every algorithm agrees with Kaufman's exact values."""
+
+import numpy as np
+import pytest
+
+from qml_phys.classical.simulate import binder_crossing, check_algorithm, simulate, temperature_scan
+from qml_phys.errors import InvalidParameterError, UnknownNameError
+from qml_phys.physics import exact
+
+
+@pytest.mark.parametrize("algorithm", ["metropolis", "wolff", "swendsen-wang"])
+def test_simulate_matches_kaufman_at_L8(algorithm):
+    T = 2.3
+    sim = simulate(8, T, algorithm=algorithm, n_sweeps=3000, seed=5)
+    ref = exact.kaufman(8, T)
+    for name, exact_value in (("energy", ref.energy_per_site),
+                              ("specific_heat", ref.specific_heat_per_site)):
+        est = sim.observables[name]
+        assert abs(est.mean - exact_value) < 4 * est.error, (name, est, exact_value)
+    assert sim.energy.shape == (4, 3000) and sim.spins.shape == (4, 8, 8)
+    assert sim.observables["energy"].rhat < 1.05
+
+
+def test_temperature_scan_agrees_with_kaufman_and_enumeration():
+    temps = np.array([1.5, 2.269, 3.5])
+    r = temperature_scan(4, temps, n_sweeps=4000, seed=2)
+    ref = exact.kaufman(4, temps)
+    z = (r["energy"] - ref.energy_per_site) / r["energy_error"]
+    assert np.all(np.abs(z) < 4), z
+    for i, T in enumerate(temps):
+        en = exact.enumerate_ising(4, T)
+        assert abs(r["binder"][i] - en.binder) < 4 * r["binder_error"][i] + 1e-9
+        assert abs(r["abs_m"][i] - en.abs_m) < 4 * r["abs_m_error"][i]
+    assert np.all(r["energy_tau_int"] >= 0.3)
+
+
+def test_binder_crossing_of_straight_lines():
+    T = np.linspace(2.0, 2.5, 6)
+    assert binder_crossing(T, 0.6 - 0.1 * (T - 2.2), 0.6 - 0.5 * (T - 2.2)) == pytest.approx(2.2)
+    assert np.isnan(binder_crossing(T, T, T + 1))
+
+
+def test_bad_input():
+    with pytest.raises(UnknownNameError, match="unknown algorithm 'heatbath'"):
+        check_algorithm("heatbath")
+    with pytest.raises(InvalidParameterError, match="positive, finite temperature; got -2"):
+        simulate(8, -2)
+    with pytest.raises(InvalidParameterError, match="L must be an integer >= 2; got 1"):
+        simulate(1, 2.0)
