@@ -47,3 +47,14 @@ def test_bad_input():
         simulate(8, -2)
     with pytest.raises(InvalidParameterError, match="L must be an integer >= 2; got 1"):
         simulate(1, 2.0)
+
+
+@pytest.mark.slow
+def test_binder_cumulants_cross_within_one_percent_of_tc():
+    """Binder cumulants of L = 16, 32, 64 cross within 1% of Onsager's Tc."""
+    Tc = exact.onsager_tc()
+    temps = np.linspace(2.20, 2.34, 15)
+    u = {L: temperature_scan(L, temps, n_sweeps=40000, seed=100 + L) for L in (16, 32, 64)}
+    for a, b in ((16, 32), (32, 64), (16, 64)):
+        t = binder_crossing(temps, u[a]["binder"], u[b]["binder"])
+        assert abs(t / Tc - 1) < 0.01, (a, b, t)
