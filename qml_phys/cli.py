@@ -39,7 +39,9 @@ def _size_or_inf(text: str) -> float | int:
 def _size(text: str) -> int:
     value = _size_or_inf(text)
     if math.isinf(value):
-        raise argparse.ArgumentTypeError(f"expected a finite lattice size (integer >= 2); got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a finite lattice size (integer >= 2); got {text!r}"
+        )
     return value
 
 
@@ -187,12 +189,27 @@ def cmd_ising_sample(args) -> dict:
     from qml_phys.classical.simulate import simulate
     from qml_phys.physics import exact
 
-    sim = simulate(args.L, args.T, algorithm=args.algorithm, n_sweeps=args.sweeps,
-                   n_therm=args.therm, n_chains=args.chains, seed=args.seed, J=args.J, h=args.h)
+    sim = simulate(
+        args.L,
+        args.T,
+        algorithm=args.algorithm,
+        n_sweeps=args.sweeps,
+        n_therm=args.therm,
+        n_chains=args.chains,
+        seed=args.seed,
+        J=args.J,
+        h=args.h,
+    )
     obs = observables_to_dict(sim.observables)
     out = {
-        "L": sim.L, "T": sim.T, "J": args.J, "h": args.h, "algorithm": sim.algorithm,
-        "sweeps": args.sweeps, "chains": args.chains, "seed": args.seed,
+        "L": sim.L,
+        "T": sim.T,
+        "J": args.J,
+        "h": args.h,
+        "algorithm": sim.algorithm,
+        "sweeps": args.sweeps,
+        "chains": args.chains,
+        "seed": args.seed,
         "sweeps_per_measurement": sim.sweeps_per_measurement,
         "observables": obs,
         "tau_int": {k: v["tau_int"] for k, v in obs.items()},
@@ -200,18 +217,26 @@ def cmd_ising_sample(args) -> dict:
     }
     if args.h == 0.0 and args.J > 0:
         ref = exact.kaufman(sim.L, sim.T, J=args.J)
-        out["exact"] = {"energy_per_site": float(ref.energy_per_site),
-                        "specific_heat_per_site": float(ref.specific_heat_per_site),
-                        "method": "kaufman"}
+        out["exact"] = {
+            "energy_per_site": float(ref.energy_per_site),
+            "specific_heat_per_site": float(ref.specific_heat_per_site),
+            "method": "kaufman",
+        }
     return out
 
 
 def cmd_ising_dataset(args) -> dict:
     from qml_phys.classical.datasets import write_dataset
 
-    return write_dataset(args.out, sizes=args.L, temperatures=parse_temperatures(args.T),
-                         n_samples=args.samples, seed=args.seed, J=args.J,
-                         algorithm=args.algorithm)
+    return write_dataset(
+        args.out,
+        sizes=args.L,
+        temperatures=parse_temperatures(args.T),
+        n_samples=args.samples,
+        seed=args.seed,
+        J=args.J,
+        algorithm=args.algorithm,
+    )
 
 
 # --------------------------------------------------------------------------- tour
@@ -238,50 +263,75 @@ def build_parser() -> argparse.ArgumentParser:
 
     # exact ---------------------------------------------------------------
     exact = areas.add_parser("exact", help="exact reference values").add_subparsers(
-        dest="what", metavar="WHAT")
+        dest="what", metavar="WHAT"
+    )
     exact.required = True
-    p = add(exact, "ising", cmd_exact_ising,
-            "2D Ising on the L x L torus (Kaufman) or the infinite lattice (Onsager, Yang)")
+    p = add(
+        exact,
+        "ising",
+        cmd_exact_ising,
+        "2D Ising on the L x L torus (Kaufman) or the infinite lattice (Onsager, Yang)",
+    )
     p.add_argument("--L", type=_size_or_inf, required=True, help="linear size, or 'inf'")
-    p.add_argument("--T", nargs="+", required=True,
-                   help="temperature(s): values or start:stop:count ranges")
+    p.add_argument(
+        "--T", nargs="+", required=True, help="temperature(s): values or start:stop:count ranges"
+    )
     p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
-    p = add(exact, "tfim", cmd_exact_tfim,
-            "ground energy of the periodic transverse-field Ising chain (free fermions)")
+    p = add(
+        exact,
+        "tfim",
+        cmd_exact_tfim,
+        "ground energy of the periodic transverse-field Ising chain (free fermions)",
+    )
     p.add_argument("--N", type=_positive_int, required=True, help="number of sites")
-    p.add_argument("--h", "--gamma", dest="h", type=float, default=1.0,
-                   help="transverse field h (default 1)")
+    p.add_argument(
+        "--h", "--gamma", dest="h", type=float, default=1.0, help="transverse field h (default 1)"
+    )
     p.add_argument("--J", type=float, default=1.0, help="Ising coupling (default 1)")
     p = add(exact, "maxcut", cmd_exact_maxcut, "maximum cut of a weighted graph, by brute force")
     p.add_argument("--graph", required=True, help="edge-list file: lines 'i j [weight]'")
 
     # ising ---------------------------------------------------------------
     ising = areas.add_parser("ising", help="2D Ising Monte Carlo").add_subparsers(
-        dest="what", metavar="WHAT")
+        dest="what", metavar="WHAT"
+    )
     ising.required = True
-    p = add(ising, "sample", cmd_ising_sample,
-            "sample the L x L periodic Ising model; observables with errors and tau_int")
+    p = add(
+        ising,
+        "sample",
+        cmd_ising_sample,
+        "sample the L x L periodic Ising model; observables with errors and tau_int",
+    )
     p.add_argument("--L", type=_size, required=True, help="linear size (even for metropolis)")
     p.add_argument("--T", type=_temperature, required=True, help="temperature (units of J)")
-    p.add_argument("--algorithm", default="metropolis",
-                   help="metropolis | wolff | swendsen-wang (default metropolis)")
+    p.add_argument(
+        "--algorithm",
+        default="metropolis",
+        help="metropolis | wolff | swendsen-wang (default metropolis)",
+    )
     p.add_argument("--sweeps", type=_positive_int, default=20000, help="measured sweeps")
     p.add_argument("--therm", type=int, default=None, help="thermalisation sweeps")
     p.add_argument("--chains", type=_positive_int, default=4, help="independent chains")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--J", type=float, default=1.0)
     p.add_argument("--h", type=float, default=0.0, help="field (metropolis only)")
-    p = add(ising, "dataset", cmd_ising_dataset,
-            "write a labelled, decorrelated dataset (HDF5, resumable)")
+    p = add(
+        ising,
+        "dataset",
+        cmd_ising_dataset,
+        "write a labelled, decorrelated dataset (HDF5, resumable)",
+    )
     p.add_argument("--L", type=_size, nargs="+", required=True, help="linear size(s)")
     p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
-    p.add_argument("--samples", type=_positive_int, required=True,
-                   help="configurations per (L, T)")
+    p.add_argument("--samples", type=_positive_int, required=True, help="configurations per (L, T)")
     p.add_argument("--out", required=True, help="output .h5 file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--J", type=float, default=1.0)
-    p.add_argument("--algorithm", default="auto",
-                   help="auto (Wolff near Tc, else Metropolis) | metropolis | wolff")
+    p.add_argument(
+        "--algorithm",
+        default="auto",
+        help="auto (Wolff near Tc, else Metropolis) | metropolis | wolff",
+    )
 
     # tour ----------------------------------------------------------------
     p = add(areas, "tour", cmd_tour, "run a small version of every capability; write a report")
@@ -300,8 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qml-phys: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("qml-phys: interrupted; finished results are saved and a rerun resumes",
-              file=sys.stderr)
+        print(
+            "qml-phys: interrupted; finished results are saved and a rerun resumes", file=sys.stderr
+        )
         return 130
     emit(result, args.json)
     return 0

@@ -50,9 +50,7 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
-        raise InvalidParameterError(
-            f"{name} must be an integer >= {minimum}; got {value!r}"
-        )
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
 
 

@@ -47,8 +47,9 @@ def _sections() -> dict[str, SectionFn]:
     return SECTIONS
 
 
-def run_tour(out: str | Path = "results/tour", *, quick: bool = False,
-             only: list[str] | None = None) -> dict:
+def run_tour(
+    out: str | Path = "results/tour", *, quick: bool = False, only: list[str] | None = None
+) -> dict:
     """Run the tour sections (all, or ``only``) and write the report; return a summary."""
     from qml_phys.errors import UnknownNameError
     from qml_phys.runtime.progress import progress
@@ -68,9 +69,13 @@ def run_tour(out: str | Path = "results/tour", *, quick: bool = False,
         t0 = time.perf_counter()
         try:
             sec, err = sections[name](ctx), None
-            write_record(out / f"{name}.json", {"results": sec.results, "checks": sec.checks},
-                         config={"section": name, "quick": quick}, seed=ctx.seed,
-                         kind=f"tour.{name}")
+            write_record(
+                out / f"{name}.json",
+                {"results": sec.results, "checks": sec.checks},
+                config={"section": name, "quick": quick},
+                seed=ctx.seed,
+                kind=f"tour.{name}",
+            )
         except Exception:  # a failing section is shown, the others still run
             sec, err = None, traceback.format_exc()
         done.append((name, sec, time.perf_counter() - t0, err))
@@ -108,11 +113,13 @@ def _render(done, summary) -> str:
         "Every number on this page comes from the run that wrote it; records with full "
         "provenance lie beside this page as JSON.</p><ul>",
     ]
-    for name, sec, secs, err in done:
+    for name, sec, secs, _err in done:
         status = "ok" if summary["sections"][name]["ok"] else "fail"
         title = sec.title if sec else name
-        parts.append(f"<li><a href='#{esc(name)}'>{esc(title)}</a> "
-                     f"<span class='{status}'>{status}</span> ({secs:.1f} s)</li>")
+        parts.append(
+            f"<li><a href='#{esc(name)}'>{esc(title)}</a> "
+            f"<span class='{status}'>{status}</span> ({secs:.1f} s)</li>"
+        )
     parts.append("</ul>")
     for name, sec, secs, err in done:
         parts.append(f"<h2 id='{esc(name)}'>{esc(sec.title if sec else name)}</h2>")
@@ -126,15 +133,24 @@ def _render(done, summary) -> str:
             cols = list(sec.table[0])
             parts.append("<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
             for row in sec.table:
-                parts.append("<tr>" + "".join(
-                    f"<td>{esc(_fmt(row.get(c)))}</td>" for c in cols) + "</tr>")
+                parts.append(
+                    "<tr>" + "".join(f"<td>{esc(_fmt(row.get(c)))}</td>" for c in cols) + "</tr>"
+                )
             parts.append("</table>")
         if sec.checks:
-            parts.append("<p>Checks against exact references: " + ", ".join(
-                f"<span class='{'ok' if v else 'fail'}'>{esc(k)}: {'pass' if v else 'FAIL'}"
-                "</span>" for k, v in sec.checks.items()) + "</p>")
-        parts.append(f"<p><small>{secs:.1f} s · record: <a href='{esc(name)}.json'>"
-                     f"{esc(name)}.json</a></small></p>")
+            parts.append(
+                "<p>Checks against exact references: "
+                + ", ".join(
+                    f"<span class='{'ok' if v else 'fail'}'>{esc(k)}: {'pass' if v else 'FAIL'}"
+                    "</span>"
+                    for k, v in sec.checks.items()
+                )
+                + "</p>"
+            )
+        parts.append(
+            f"<p><small>{secs:.1f} s · record: <a href='{esc(name)}.json'>"
+            f"{esc(name)}.json</a></small></p>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 

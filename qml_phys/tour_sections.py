@@ -20,14 +20,18 @@ def exact_references(ctx: TourContext) -> Section:
     results = {"Tc": Tc, "T": temps, "finite": {}}
     for L in sizes:
         th = exact.kaufman(L, temps)
-        results["finite"][str(L)] = {"energy_per_site": th.energy_per_site,
-                                     "specific_heat_per_site": th.specific_heat_per_site}
+        results["finite"][str(L)] = {
+            "energy_per_site": th.energy_per_site,
+            "specific_heat_per_site": th.specific_heat_per_site,
+        }
         ax_e.plot(temps, th.energy_per_site, label=f"L = {L}")
         ax_c.plot(temps, th.specific_heat_per_site, label=f"L = {L}")
     inf = exact.onsager(temps)
-    results["infinite"] = {"energy_per_site": inf.energy_per_site,
-                           "specific_heat_per_site": inf.specific_heat_per_site,
-                           "magnetization": exact.yang_magnetization(temps)}
+    results["infinite"] = {
+        "energy_per_site": inf.energy_per_site,
+        "specific_heat_per_site": inf.specific_heat_per_site,
+        "magnetization": exact.yang_magnetization(temps),
+    }
     ax_e.plot(temps, inf.energy_per_site, label="L = ∞ (Onsager)", **plots.EXACT)
     ax_c.plot(temps, np.minimum(inf.specific_heat_per_site, 4.0), label="L = ∞", **plots.EXACT)
     for ax, ylabel in ((ax_e, "energy per site e"), (ax_c, "specific heat per site c")):
@@ -59,18 +63,23 @@ def exact_references(ctx: TourContext) -> Section:
         {"quantity": "Tc (Onsager)", "value": Tc},
         {"quantity": "e(T=2.0), L=∞", "value": float(e_inf_at.energy_per_site[0])},
         {"quantity": "e(T=Tc), L=∞ (= -√2)", "value": float(e_inf_at.energy_per_site[1])},
-        {"quantity": "e(T=Tc), L=16 (Kaufman)",
-         "value": float(exact.kaufman(16, Tc).energy_per_site)},
+        {
+            "quantity": "e(T=Tc), L=16 (Kaufman)",
+            "value": float(exact.kaufman(16, Tc).energy_per_site),
+        },
         {"quantity": "m(T=2.0), L=∞ (Yang)", "value": float(exact.yang_magnetization(2.0))},
-        {"quantity": "E0/N, TFIM N=∞, h=J (= -4/π)",
-         "value": float(exact.tfim_chain_energy_per_site_infinite(1.0, 1.0))},
+        {
+            "quantity": "E0/N, TFIM N=∞, h=J (= -4/π)",
+            "value": float(exact.tfim_chain_energy_per_site_infinite(1.0, 1.0)),
+        },
     ]
     checks = {
         "e(Tc) = -sqrt(2)": abs(table[2]["value"] + np.sqrt(2)) < 1e-10,
         "TFIM h=J: E0/N = -4/pi": abs(table[5]["value"] + 4 / np.pi) < 1e-10,
         "Kaufman L=64 -> Onsager at T=3": abs(
             float(exact.kaufman(64, 3.0).energy_per_site) - float(e_inf_at.energy_per_site[2])
-        ) < 1e-3,
+        )
+        < 1e-3,
     }
     return Section(
         title="Exact references",
@@ -90,17 +99,17 @@ def exact_references(ctx: TourContext) -> Section:
 
 def engine_consistency(ctx: TourContext) -> Section:
     """One model specification, four engines: their matrices agree to round-off."""
-    from qml_phys.physics import (Graph, Heisenberg, Lattice, MaxCut, TransverseFieldIsing,
-                                  exact)
+    from qml_phys.physics import Graph, Heisenberg, Lattice, MaxCut, TransverseFieldIsing, exact
     from qml_phys.physics.consistency import engine_deviations
 
-    graph = Graph(5, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2)],
-                  [1.0, 2.0, 0.5, 1.5, 1.0, 3.0])
+    graph = Graph(
+        5, [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2)], [1.0, 2.0, 0.5, 1.5, 1.0, 3.0]
+    )
     models = {
         "TFIM chain N=8, J=1, h=0.2, Γ=0.9": TransverseFieldIsing(
-            Lattice.chain(8), J=1.0, h=0.2, gamma=0.9),
-        "TFIM 2x2 torus, J=-0.5, Γ=1.3": TransverseFieldIsing(
-            Lattice.square(2), J=-0.5, gamma=1.3),
+            Lattice.chain(8), J=1.0, h=0.2, gamma=0.9
+        ),
+        "TFIM 2x2 torus, J=-0.5, Γ=1.3": TransverseFieldIsing(Lattice.square(2), J=-0.5, gamma=1.3),
         "Heisenberg J1-J2 chain N=8, J2=0.5": Heisenberg(Lattice.chain(8), J1=1.0, J2=0.5),
         "MaxCut, weighted 5-node graph": MaxCut(graph),
     }
@@ -118,11 +127,14 @@ def engine_consistency(ctx: TourContext) -> Section:
     mc_value, _ = exact.maxcut_brute_force(graph)
     checks = {
         "all engines agree to 1e-12": all(
-            max(r["deviations"].values()) <= 1e-12 for r in results.values()),
+            max(r["deviations"].values()) <= 1e-12 for r in results.values()
+        ),
         "free fermions = ED (TFIM N=8, Γ=0.9)": abs(e_ff - e_ed) < 1e-9,
         "Majumdar-Ghosh E0 = -3N/2 (Pauli units)": abs(mg + 12.0) < 1e-9,
         "MaxCut ground energy = -brute-force max cut": abs(
-            results["MaxCut, weighted 5-node graph"]["ground_energy"] + mc_value) < 1e-9,
+            results["MaxCut, weighted 5-node graph"]["ground_energy"] + mc_value
+        )
+        < 1e-9,
     }
     results["tfim_free_fermion_vs_ed"] = {"free_fermion": e_ff, "lanczos": e_ed}
     return Section(
@@ -152,23 +164,37 @@ def monte_carlo(ctx: TourContext) -> Section:
     coarse = np.linspace(1.5, 3.5, 11)
     fine = np.linspace(2.15, 2.40, 11)
     temps = np.unique(np.round(np.concatenate([coarse, fine]), 6))
-    scans = {L: temperature_scan(L, temps, n_sweeps=n_sweeps, seed=ctx.seed + L)
-             for L in sizes}
+    scans = {L: temperature_scan(L, temps, n_sweeps=n_sweeps, seed=ctx.seed + L) for L in sizes}
     fig, axes = plots.figure(2, 3)
     axes = axes.ravel()
     tt = np.linspace(1.5, 3.5, 201)
-    panels = [("energy", "energy per site e"), ("abs_m", "⟨|m|⟩"),
-              ("specific_heat", "specific heat c"), ("susceptibility", "susceptibility χ"),
-              ("binder", "Binder cumulant U")]
+    panels = [
+        ("energy", "energy per site e"),
+        ("abs_m", "⟨|m|⟩"),
+        ("specific_heat", "specific heat c"),
+        ("susceptibility", "susceptibility χ"),
+        ("binder", "Binder cumulant U"),
+    ]
     for ax, (name, label) in zip(axes, panels, strict=False):
         for L, r in scans.items():
             (line,) = ax.plot([], [])
-            ax.errorbar(r["T"], r[name], yerr=r[f"{name}_error"], fmt="o", ms=3,
-                        color=line.get_color(), label=f"L = {L}")
+            ax.errorbar(
+                r["T"],
+                r[name],
+                yerr=r[f"{name}_error"],
+                fmt="o",
+                ms=3,
+                color=line.get_color(),
+                label=f"L = {L}",
+            )
             if name in ("energy", "specific_heat"):
                 ref = exact.kaufman(L, tt)
-                ax.plot(tt, ref.energy_per_site if name == "energy"
-                        else ref.specific_heat_per_site, color=line.get_color(), lw=0.8)
+                ax.plot(
+                    tt,
+                    ref.energy_per_site if name == "energy" else ref.specific_heat_per_site,
+                    color=line.get_color(),
+                    lw=0.8,
+                )
         if name == "abs_m":
             ax.plot(tt, exact.yang_magnetization(tt), label="Yang (L = ∞)", **plots.EXACT)
         ax.axvline(Tc, color="grey", lw=0.8, ls=":")
@@ -178,13 +204,17 @@ def monte_carlo(ctx: TourContext) -> Section:
     ax = axes[5]
     sel = (temps >= 2.15) & (temps <= 2.40)
     crossings = {}
-    for (La, ra), (Lb, rb) in zip(list(scans.items())[:-1], list(scans.items())[1:],
-                                  strict=True):
-        crossings[f"{La}-{Lb}"] = binder_crossing(temps[sel], ra["binder"][sel],
-                                                  rb["binder"][sel])
+    for (La, ra), (Lb, rb) in zip(list(scans.items())[:-1], list(scans.items())[1:], strict=True):
+        crossings[f"{La}-{Lb}"] = binder_crossing(temps[sel], ra["binder"][sel], rb["binder"][sel])
     for L, r in scans.items():
-        ax.errorbar(temps[sel], r["binder"][sel], yerr=r["binder_error"][sel], fmt="o-",
-                    ms=3, label=f"L = {L}")
+        ax.errorbar(
+            temps[sel],
+            r["binder"][sel],
+            yerr=r["binder_error"][sel],
+            fmt="o-",
+            ms=3,
+            label=f"L = {L}",
+        )
     ax.axvline(Tc, label="Onsager Tc", **plots.EXACT)
     ax.set_xlabel("T / J")
     ax.set_ylabel("U near Tc")
@@ -192,35 +222,63 @@ def monte_carlo(ctx: TourContext) -> Section:
     plots.save(fig, ctx.out / "monte_carlo.png")
 
     # the energy and c of every point against Kaufman's exact finite-lattice values
-    z = {L: (r["energy"] - exact.kaufman(L, r["T"]).energy_per_site) / r["energy_error"]
-         for L, r in scans.items()}
-    zc = {L: (r["specific_heat"] - exact.kaufman(L, r["T"]).specific_heat_per_site)
-          / r["specific_heat_error"] for L, r in scans.items()}
+    z = {
+        L: (r["energy"] - exact.kaufman(L, r["T"]).energy_per_site) / r["energy_error"]
+        for L, r in scans.items()
+    }
+    zc = {
+        L: (r["specific_heat"] - exact.kaufman(L, r["T"]).specific_heat_per_site)
+        / r["specific_heat_error"]
+        for L, r in scans.items()
+    }
     # Wolff against Metropolis at Tc: autocorrelation time of |m| in sweeps
     Lw = 32 if not ctx.quick else 16
     compare = {}
     for alg in ("metropolis", "wolff"):
         sim = simulate(Lw, Tc, algorithm=alg, n_sweeps=n_sweeps // 2, seed=ctx.seed)
         est = sim.observables["abs_m"]
-        compare[alg] = {"tau_int_abs_m_sweeps": est.tau_int * sim.sweeps_per_measurement,
-                        "abs_m": est.mean, "abs_m_error": est.error}
-    table = [{"L": L, "max |z| energy vs Kaufman": float(np.max(np.abs(z[L]))),
-              "max |z| c vs Kaufman": float(np.max(np.abs(zc[L]))),
-              "points": len(temps)} for L in sizes]
-    table += [{"L": f"Binder crossing {k}", "max |z| energy vs Kaufman": v,
-               "max |z| c vs Kaufman": f"{100 * (v / Tc - 1):+.2f}% from Tc", "points": ""}
-              for k, v in crossings.items()]
-    table += [{"L": f"{alg} at Tc, L={Lw}",
-               "max |z| energy vs Kaufman": f"τ_int(|m|) = {c['tau_int_abs_m_sweeps']:.1f} sweeps",
-               "max |z| c vs Kaufman": f"|m| = {c['abs_m']:.4f} ± {c['abs_m_error']:.4f}",
-               "points": ""} for alg, c in compare.items()]
+        compare[alg] = {
+            "tau_int_abs_m_sweeps": est.tau_int * sim.sweeps_per_measurement,
+            "abs_m": est.mean,
+            "abs_m_error": est.error,
+        }
+    table = [
+        {
+            "L": L,
+            "max |z| energy vs Kaufman": float(np.max(np.abs(z[L]))),
+            "max |z| c vs Kaufman": float(np.max(np.abs(zc[L]))),
+            "points": len(temps),
+        }
+        for L in sizes
+    ]
+    table += [
+        {
+            "L": f"Binder crossing {k}",
+            "max |z| energy vs Kaufman": v,
+            "max |z| c vs Kaufman": f"{100 * (v / Tc - 1):+.2f}% from Tc",
+            "points": "",
+        }
+        for k, v in crossings.items()
+    ]
+    table += [
+        {
+            "L": f"{alg} at Tc, L={Lw}",
+            "max |z| energy vs Kaufman": f"τ_int(|m|) = {c['tau_int_abs_m_sweeps']:.1f} sweeps",
+            "max |z| c vs Kaufman": f"|m| = {c['abs_m']:.4f} ± {c['abs_m_error']:.4f}",
+            "points": "",
+        }
+        for alg, c in compare.items()
+    ]
     n_points = sum(len(v) for v in z.values())
     checks = {
-        "energies within 4σ of Kaufman (all points)": all(np.all(np.abs(v) < 4) for v in z.values()),
+        "energies within 4σ of Kaufman (all points)": all(
+            np.all(np.abs(v) < 4) for v in z.values()
+        ),
         "specific heats within 4σ of Kaufman": all(np.all(np.abs(v) < 4) for v in zc.values()),
         "last Binder crossing within 2% of Tc": abs(list(crossings.values())[-1] / Tc - 1) < 0.02,
         "Wolff decorrelates faster than Metropolis at Tc": (
-            compare["wolff"]["tau_int_abs_m_sweeps"] < compare["metropolis"]["tau_int_abs_m_sweeps"]),
+            compare["wolff"]["tau_int_abs_m_sweeps"] < compare["metropolis"]["tau_int_abs_m_sweeps"]
+        ),
     }
     return Section(
         title="Ising Monte Carlo with honest error bars",
@@ -236,8 +294,12 @@ def monte_carlo(ctx: TourContext) -> Section:
         ),
         figures=["monte_carlo.png"],
         table=table,
-        results={"scans": {str(L): r for L, r in scans.items()}, "binder_crossings": crossings,
-                 "tc": Tc, "wolff_vs_metropolis": compare},
+        results={
+            "scans": {str(L): r for L, r in scans.items()},
+            "binder_crossings": crossings,
+            "tc": Tc,
+            "wolff_vs_metropolis": compare,
+        },
         checks=checks,
     )
 
@@ -256,8 +318,9 @@ def annealing(ctx: TourContext) -> Section:
     per_restart = {n: [] for n in sweeps_grid}
     for g in range(n_graphs):
         # Erdős–Rényi graph with p = 0.4 and weights uniform in [0.1, 1]
-        pairs = [(i, j) for i in range(n_nodes) for j in range(i + 1, n_nodes)
-                 if rng.random() < 0.4]
+        pairs = [
+            (i, j) for i in range(n_nodes) for j in range(i + 1, n_nodes) if rng.random() < 0.4
+        ]
         graph = Graph(n_nodes, pairs, rng.uniform(0.1, 1.0, len(pairs)))
         best, _ = exact.maxcut_brute_force(graph)
         row = {"graph": g, "nodes": n_nodes, "edges": graph.n_edges, "max cut (brute force)": best}
@@ -269,10 +332,12 @@ def annealing(ctx: TourContext) -> Section:
             per_restart[n].append(float(np.mean(np.abs(-np.asarray(res.energies) - best) < 1e-9)))
         table.append(row)
     fig, ax = plots.figure()
-    ax.plot(sweeps_grid, [success[n] / n_graphs for n in sweeps_grid], "o-",
-            label="best of 16 restarts")
-    ax.plot(sweeps_grid, [np.mean(per_restart[n]) for n in sweeps_grid], "s-",
-            label="single restart")
+    ax.plot(
+        sweeps_grid, [success[n] / n_graphs for n in sweeps_grid], "o-", label="best of 16 restarts"
+    )
+    ax.plot(
+        sweeps_grid, [np.mean(per_restart[n]) for n in sweeps_grid], "s-", label="single restart"
+    )
     ax.set_xscale("log")
     ax.set_xlabel("annealing sweeps")
     ax.set_ylabel("fraction reaching the exact max cut")
@@ -290,9 +355,10 @@ def annealing(ctx: TourContext) -> Section:
         ),
         figures=["annealing.png"],
         table=table,
-        results={"success_fraction": {str(n): success[n] / n_graphs for n in sweeps_grid},
-                 "single_restart_fraction": {str(n): float(np.mean(v))
-                                             for n, v in per_restart.items()}},
+        results={
+            "success_fraction": {str(n): success[n] / n_graphs for n in sweeps_grid},
+            "single_restart_fraction": {str(n): float(np.mean(v)) for n, v in per_restart.items()},
+        },
         checks={"400 sweeps solve every graph exactly": success[sweeps_grid[-1]] == n_graphs},
     )
 

@@ -78,8 +78,11 @@ def test_bad_arguments_are_named(capsys, argv, message):
 def test_bad_temperatures_are_named(capsys, T):
     assert main(["exact", "ising", "--L", "8", "--T", T]) == 2
     err = capsys.readouterr().err
-    assert "positive, finite temperature" in err or "start:stop:count" in err or (
-        "expected a positive integer" in err)
+    assert (
+        "positive, finite temperature" in err
+        or "start:stop:count" in err
+        or ("expected a positive integer" in err)
+    )
 
 
 def test_malformed_graph_file(tmp_path, capsys):
@@ -97,8 +100,21 @@ def test_unknown_tour_section(tmp_path, capsys):
 
 
 def test_ising_sample_json(capsys):
-    out = run_json(capsys, "ising", "sample", "--L", "8", "--T", "2.6", "--algorithm",
-                   "swendsen-wang", "--sweeps", "2000", "--seed", "1")
+    out = run_json(
+        capsys,
+        "ising",
+        "sample",
+        "--L",
+        "8",
+        "--T",
+        "2.6",
+        "--algorithm",
+        "swendsen-wang",
+        "--sweeps",
+        "2000",
+        "--seed",
+        "1",
+    )
     assert out["algorithm"] == "swendsen-wang" and out["L"] == 8
     e = out["observables"]["energy"]
     assert abs(e["mean"] - out["exact"]["energy_per_site"]) < 4 * e["error"]
@@ -113,9 +129,22 @@ def test_ising_sample_bad_algorithm(capsys):
 
 def test_ising_dataset_json(tmp_path, capsys):
     path = tmp_path / "d.h5"
-    out = run_json(capsys, "ising", "dataset", "--L", "4", "--T", "1.5:3.5:2", "--samples", "8",
-                   "--out", str(path))
+    out = run_json(
+        capsys,
+        "ising",
+        "dataset",
+        "--L",
+        "4",
+        "--T",
+        "1.5:3.5:2",
+        "--samples",
+        "8",
+        "--out",
+        str(path),
+    )
     assert out["status"] == "written" and out["blocks"] == 2 and path.exists()
-    assert main(["ising", "dataset", "--L", "4", "--T", "2.0", "--samples", "8",
-                 "--out", str(path)]) == 2
+    assert (
+        main(["ising", "dataset", "--L", "4", "--T", "2.0", "--samples", "8", "--out", str(path)])
+        == 2
+    )
     assert "exists with different parameters" in capsys.readouterr().err

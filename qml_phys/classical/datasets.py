@@ -54,8 +54,16 @@ from qml_phys.runtime.progress import progress
 from qml_phys.runtime.records import atomic_path, provenance, write_arrays, write_json
 
 FORMAT_VERSION = 1
-_PROV_FIELDS = ("algorithm", "seed", "n_therm", "tau_int_energy", "tau_int_abs_m", "spacing",
-                "acceptance", "mean_cluster_size")
+_PROV_FIELDS = (
+    "algorithm",
+    "seed",
+    "n_therm",
+    "tau_int_energy",
+    "tau_int_abs_m",
+    "spacing",
+    "acceptance",
+    "mean_cluster_size",
+)
 
 
 def onsager_tc(J: float = 1.0) -> float:
@@ -75,15 +83,32 @@ def _energy_magnetization(spins: np.ndarray, J: float) -> tuple[np.ndarray, np.n
     return -J * bonds.sum(axis=(-1, -2)) / n, s.sum(axis=(-1, -2)) / n
 
 
-def sample_block(L: int, T: float, n_samples: int, *, seed: int, J: float = 1.0,
-                 n_chains: int = 32, algorithm: str = "auto", n_pilot: int = 1000) -> dict:
+def sample_block(
+    L: int,
+    T: float,
+    n_samples: int,
+    *,
+    seed: int,
+    J: float = 1.0,
+    n_chains: int = 32,
+    algorithm: str = "auto",
+    n_pilot: int = 1000,
+) -> dict:
     """Decorrelated configurations at one ``(L, T)``; returns arrays and provenance."""
     algorithm = choose_algorithm(T, J) if algorithm == "auto" else algorithm
     n_chains = min(n_chains, n_samples)
     key = jax.random.key(seed)
     k_pilot, k_acc, k_prod = jax.random.split(key, 3)
-    pilot = simulate(L, T, algorithm=algorithm, n_sweeps=n_pilot, n_therm=n_pilot,
-                     n_chains=n_chains, key=k_pilot, J=J)
+    pilot = simulate(
+        L,
+        T,
+        algorithm=algorithm,
+        n_sweeps=n_pilot,
+        n_therm=n_pilot,
+        n_chains=n_chains,
+        key=k_pilot,
+        J=J,
+    )
     tau_e = integrated_time(pilot.energy, warn=False).tau_int
     tau_m = integrated_time(np.abs(pilot.magnetization), warn=False).tau_int
     tau = max(tau_e, tau_m) * pilot.sweeps_per_measurement  # in sweeps
@@ -111,8 +136,7 @@ def sample_block(L: int, T: float, n_samples: int, *, seed: int, J: float = 1.0,
         elif algorithm == "wolff":
             _, spins = cluster.wolff(k, spins, beta, lattice=lattice, n_steps=steps, J=J)
         else:
-            _, spins = cluster.swendsen_wang(k, spins, beta, lattice=lattice, n_sweeps=steps,
-                                             J=J)
+            _, spins = cluster.swendsen_wang(k, spins, beta, lattice=lattice, n_sweeps=steps, J=J)
         out.append(np.asarray(spins)[0])
     configs = np.concatenate(out, axis=0)[:n_samples].astype(np.int8)
     e, m = _energy_magnetization(configs, J)
@@ -123,10 +147,14 @@ def sample_block(L: int, T: float, n_samples: int, *, seed: int, J: float = 1.0,
         "magnetization": m,
         "label": (np.full(n_samples, T < onsager_tc(J))).astype(np.int8),
         "prov": {
-            "algorithm": algorithm, "seed": seed, "n_therm": 2 * n_pilot,
+            "algorithm": algorithm,
+            "seed": seed,
+            "n_therm": 2 * n_pilot,
             "tau_int_energy": tau_e * pilot.sweeps_per_measurement,
             "tau_int_abs_m": tau_m * pilot.sweeps_per_measurement,
-            "spacing": spacing, "acceptance": acceptance, "mean_cluster_size": cluster_size,
+            "spacing": spacing,
+            "acceptance": acceptance,
+            "mean_cluster_size": cluster_size,
         },
     }
 
@@ -136,15 +164,24 @@ def _block_seed(seed: int, L: int, i_T: int) -> int:
 
 
 def _config(sizes, temperatures, n_samples, seed, J, algorithm) -> dict:
-    return {"format": FORMAT_VERSION, "sizes": [int(L) for L in sizes],
-            "temperatures": [float(t) for t in temperatures], "n_samples": int(n_samples),
-            "seed": int(seed), "J": float(J), "algorithm": algorithm}
+    return {
+        "format": FORMAT_VERSION,
+        "sizes": [int(L) for L in sizes],
+        "temperatures": [float(t) for t in temperatures],
+        "n_samples": int(n_samples),
+        "seed": int(seed),
+        "J": float(J),
+        "algorithm": algorithm,
+    }
 
 
 def _differences(old: dict, new: dict) -> str:
     keys = sorted(set(old) | set(new))
-    return ", ".join(f"{k}: file has {old.get(k)!r}, asked {new.get(k)!r}"
-                     for k in keys if old.get(k) != new.get(k))
+    return ", ".join(
+        f"{k}: file has {old.get(k)!r}, asked {new.get(k)!r}"
+        for k in keys
+        if old.get(k) != new.get(k)
+    )
 
 
 def read_config(path: str | os.PathLike) -> dict | None:
@@ -158,16 +195,25 @@ def read_config(path: str | os.PathLike) -> dict | None:
         return None
 
 
-def write_dataset(path: str | os.PathLike, *, sizes: Sequence[int],
-                  temperatures: Sequence[float], n_samples: int, seed: int = 0,
-                  J: float = 1.0, algorithm: str = "auto", n_chains: int = 32,
-                  show_progress: bool | None = None) -> dict:
+def write_dataset(
+    path: str | os.PathLike,
+    *,
+    sizes: Sequence[int],
+    temperatures: Sequence[float],
+    n_samples: int,
+    seed: int = 0,
+    J: float = 1.0,
+    algorithm: str = "auto",
+    n_chains: int = 32,
+    show_progress: bool | None = None,
+) -> dict:
     """Write (or resume, or find complete) a labelled dataset; returns a summary dict."""
     sizes = [check_positive_int("L", L, minimum=2) for L in sizes]
     bad = [L for L in sizes if L % 2 and algorithm in ("auto", "metropolis")]
     if bad:
         raise InvalidParameterError(
-            f"checkerboard Metropolis needs even L; got L={bad[0]} (use --algorithm wolff)")
+            f"checkerboard Metropolis needs even L; got L={bad[0]} (use --algorithm wolff)"
+        )
     temps = [check_temperature(t) for t in temperatures]
     if not sizes or not temps:
         raise InvalidParameterError("expected at least one size and one temperature; got none")
@@ -183,11 +229,13 @@ def write_dataset(path: str | os.PathLike, *, sizes: Sequence[int],
         if old is None:
             raise ExistingDataError(
                 f"{path} exists and is not a complete qml_phys dataset; expected a new path "
-                "or a dataset written with the same parameters; nothing was overwritten")
+                "or a dataset written with the same parameters; nothing was overwritten"
+            )
         if old != config:
             raise ExistingDataError(
                 f"{path} exists with different parameters ({_differences(old, config)}); "
-                "choose another --out; nothing was overwritten")
+                "choose another --out; nothing was overwritten"
+            )
         return {"path": str(path), "status": "complete (already there)", "config": config}
     parts = path.with_name(path.name + ".parts")
     manifest = parts / "manifest.json"
@@ -196,7 +244,8 @@ def write_dataset(path: str | os.PathLike, *, sizes: Sequence[int],
         if old != config:
             raise ExistingDataError(
                 f"{parts} holds an interrupted run with different parameters "
-                f"({_differences(old, config)}); remove it or use the same parameters")
+                f"({_differences(old, config)}); remove it or use the same parameters"
+            )
     else:
         write_json(manifest, {"config": config})
     blocks = [(L, i, T) for L in sizes for i, T in enumerate(temps)]
@@ -204,15 +253,30 @@ def write_dataset(path: str | os.PathLike, *, sizes: Sequence[int],
     resumed = len(blocks) - len(todo)
     disable = None if show_progress is None else not show_progress
     for L, i, T in progress(todo, desc=f"dataset {path.name}", disable=disable):
-        block = sample_block(L, T, n_samples, seed=_block_seed(seed, L, i), J=J,
-                             n_chains=n_chains, algorithm=algorithm)
+        block = sample_block(
+            L,
+            T,
+            n_samples,
+            seed=_block_seed(seed, L, i),
+            J=J,
+            n_chains=n_chains,
+            algorithm=algorithm,
+        )
         prov = block.pop("prov")
-        write_arrays(parts / f"L{L}_T{i:04d}.h5", block | {"prov": np.bytes_(json.dumps(prov))},
-                     config=config | {"L": L, "T": T})
+        write_arrays(
+            parts / f"L{L}_T{i:04d}.h5",
+            block | {"prov": np.bytes_(json.dumps(prov))},
+            config=config | {"L": L, "T": T},
+        )
     _assemble(path, parts, config, sizes, temps)
     shutil.rmtree(parts)
-    return {"path": str(path), "status": "written", "blocks": len(blocks),
-            "resumed_blocks": resumed, "config": config}
+    return {
+        "path": str(path),
+        "status": "written",
+        "blocks": len(blocks),
+        "resumed_blocks": resumed,
+        "config": config,
+    }
 
 
 def _assemble(path: Path, parts: Path, config: dict, sizes, temps) -> None:
@@ -223,8 +287,9 @@ def _assemble(path: Path, parts: Path, config: dict, sizes, temps) -> None:
         out.attrs["provenance"] = json.dumps(provenance(config, config["seed"]))
         for L in sizes:
             g = out.create_group(f"L{L}")
-            cols: dict[str, list] = {k: [] for k in ("spins", "T", "energy", "magnetization",
-                                                     "label")}
+            cols: dict[str, list] = {
+                k: [] for k in ("spins", "T", "energy", "magnetization", "label")
+            }
             prov: dict[str, list] = {k: [] for k in _PROV_FIELDS}
             for i in range(len(temps)):
                 with h5py.File(parts / f"L{L}_T{i:04d}.h5", "r") as f:
@@ -234,8 +299,9 @@ def _assemble(path: Path, parts: Path, config: dict, sizes, temps) -> None:
                 for k in _PROV_FIELDS:
                     prov[k].append(p[k])
             for k, v in cols.items():
-                g.create_dataset(k, data=np.concatenate(v), compression="gzip" if k == "spins"
-                                 else None)
+                g.create_dataset(
+                    k, data=np.concatenate(v), compression="gzip" if k == "spins" else None
+                )
             g.create_dataset("temperatures", data=np.asarray(temps, np.float64))
             pg = g.create_group("provenance")
             for k, v in prov.items():
@@ -278,17 +344,30 @@ def load_dataset(path: str | os.PathLike, L: int | None = None) -> IsingData:
         g = f[f"L{L}"]
         prov = {k: g["provenance"][k][()] for k in g["provenance"]}
         prov["algorithm"] = [a.decode() for a in prov["algorithm"]]
-        return IsingData(g["spins"][()], g["T"][()], g["energy"][()], g["magnetization"][()],
-                         g["label"][()], g["temperatures"][()], prov)
+        return IsingData(
+            g["spins"][()],
+            g["T"][()],
+            g["energy"][()],
+            g["magnetization"][()],
+            g["label"][()],
+            g["temperatures"][()],
+            prov,
+        )
 
 
-def batches(data: IsingData, batch_size: int, *, seed: int = 0, shuffle: bool = True,
-            drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def batches(
+    data: IsingData,
+    batch_size: int,
+    *,
+    seed: int = 0,
+    shuffle: bool = True,
+    drop_last: bool = False,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Iterate ``(spins, label, T)`` minibatches over one epoch (shuffled by ``seed``)."""
     batch_size = check_positive_int("batch_size", batch_size)
     n = len(data.spins)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        idx = np.sort(order[start:start + batch_size])
+        idx = np.sort(order[start : start + batch_size])
         yield data.spins[idx], data.label[idx], data.T[idx]

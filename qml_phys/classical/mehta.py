@@ -46,7 +46,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
                 f"refusing to load {module}.{name}: expected a pickle of a numpy array only"
             )
         if module.startswith("numpy.core"):
-            module = "numpy._core" + module[len("numpy.core"):]
+            module = "numpy._core" + module[len("numpy.core") :]
         return super().find_class(module, name)
 
 
@@ -67,8 +67,13 @@ class MehtaData(NamedTuple):
     """``(n,)`` int64 labels from the labels file, or None when it was not given."""
 
 
-def read_mehta(data_path: str | os.PathLike, labels_path: str | os.PathLike | None = None,
-               *, L: int = 40, n_temperatures: int = 16) -> MehtaData:
+def read_mehta(
+    data_path: str | os.PathLike,
+    labels_path: str | os.PathLike | None = None,
+    *,
+    L: int = 40,
+    n_temperatures: int = 16,
+) -> MehtaData:
     """Read the Mehta et al. bit-packed configurations (and labels, if given).
 
     Args:
@@ -85,16 +90,15 @@ def read_mehta(data_path: str | os.PathLike, labels_path: str | os.PathLike | No
     n_sites = L * L
     n = bits.size // n_sites
     if n == 0 or bits.size - n * n_sites >= 8:
-        raise ShapeError(
-            f"expected a whole number of {L}x{L} configurations; got {bits.size} bits"
-        )
+        raise ShapeError(f"expected a whole number of {L}x{L} configurations; got {bits.size} bits")
     spins = (2 * bits[: n * n_sites].astype(np.int8) - 1).reshape(n, L, L)
     if n % n_temperatures:
         raise ShapeError(
             f"expected {n_temperatures} equal temperature blocks; got {n} configurations"
         )
-    temps = np.repeat(np.round(np.arange(1, n_temperatures + 1) * 4.0 / n_temperatures, 6),
-                      n // n_temperatures)
+    temps = np.repeat(
+        np.round(np.arange(1, n_temperatures + 1) * 4.0 / n_temperatures, 6), n // n_temperatures
+    )
     labels = None
     if labels_path is not None:
         labels = _load_array(labels_path).astype(np.int64).ravel()

@@ -48,8 +48,9 @@ from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_in
 __all__ = ["ising_observables", "observables_to_dict"]
 
 
-def _derived(func, series: list[Estimate], arrays: list[np.ndarray], n_blocks,
-             warn: bool = True) -> Estimate:
+def _derived(
+    func, series: list[Estimate], arrays: list[np.ndarray], n_blocks, warn: bool = True
+) -> Estimate:
     tau = max(s.tau_int for s in series)
     rhats = [s.rhat for s in series if not math.isnan(s.rhat)]
     rhat = max(rhats) if rhats else math.nan
@@ -116,7 +117,11 @@ def ising_observables(
         lambda a, b: beta**2 * big_n * (b - a * a), [out["energy"], est_e2], [e, e2], n_blocks, warn
     )
     out["susceptibility"] = _derived(
-        lambda a, b: beta * big_n * (b - a * a), [out["abs_m"], out["m2"]], [abs_m, m2], n_blocks, warn
+        lambda a, b: beta * big_n * (b - a * a),
+        [out["abs_m"], out["m2"]],
+        [abs_m, m2],
+        n_blocks,
+        warn,
     )
     s = out["m2"]
     out["susceptibility_m2"] = Estimate(

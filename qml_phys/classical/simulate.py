@@ -66,10 +66,20 @@ def _tc(J: float) -> float:
     return 2.0 * abs(J) / math.log1p(math.sqrt(2.0))
 
 
-def simulate(L: int, T: float, *, algorithm: str = "metropolis", n_sweeps: int = 10000,
-             n_therm: int | None = None, n_chains: int = 4, seed: int = 0,
-             measure_every: int = 1, J: float = 1.0, h: float = 0.0,
-             key: jax.Array | None = None) -> Simulation:
+def simulate(
+    L: int,
+    T: float,
+    *,
+    algorithm: str = "metropolis",
+    n_sweeps: int = 10000,
+    n_therm: int | None = None,
+    n_chains: int = 4,
+    seed: int = 0,
+    measure_every: int = 1,
+    J: float = 1.0,
+    h: float = 0.0,
+    key: jax.Array | None = None,
+) -> Simulation:
     """Sample the ``L x L`` periodic Ising model at temperature ``T``.
 
     Args:
@@ -93,8 +103,11 @@ def simulate(L: int, T: float, *, algorithm: str = "metropolis", n_sweeps: int =
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
     n_chains = check_positive_int("n_chains", n_chains)
     measure_every = check_positive_int("measure_every", measure_every)
-    n_therm = max(200, n_sweeps // 5) if n_therm is None else check_positive_int(
-        "n_therm", n_therm, minimum=0)
+    n_therm = (
+        max(200, n_sweeps // 5)
+        if n_therm is None
+        else check_positive_int("n_therm", n_therm, minimum=0)
+    )
     key = jax.random.key(seed) if key is None else key
     k_init, k_sign, k_therm, k_run = jax.random.split(key, 4)
     ordered = T < _tc(J) and h == 0.0
@@ -104,10 +117,18 @@ def simulate(L: int, T: float, *, algorithm: str = "metropolis", n_sweeps: int =
             sign = jax.random.rademacher(k_sign, (1, n_chains, 1, 1), dtype=np.int8)
             spins = spins * sign
         if n_therm:
-            spins = metropolis.sweep(k_therm, spins, np.array([1.0 / T]), n_sweeps=n_therm,
-                                     J=J, h=h)
-        spins, trace = metropolis.run(k_run, spins, np.array([1.0 / T]), n_sweeps=n_sweeps,
-                                      measure_every=measure_every, J=J, h=h)
+            spins = metropolis.sweep(
+                k_therm, spins, np.array([1.0 / T]), n_sweeps=n_therm, J=J, h=h
+            )
+        spins, trace = metropolis.run(
+            k_run,
+            spins,
+            np.array([1.0 / T]),
+            n_sweeps=n_sweeps,
+            measure_every=measure_every,
+            J=J,
+            h=h,
+        )
         e, m = np.asarray(trace.energy)[:, 0, :], np.asarray(trace.magnetization)[:, 0, :]
         steps, sweeps_per = measure_every, float(measure_every)
         final = np.asarray(spins)[0]
@@ -118,17 +139,37 @@ def simulate(L: int, T: float, *, algorithm: str = "metropolis", n_sweeps: int =
         name = "wolff" if algorithm == "wolff" else "swendsen_wang"
         init = "up" if ordered else "random"
         if name == "wolff":
-            pilot = cluster.run(k_therm, lattice, T, algorithm=name, n_chains=n_chains,
-                                n_therm=min(n_therm, 200), n_meas=200, J=J, h=h, init=init)
+            pilot = cluster.run(
+                k_therm,
+                lattice,
+                T,
+                algorithm=name,
+                n_chains=n_chains,
+                n_therm=min(n_therm, 200),
+                n_meas=200,
+                J=J,
+                h=h,
+                init=init,
+            )
             size = float(np.mean(pilot.mean_cluster_size))
             steps = max(1, round(measure_every * L * L / size))
             init = pilot.spins
             therm_steps = max(0, round(n_therm * L * L / size) - 400)
         else:
             steps, therm_steps = measure_every, n_therm
-        res = cluster.run(k_run, lattice, T, algorithm=name, n_chains=n_chains,
-                          n_therm=therm_steps, n_meas=n_sweeps // measure_every,
-                          steps_per_meas=steps, J=J, h=h, init=init)
+        res = cluster.run(
+            k_run,
+            lattice,
+            T,
+            algorithm=name,
+            n_chains=n_chains,
+            n_therm=therm_steps,
+            n_meas=n_sweeps // measure_every,
+            steps_per_meas=steps,
+            J=J,
+            h=h,
+            init=init,
+        )
         e = np.asarray(res.energy)[:, 0, :]
         m = np.asarray(res.magnetization)[:, 0, :]
         final = np.asarray(res.spins)[0]
@@ -142,10 +183,19 @@ def simulate(L: int, T: float, *, algorithm: str = "metropolis", n_sweeps: int =
     return Simulation(L, T, algorithm, e, m, final, sweeps_per, int(steps), obs)
 
 
-def temperature_scan(L: int, temperatures, *, algorithm: str = "metropolis",
-                     n_sweeps: int = 4000, n_therm: int | None = None, n_chains: int = 4,
-                     measure_every: int = 1, seed: int = 0, J: float = 1.0,
-                     key: jax.Array | None = None) -> dict[str, np.ndarray]:
+def temperature_scan(
+    L: int,
+    temperatures,
+    *,
+    algorithm: str = "metropolis",
+    n_sweeps: int = 4000,
+    n_therm: int | None = None,
+    n_chains: int = 4,
+    measure_every: int = 1,
+    seed: int = 0,
+    J: float = 1.0,
+    key: jax.Array | None = None,
+) -> dict[str, np.ndarray]:
     """Observables with errors across a temperature grid at one ``L``, in one compiled,
     vectorised run (all temperatures and chains at once).
 
@@ -162,8 +212,11 @@ def temperature_scan(L: int, temperatures, *, algorithm: str = "metropolis",
     L = check_positive_int("L", L, minimum=2)
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
     n_chains = check_positive_int("n_chains", n_chains)
-    n_therm = max(200, n_sweeps // 5) if n_therm is None else check_positive_int(
-        "n_therm", n_therm, minimum=0)
+    n_therm = (
+        max(200, n_sweeps // 5)
+        if n_therm is None
+        else check_positive_int("n_therm", n_therm, minimum=0)
+    )
     key = jax.random.key(seed) if key is None else key
     k_init, k_sign, k_therm, k_run = jax.random.split(key, 4)
     betas = 1.0 / temps
@@ -174,8 +227,9 @@ def temperature_scan(L: int, temperatures, *, algorithm: str = "metropolis",
         spins = np.where(ordered, np.asarray(sign) * np.ones_like(hot), np.asarray(hot))
         if n_therm:
             spins = metropolis.sweep(k_therm, spins, betas, n_sweeps=n_therm, J=J)
-        _, trace = metropolis.run(k_run, spins, betas, n_sweeps=n_sweeps,
-                                  measure_every=measure_every, J=J)
+        _, trace = metropolis.run(
+            k_run, spins, betas, n_sweeps=n_sweeps, measure_every=measure_every, J=J
+        )
         e, m = np.asarray(trace.energy), np.asarray(trace.magnetization)
         sweeps_per = np.full(len(temps), float(measure_every))
     else:
@@ -184,31 +238,61 @@ def temperature_scan(L: int, temperatures, *, algorithm: str = "metropolis",
         lattice = Lattice.square(L)
         name = "wolff" if algorithm == "wolff" else "swendsen_wang"
         init = np.where((temps < _tc(J))[:, None, None, None], 1, 0) * np.ones(
-            (len(temps), n_chains, L, L), np.int8)
-        init = np.where(init == 1, 1, np.asarray(
-            metropolis.init_spins(k_init, len(temps), n_chains, L + L % 2, hot=True)
-        )[..., :L, :L]).astype(np.int8)
+            (len(temps), n_chains, L, L), np.int8
+        )
+        init = np.where(
+            init == 1,
+            1,
+            np.asarray(metropolis.init_spins(k_init, len(temps), n_chains, L + L % 2, hot=True))[
+                ..., :L, :L
+            ],
+        ).astype(np.int8)
         steps = measure_every
         if name == "wolff":
-            pilot = cluster.run(k_therm, lattice, temps, algorithm=name, n_chains=n_chains,
-                                n_therm=0, n_meas=max(50, n_therm), J=J, init=init)
+            pilot = cluster.run(
+                k_therm,
+                lattice,
+                temps,
+                algorithm=name,
+                n_chains=n_chains,
+                n_therm=0,
+                n_meas=max(50, n_therm),
+                J=J,
+                init=init,
+            )
             sizes = np.asarray(pilot.mean_cluster_size).mean(axis=1)
             steps = max(1, round(measure_every * L * L / float(np.median(sizes))))
             init, n_therm_steps = np.asarray(pilot.spins), 0
         else:
             n_therm_steps = n_therm
-        res = cluster.run(k_run, lattice, temps, algorithm=name, n_chains=n_chains,
-                          n_therm=n_therm_steps, n_meas=n_sweeps // measure_every,
-                          steps_per_meas=steps, J=J, init=init)
+        res = cluster.run(
+            k_run,
+            lattice,
+            temps,
+            algorithm=name,
+            n_chains=n_chains,
+            n_therm=n_therm_steps,
+            n_meas=n_sweeps // measure_every,
+            steps_per_meas=steps,
+            J=J,
+            init=init,
+        )
         e, m = np.asarray(res.energy), np.asarray(res.magnetization)
         if name == "wolff":
             sweeps_per = steps * np.asarray(res.mean_cluster_size).mean(axis=1) / (L * L)
         else:
             sweeps_per = np.full(len(temps), float(steps))
     out: dict[str, np.ndarray] = {"T": temps, "sweeps_per_measurement": sweeps_per}
-    per_T = [ising_observables(e[:, i, :].T.astype(np.float64),
-                               m[:, i, :].T.astype(np.float64), T=float(T), n_sites=L * L,
-                               warn=False) for i, T in enumerate(temps)]
+    per_T = [
+        ising_observables(
+            e[:, i, :].T.astype(np.float64),
+            m[:, i, :].T.astype(np.float64),
+            T=float(T),
+            n_sites=L * L,
+            warn=False,
+        )
+        for i, T in enumerate(temps)
+    ]
     for name in per_T[0]:
         out[name] = np.array([o[name].mean for o in per_T])
         out[f"{name}_error"] = np.array([o[name].error for o in per_T])
@@ -223,6 +307,8 @@ def binder_crossing(T: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> 
     T = np.asarray(T, np.float64)
     d = np.asarray(u_large, np.float64) - np.asarray(u_small, np.float64)
     found = [float(T[i]) for i in np.nonzero(d == 0)[0]]
-    found += [float(T[i] - d[i] * (T[i + 1] - T[i]) / (d[i + 1] - d[i]))
-              for i in np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]]
+    found += [
+        float(T[i] - d[i] * (T[i + 1] - T[i]) / (d[i + 1] - d[i]))
+        for i in np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]
+    ]
     return sorted(found)[len(found) // 2] if found else float("nan")

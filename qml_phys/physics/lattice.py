@@ -40,7 +40,8 @@ class Lattice:
         shape = tuple(self.shape)
         if len(shape) not in (1, 2):
             raise InvalidParameterError(
-                f"Lattice shape must be (N,) for a chain or (L, L) for a square lattice; got {shape!r}"
+                "Lattice shape must be (N,) for a chain or (L, L) for a square lattice; "
+                f"got {shape!r}"
             )
         if len(shape) == 2 and shape[0] != shape[1]:
             raise InvalidParameterError(f"square lattice must be L x L; got shape {shape!r}")
@@ -176,7 +177,8 @@ class Graph:
         edges = edges.astype(np.int64)
         if edges.size and (edges.min() < 0 or edges.max() >= n):
             raise GraphFormatError(
-                f"edge endpoints must lie in 0..{n - 1}; got values from {edges.min()} to {edges.max()}"
+                f"edge endpoints must lie in 0..{n - 1}; "
+                f"got values from {edges.min()} to {edges.max()}"
             )
         if np.any(edges[:, 0] == edges[:, 1]):
             bad = edges[edges[:, 0] == edges[:, 1]][0]
@@ -203,7 +205,9 @@ class Graph:
         """
         path = os.fspath(path)
         if not os.path.isfile(path):
-            raise GraphFormatError(f"graph file not found: expected an edge-list file; got {path!r}")
+            raise GraphFormatError(
+                f"graph file not found: expected an edge-list file; got {path!r}"
+            )
         edges, weights = [], []
         with open(path, encoding="utf-8") as f:
             for lineno, raw in enumerate(f, start=1):

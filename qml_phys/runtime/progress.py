@@ -20,10 +20,24 @@ def progress_enabled() -> bool:
     return sys.stderr.isatty() or not os.environ.get("CI")
 
 
-def progress(iterable: Iterable | None = None, *, total: int | None = None, desc: str = "",
-             disable: bool | None = None, **kwargs):
+def progress(
+    iterable: Iterable | None = None,
+    *,
+    total: int | None = None,
+    desc: str = "",
+    disable: bool | None = None,
+    **kwargs,
+):
     """A tqdm bar on stderr, or a silent pass-through when progress is disabled."""
     if disable is None:
         disable = not progress_enabled()
-    return tqdm(iterable, total=total, desc=desc, disable=disable, file=sys.stderr,
-                dynamic_ncols=True, leave=False, **kwargs)
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        disable=disable,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+        **kwargs,
+    )

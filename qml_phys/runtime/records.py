@@ -26,8 +26,19 @@ from typing import Any
 import numpy as np
 
 _TRACKED = (
-    "qml_phys", "jax", "jaxlib", "numpy", "scipy", "flax", "optax", "netket",
-    "pennylane", "pennylane_lightning", "qiskit", "qiskit-aer", "h5py",
+    "qml_phys",
+    "jax",
+    "jaxlib",
+    "numpy",
+    "scipy",
+    "flax",
+    "optax",
+    "netket",
+    "pennylane",
+    "pennylane_lightning",
+    "qiskit",
+    "qiskit-aer",
+    "h5py",
 )
 
 
@@ -55,7 +66,10 @@ def git_commit() -> str | None:
             return None
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here, capture_output=True, text=True, timeout=5,
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):

@@ -8,10 +8,14 @@ import math
 import jax
 import numpy as np
 import pytest
-import scipy.stats
 
 from qml_phys.classical import annealing as an
-from qml_phys.classical.statistics import estimate, integrated_time
+from qml_phys.classical.statistics import (
+    chi_square_pvalue,
+    estimate,
+    integrated_time,
+    level_counts,
+)
 from qml_phys.errors import GraphFormatError, InvalidParameterError, ShapeError, UnknownNameError
 from qml_phys.physics.exact import enumerate_ising, maxcut_brute_force, onsager_tc
 from qml_phys.physics.lattice import Graph, Lattice
@@ -135,26 +139,9 @@ def pt_run():
     )
 
 
-def chi2_pvalue(energies, levels, probs, min_expected=5.0):
-    """Chi-square p-value of sampled energies against exact level probabilities (levels
-    expected fewer than ``min_expected`` times pooled)."""
-    energies = np.asarray(energies, np.float64).ravel()
-    idx = np.argmin(np.abs(energies[:, None] - levels[None, :]), axis=1)
-    assert np.allclose(levels[idx], energies, atol=1e-3), "sampled energy is not a level"
-    observed = np.bincount(idx, minlength=len(levels)).astype(np.float64)
-    expected = probs * energies.size
-    keep = expected >= min_expected
-    obs, exp = list(observed[keep]), list(expected[keep])
-    rest_o, rest_e = observed[~keep].sum(), expected[~keep].sum()
-    if rest_e >= min_expected:
-        obs.append(rest_o)
-        exp.append(rest_e)
-    elif rest_e > 0 or rest_o > 0:
-        j = int(np.argmin(exp))
-        obs[j] += rest_o
-        exp[j] += rest_e
-    obs, exp = np.asarray(obs), np.asarray(exp)
-    return scipy.stats.chisquare(obs, exp * obs.sum() / exp.sum()).pvalue
+def chi2_pvalue(energies, levels, probs):
+    """Chi-square p-value of sampled energies against exact level probabilities."""
+    return chi_square_pvalue(level_counts(energies, levels), probs)
 
 
 def test_pt_energy_histograms_match_enumeration():

@@ -13,8 +13,10 @@ def test_simulate_matches_kaufman_at_L8(algorithm):
     T = 2.3
     sim = simulate(8, T, algorithm=algorithm, n_sweeps=3000, seed=5)
     ref = exact.kaufman(8, T)
-    for name, exact_value in (("energy", ref.energy_per_site),
-                              ("specific_heat", ref.specific_heat_per_site)):
+    for name, exact_value in (
+        ("energy", ref.energy_per_site),
+        ("specific_heat", ref.specific_heat_per_site),
+    ):
         est = sim.observables[name]
         assert abs(est.mean - exact_value) < 4 * est.error, (name, est, exact_value)
     assert sim.energy.shape == (4, 3000) and sim.spins.shape == (4, 8, 8)

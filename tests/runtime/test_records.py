@@ -7,8 +7,12 @@ from qml_phys.runtime import records
 
 
 def test_record_carries_provenance(tmp_path):
-    path = records.write_record(tmp_path / "r.json", {"energy": np.float32(-1.5)},
-                                config={"L": 4, "T": np.array([1.0, 2.0])}, seed=7)
+    path = records.write_record(
+        tmp_path / "r.json",
+        {"energy": np.float32(-1.5)},
+        config={"L": 4, "T": np.array([1.0, 2.0])},
+        seed=7,
+    )
     rec = records.read_record(path)
     assert rec["results"] == {"energy": -1.5}
     prov = rec["provenance"]
@@ -50,8 +54,9 @@ def test_arrays_round_trip_through_hdf5(tmp_path):
 
 
 def test_to_jsonable_handles_namedtuples_and_jax():
-    import jax.numpy as jnp
     from typing import NamedTuple
+
+    import jax.numpy as jnp
 
     class P(NamedTuple):
         x: float
