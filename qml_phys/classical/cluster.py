@@ -36,6 +36,33 @@ independent and run under one ``vmap``. Traces from :func:`run` have shape
 
 Cost: one Wolff step flips on average ``mean_cluster_size`` spins, i.e.
 ``mean_cluster_size / N`` sweeps; convert with :func:`sweeps_per_step`.
+
+Backends (``backend=`` of :func:`wolff`, :func:`swendsen_wang` and :func:`run`):
+
+* ``"jax"``: the vectorised kernels above, jit-compiled, ``vmap``-ed over chains; runs on
+  any JAX device, and :func:`wolff` / :func:`swendsen_wang` accept a traced key and spins
+  (inside ``jit``; ``betas`` must stay concrete).
+* ``"numba"``: the textbook sequential algorithms compiled with ``numba.njit(cache=True)``
+  for the CPU, one chain after another, thermalisation and measurements included (no
+  Python work per step). Wolff grows the cluster with an explicit stack, flipping each
+  site as it joins; a bond from a cluster site to a neighbour is tried once, when that
+  site is popped and the neighbour still has the seed's old sign, with probability ``p``
+  (open boundaries skip the ``-1`` entries of ``lattice.neighbors``; the doubled ``L = 2``
+  bonds appear twice and each is tried, as the doubled coupling requires).
+  Swendsen–Wang draws every bond of ``lattice.edges`` and labels clusters by union-find
+  (path halving, union to the smaller root) in one pass. At L = 64, T = Tc a Wolff flip
+  costs tens of microseconds instead of hundreds (``benchmarks/wolff_vs_metropolis.py``).
+  Randomness: one 64-bit seed per (temperature, chain) is drawn from the key with
+  ``jax.random.bits`` and seeds a NumPy ``Generator(PCG64(seed))`` that the compiled loop
+  draws from; the chains are therefore a deterministic function of the key (and
+  independent of JAX's x64 mode), but a different stream from the JAX backend's: the two
+  backends sample the same distribution, not the same chain. (Numba's built-in
+  ``np.random.seed`` inside ``njit`` takes a 32-bit seed and a hidden per-thread state, and
+  its generator is slower; hence a ``Generator`` passed in.)
+* ``"auto"`` (default): ``"numba"`` when JAX's default backend is the CPU, numba imports
+  and no argument is a JAX tracer; ``"jax"`` otherwise.
+
+Both backends return the same shapes, dtypes (JAX arrays) and meanings.
 """
 
 from __future__ import annotations
@@ -47,6 +74,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; "auto" falls back to JAX
+    numba = None
+
 from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
@@ -57,6 +89,7 @@ from qml_phys.errors import (
 
 __all__ = [
     "ALGORITHMS",
+    "BACKENDS",
     "ClusterRun",
     "bond_probability",
     "energy_per_site",
@@ -67,6 +100,7 @@ __all__ = [
 ]
 
 ALGORITHMS = ("wolff", "swendsen_wang")
+BACKENDS = ("auto", "jax", "numba")
 
 
 def bond_probability(beta, J=1.0):
@@ -120,7 +154,7 @@ def energy_per_site(spins, lattice, J=1.0):
     """
     s = jnp.asarray(spins)
     shape = tuple(lattice.shape)
-    if s.shape[s.ndim - len(shape):] != shape:
+    if s.shape[s.ndim - len(shape) :] != shape:
         raise ShapeError(f"expected spins of shape (..., *{shape}); got {s.shape}")
     flat = s.reshape((-1,) + shape)
     e = _energy_batch(flat, jnp.float32(J), pbc=bool(lattice.pbc))
@@ -308,6 +342,173 @@ def _run_impl(key, spins, betas, J, n_therm, steps_per_meas, *, algorithm, n_mea
 
 
 # ---------------------------------------------------------------------------------------
+# Compiled CPU backend (numba). One chain per call: ``spins`` ``(N,)`` int8, modified in
+# place; ``rng`` a NumPy Generator; ``energy`` and ``magnetization`` ``(n_meas,)`` float32,
+# written after every ``steps_per_meas`` updates that follow ``n_therm`` discarded ones.
+# Fixed argument dtypes (int8 spins, int64 tables and counts, float64 p and J, float32
+# traces) keep one compiled signature per kernel, cached on disk by ``cache=True``.
+
+
+def _compiled(fn):
+    """``numba.njit(cache=True)`` when numba is installed (else the plain function, which
+    is never called: :func:`_check_backend` refuses ``"numba"`` without numba)."""
+    return fn if numba is None else numba.njit(cache=True)(fn)
+
+
+@_compiled
+def _bond_sum_nb(spins, edges):
+    r""":math:`\sum_{\langle ij\rangle} s_i s_j` over the ``(n_bonds, 2)`` bond list."""
+    total = 0
+    for b in range(edges.shape[0]):
+        total += np.int64(spins[edges[b, 0]]) * np.int64(spins[edges[b, 1]])
+    return total
+
+
+@_compiled
+def _wolff_chain_nb(
+    spins, neighbors, edges, p, rng, n_therm, n_meas, steps_per_meas, J, energy, magnetization
+):
+    """Sequential Wolff (Wolff 1989) on one chain; returns the summed cluster size of the
+    measured steps. ``neighbors`` ``(N, z)`` int64 with ``-1`` for a missing neighbour."""
+    n, z = neighbors.shape
+    stack = np.empty(n, np.int64)
+    m_sum = 0
+    for i in range(n):
+        m_sum += np.int64(spins[i])
+    size_sum = 0
+    for t in range(n_therm + n_meas * steps_per_meas):
+        seed = rng.integers(0, n)
+        s0 = spins[seed]
+        spins[seed] = -s0
+        stack[0] = seed
+        top = 1
+        size = 1
+        while top > 0:
+            top -= 1
+            i = stack[top]
+            for k in range(z):
+                j = neighbors[i, k]
+                # a site in the cluster is already flipped, so "aligned with the seed's
+                # old sign" means "aligned and not yet in the cluster"
+                if j >= 0 and spins[j] == s0 and rng.random() < p:
+                    spins[j] = -s0
+                    stack[top] = j
+                    top += 1
+                    size += 1
+        m_sum -= 2 * np.int64(s0) * size
+        if t >= n_therm:
+            size_sum += size
+            u = t - n_therm + 1
+            if u % steps_per_meas == 0:
+                k_meas = u // steps_per_meas - 1
+                energy[k_meas] = -J * _bond_sum_nb(spins, edges) / n
+                magnetization[k_meas] = m_sum / n
+    return size_sum
+
+
+@_compiled
+def _find_root_nb(parent, i):
+    """Root of ``i`` in the union-find forest, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@_compiled
+def _sw_chain_nb(spins, edges, p, rng, n_therm, n_meas, steps_per_meas, J, energy, magnetization):
+    """Swendsen–Wang (1987) on one chain by union-find; returns the summed number of
+    clusters of the measured updates. ``edges`` ``(n_bonds, 2)`` int64."""
+    n = spins.shape[0]
+    parent = np.empty(n, np.int64)
+    flip = np.empty(n, np.bool_)
+    n_cl_sum = 0
+    for t in range(n_therm + n_meas * steps_per_meas):
+        for i in range(n):
+            parent[i] = i
+        for b in range(edges.shape[0]):
+            a, c = edges[b, 0], edges[b, 1]
+            if spins[a] == spins[c] and rng.random() < p:
+                ra, rc = _find_root_nb(parent, a), _find_root_nb(parent, c)
+                if ra < rc:
+                    parent[rc] = ra
+                elif rc < ra:
+                    parent[ra] = rc
+        # every root is the smallest site of its cluster, so in increasing order a
+        # cluster's coin is drawn (at its root) before any other member reads it
+        n_cl = 0
+        m_sum = 0
+        for i in range(n):
+            r = _find_root_nb(parent, i)
+            if r == i:
+                flip[i] = rng.random() < 0.5
+                n_cl += 1
+            if flip[r]:
+                spins[i] = -spins[i]
+            m_sum += np.int64(spins[i])
+        if t >= n_therm:
+            n_cl_sum += n_cl
+            u = t - n_therm + 1
+            if u % steps_per_meas == 0:
+                k_meas = u // steps_per_meas - 1
+                energy[k_meas] = -J * _bond_sum_nb(spins, edges) / n
+                magnetization[k_meas] = m_sum / n
+    return n_cl_sum
+
+
+def _chain_seeds(key, n_chains_total: int) -> np.ndarray:
+    """``(n_chains_total,)`` uint64 seeds from 2 x 32 random bits of ``key`` each (32-bit
+    words, so the seeds do not depend on JAX's x64 mode)."""
+    w = np.asarray(jax.random.bits(key, (n_chains_total, 2), jnp.uint32)).astype(np.uint64)
+    return (w[:, 0] << np.uint64(32)) | w[:, 1]
+
+
+def _numba_run(
+    algorithm, key, spins, betas, J: float, lattice, n_therm: int, n_meas: int, steps_per_meas: int
+):
+    """Run the compiled kernel on every chain.
+
+    Args:
+        spins: ``(n_temps, n_chains, *lattice.shape)`` int8 (not modified).
+        betas: ``(n_temps,)`` float64.
+
+    Returns:
+        ``(energy, magnetization, totals, spins)``: traces ``(n_meas, n_temps, n_chains)``
+        float32, per-chain sums of the kernel's count ``(n_temps, n_chains)`` int64 and the
+        new spins, all NumPy.
+    """
+    n_temps, n_chains = spins.shape[:2]
+    n_total, n = n_temps * n_chains, lattice.n_sites
+    flat = np.array(spins, dtype=np.int8, order="C").reshape(n_total, n)
+    p = -np.expm1(-2.0 * np.asarray(betas, np.float64) * J)
+    edges = np.ascontiguousarray(lattice.edges, np.int64)
+    neighbors = np.ascontiguousarray(lattice.neighbors, np.int64)
+    energy = np.empty((n_total, n_meas), np.float32)
+    magnetization = np.empty((n_total, n_meas), np.float32)
+    totals = np.empty(n_total, np.int64)
+    args = (int(n_therm), int(n_meas), int(steps_per_meas), float(J))
+    for c, seed in enumerate(_chain_seeds(key, n_total)):
+        rng = np.random.Generator(np.random.PCG64(int(seed)))
+        p_c = float(p[c // n_chains])
+        if algorithm == "wolff":
+            totals[c] = _wolff_chain_nb(
+                flat[c], neighbors, edges, p_c, rng, *args, energy[c], magnetization[c]
+            )
+        else:
+            totals[c] = _sw_chain_nb(flat[c], edges, p_c, rng, *args, energy[c], magnetization[c])
+
+    def trace(x):
+        return np.ascontiguousarray(x.reshape(n_temps, n_chains, n_meas).transpose(2, 0, 1))
+
+    return (
+        trace(energy),
+        trace(magnetization),
+        totals.reshape(n_temps, n_chains),
+        flat.reshape(spins.shape),
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # Validation and public API.
 
 
@@ -354,8 +555,7 @@ def _resolve(lattice_or_model, J, h):
         lattice = lattice_or_model
     if not all(hasattr(lattice, a) for a in ("shape", "pbc", "n_sites")):
         raise InvalidParameterError(
-            "expected a Lattice or a model with a .lattice; got "
-            f"{type(lattice_or_model).__name__}"
+            f"expected a Lattice or a model with a .lattice; got {type(lattice_or_model).__name__}"
         )
     J = 1.0 if J is None else J
     h = 0.0 if h is None else h
@@ -382,14 +582,39 @@ def _check_betas(betas) -> jax.Array:
     return jnp.asarray(b, jnp.float32)
 
 
-def _check_spins(spins, lattice, n_temps) -> jax.Array:
+def _check_spins(spins, lattice, n_temps, backend: str = "jax"):
+    """Spins as int8: a JAX array for ``backend="jax"``, a NumPy copy for ``"numba"``."""
     shape = tuple(lattice.shape)
-    s = jnp.asarray(spins)
-    if s.ndim != 2 + len(shape) or s.shape[2:] != shape or s.shape[0] != n_temps:
+    got = tuple(np.shape(spins))
+    if len(got) != 2 + len(shape) or got[2:] != shape or got[0] != n_temps:
         raise ShapeError(
-            f"expected spins of shape (n_temps={n_temps}, n_chains, *{shape}); got {s.shape}"
+            f"expected spins of shape (n_temps={n_temps}, n_chains, *{shape}); got {got}"
         )
-    return s.astype(jnp.int8)
+    if backend == "numba":
+        return np.array(spins, dtype=np.int8, order="C")
+    return jnp.asarray(spins).astype(jnp.int8)
+
+
+def _check_backend(backend: str, *arrays) -> str:
+    """Resolve ``backend`` (see the module docstring) to ``"jax"`` or ``"numba"``."""
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise UnknownNameError(f"expected backend in {BACKENDS}; got {backend!r}")
+    traced = any(isinstance(a, jax.core.Tracer) for a in arrays)
+    if backend == "auto":
+        cpu = jax.default_backend() == "cpu"
+        return "numba" if numba is not None and cpu and not traced else "jax"
+    if backend == "numba" and numba is None:
+        raise InvalidParameterError(
+            "backend='numba' needs the numba package: expected it importable; got an "
+            "ImportError. Install qml_phys's dependencies (pip install numba==0.68.1) or use "
+            "backend='jax'."
+        )
+    if backend == "numba" and traced:
+        raise InvalidParameterError(
+            "backend='numba' runs outside JAX tracing: expected concrete arrays; got a JAX "
+            "tracer (called inside jit, vmap or grad?). Use backend='jax' there."
+        )
+    return backend
 
 
 def _check_algorithm(algorithm: str) -> str:
@@ -398,7 +623,7 @@ def _check_algorithm(algorithm: str) -> str:
     return algorithm
 
 
-def wolff(key, spins, betas, *, lattice, n_steps: int, J=1.0, h=0.0):
+def wolff(key, spins, betas, *, lattice, n_steps: int, J=1.0, h=0.0, backend="auto"):
     r"""``n_steps`` Wolff cluster flips of every chain.
 
     Args:
@@ -408,6 +633,7 @@ def wolff(key, spins, betas, *, lattice, n_steps: int, J=1.0, h=0.0):
         lattice: the :class:`~qml_phys.physics.lattice.Lattice`.
         n_steps: number of cluster flips (not sweeps; see :func:`sweeps_per_step`).
         J, h: coupling (> 0) and field (must be 0), checked.
+        backend: ``"auto"``, ``"jax"`` or ``"numba"`` (see the module docstring).
 
     Returns:
         ``(mean_cluster_size, spins)``: ``(n_temps, n_chains)`` float32 mean number of
@@ -416,14 +642,20 @@ def wolff(key, spins, betas, *, lattice, n_steps: int, J=1.0, h=0.0):
     J = _check_ferromagnet(J, h)
     n_steps = check_positive_int("n_steps", n_steps)
     b = _check_betas(betas)
-    s = _check_spins(spins, lattice, b.shape[0])
+    backend = _check_backend(backend, key, spins, betas)
+    s = _check_spins(spins, lattice, b.shape[0], backend)
+    if backend == "numba":
+        _, _, total, s = _numba_run(
+            "wolff", key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_steps
+        )
+        return jnp.asarray(total / n_steps, jnp.float32), jnp.asarray(s)
     size, s = _steps_impl(
         key, s, b, jnp.float32(J), jnp.int32(n_steps), algorithm="wolff", pbc=bool(lattice.pbc)
     )
     return size, s
 
 
-def swendsen_wang(key, spins, betas, *, lattice, n_sweeps: int, J=1.0, h=0.0):
+def swendsen_wang(key, spins, betas, *, lattice, n_sweeps: int, J=1.0, h=0.0, backend="auto"):
     r"""``n_sweeps`` Swendsen–Wang updates of every chain (each flips every cluster with
     probability 1/2).
 
@@ -434,6 +666,7 @@ def swendsen_wang(key, spins, betas, *, lattice, n_sweeps: int, J=1.0, h=0.0):
         lattice: the :class:`~qml_phys.physics.lattice.Lattice`.
         n_sweeps: number of updates.
         J, h: coupling (> 0) and field (must be 0), checked.
+        backend: ``"auto"``, ``"jax"`` or ``"numba"`` (see the module docstring).
 
     Returns:
         ``(mean_n_clusters, spins)``: ``(n_temps, n_chains)`` float32 mean number of FK
@@ -442,7 +675,13 @@ def swendsen_wang(key, spins, betas, *, lattice, n_sweeps: int, J=1.0, h=0.0):
     J = _check_ferromagnet(J, h)
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
     b = _check_betas(betas)
-    s = _check_spins(spins, lattice, b.shape[0])
+    backend = _check_backend(backend, key, spins, betas)
+    s = _check_spins(spins, lattice, b.shape[0], backend)
+    if backend == "numba":
+        _, _, total, s = _numba_run(
+            "swendsen_wang", key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_sweeps
+        )
+        return jnp.asarray(total / n_sweeps, jnp.float32), jnp.asarray(s)
     n_cl, s = _steps_impl(
         key,
         s,
@@ -469,6 +708,7 @@ class ClusterRun(NamedTuple):
             Swendsen–Wang update (1 for Wolff, which builds one per step).
         steps_per_meas: updates between measurements.
         algorithm: ``"wolff"`` or ``"swendsen_wang"``.
+        backend: ``"jax"`` or ``"numba"``, the one that ran (``"auto"`` resolved).
     """
 
     temperatures: np.ndarray
@@ -479,6 +719,7 @@ class ClusterRun(NamedTuple):
     n_clusters: jax.Array
     steps_per_meas: int
     algorithm: str
+    backend: str
 
 
 def _initial_spins(key, init, shape):
@@ -507,6 +748,7 @@ def run(
     J=None,
     h=None,
     init="random",
+    backend: str = "auto",
 ) -> ClusterRun:
     """Run cluster Monte Carlo at several temperatures and record energy and
     magnetization after every ``steps_per_meas`` updates.
@@ -523,6 +765,8 @@ def run(
         steps_per_meas: updates between measurements.
         J, h: coupling and field when a bare lattice is given (defaults 1 and 0).
         init: ``"random"``, ``"up"`` or spins ``(n_temps, n_chains, *lattice.shape)``.
+        backend: ``"auto"``, ``"jax"`` or ``"numba"`` (see the module docstring). The
+            initial spins are drawn the same way by both.
 
     Returns:
         :class:`ClusterRun` with traces of shape ``(n_meas, n_temps, n_chains)``.
@@ -534,27 +778,34 @@ def run(
     n_therm = check_positive_int("n_therm", n_therm, minimum=0)
     n_meas = check_positive_int("n_meas", n_meas)
     steps_per_meas = check_positive_int("steps_per_meas", steps_per_meas)
+    backend = _check_backend(backend, key, init)
     k_init, k_run = jax.random.split(key)
     shape = (len(temps), n_chains) + tuple(lattice.shape)
     spins = _initial_spins(k_init, init, shape)
-    betas = jnp.asarray(1.0 / temps, jnp.float32)
-    e, m, out, spins = _run_impl(
-        k_run,
-        spins,
-        betas,
-        jnp.float32(J),
-        jnp.int32(n_therm),
-        jnp.int32(steps_per_meas),
-        algorithm=algorithm,
-        n_meas=n_meas,
-        pbc=bool(lattice.pbc),
-    )
+    if backend == "numba":
+        e, m, total, spins = _numba_run(
+            algorithm, k_run, spins, 1.0 / temps, J, lattice, n_therm, n_meas, steps_per_meas
+        )
+        out = jnp.asarray(total / (n_meas * steps_per_meas), jnp.float32)
+        e, m, spins = jnp.asarray(e), jnp.asarray(m), jnp.asarray(spins)
+    else:
+        e, m, out, spins = _run_impl(
+            k_run,
+            spins,
+            jnp.asarray(1.0 / temps, jnp.float32),
+            jnp.float32(J),
+            jnp.int32(n_therm),
+            jnp.int32(steps_per_meas),
+            algorithm=algorithm,
+            n_meas=n_meas,
+            pbc=bool(lattice.pbc),
+        )
     n = lattice.n_sites
     if algorithm == "wolff":
         size, n_cl = out, jnp.ones_like(out)
     else:
         size, n_cl = n / out, out
-    return ClusterRun(temps, e, m, spins, size, n_cl, steps_per_meas, algorithm)
+    return ClusterRun(temps, e, m, spins, size, n_cl, steps_per_meas, algorithm, backend)
 
 
 def sweeps_per_step(result: ClusterRun, n_sites: int) -> np.ndarray:
