@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ising_throughput.py
+	$(BIN)/python benchmarks/wolff_vs_metropolis.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -166,13 +166,6 @@ def engines(workload, key):
 OURS = ("qml_phys packed", "qml_phys general")
 
 
-def wolff_vs_metropolis(quick: bool):
-    """PLACEHOLDER (cluster-algorithm work, ``qml_phys.classical.cluster``): effective
-    independent samples per second of Wolff against Metropolis near T_c, from
-    ``n_eff / seconds`` of the energy and |m| series. Returns ``None`` until written."""
-    return None
-
-
 # ----------------------------------------------------------------------------- report
 def _table(results):
     names = list(next(iter(results.values())))
@@ -214,11 +207,10 @@ def main(argv=None):
           f"jax {jax.__version__} on {jax.devices()[0].platform}"
           + ("" if numba else "; numba not installed"))
     print(_table(results))
-    wolff = wolff_vs_metropolis(args.quick)
     if args.json:
         workloads = {k: {"L": v["L"], "temps": v["temps"]} for k, v in WORKLOADS.items()}
         config = {"quick": args.quick, "target_seconds": target, "workloads": workloads}
-        write_record(args.json, {"flips_per_ns": results, "wolff_vs_metropolis": wolff},
+        write_record(args.json, {"flips_per_ns": results},
                      config=config, seed=SEED, kind="benchmark")
         print(f"wrote {args.json}")
     return results
