@@ -355,6 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     emit(result, args.json)
+    if result.get("ok") is False:  # e.g. a tour section failed or missed its exact check
+        print("qml-phys: some checks failed; see the output above", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -244,28 +244,25 @@ def monte_carlo(ctx: TourContext) -> Section:
         }
     table = [
         {
-            "L": L,
-            "max |z| energy vs Kaufman": float(np.max(np.abs(z[L]))),
-            "max |z| c vs Kaufman": float(np.max(np.abs(zc[L]))),
-            "points": len(temps),
+            "quantity": f"L = {L}: largest |z| of e and of c vs Kaufman ({len(temps)} T)",
+            "value": f"{np.max(np.abs(z[L])):.2f}, {np.max(np.abs(zc[L])):.2f}",
+            "reference": "|z| < 4",
         }
         for L in sizes
     ]
     table += [
         {
-            "L": f"Binder crossing {k}",
-            "max |z| energy vs Kaufman": v,
-            "max |z| c vs Kaufman": f"{100 * (v / Tc - 1):+.2f}% from Tc",
-            "points": "",
+            "quantity": f"Binder crossing L = {k}",
+            "value": v,
+            "reference": f"Tc = {Tc:.6f} ({100 * (v / Tc - 1):+.2f}%)",
         }
         for k, v in crossings.items()
     ]
     table += [
         {
-            "L": f"{alg} at Tc, L={Lw}",
-            "max |z| energy vs Kaufman": f"τ_int(|m|) = {c['tau_int_abs_m_sweeps']:.1f} sweeps",
-            "max |z| c vs Kaufman": f"|m| = {c['abs_m']:.4f} ± {c['abs_m_error']:.4f}",
-            "points": "",
+            "quantity": f"τ_int(|m|) at Tc, L = {Lw}, {alg}",
+            "value": f"{c['tau_int_abs_m_sweeps']:.1f} sweeps",
+            "reference": f"|m| = {c['abs_m']:.4f} ± {c['abs_m_error']:.4f}",
         }
         for alg, c in compare.items()
     ]
