@@ -50,6 +50,7 @@ from qml_phys.errors import (
     check_positive_int,
     check_temperature,
 )
+from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.progress import progress
 from qml_phys.runtime.records import atomic_path, provenance, write_arrays, write_json
 
@@ -66,13 +67,9 @@ _PROV_FIELDS = (
 )
 
 
-def onsager_tc(J: float = 1.0) -> float:
-    return 2.0 * abs(J) / math.log1p(math.sqrt(2.0))
-
-
 def choose_algorithm(T: float, J: float = 1.0) -> str:
     """Wolff within ``0.8 T_c < T < 1.25 T_c`` (critical slowing down), else Metropolis."""
-    tc = onsager_tc(J)
+    tc = onsager_tc(abs(J))
     return "wolff" if 0.8 * tc < T < 1.25 * tc else "metropolis"
 
 
@@ -145,7 +142,7 @@ def sample_block(
         "T": np.full(n_samples, T),
         "energy": e,
         "magnetization": m,
-        "label": (np.full(n_samples, T < onsager_tc(J))).astype(np.int8),
+        "label": (np.full(n_samples, T < onsager_tc(abs(J)))).astype(np.int8),
         "prov": {
             "algorithm": algorithm,
             "seed": seed,

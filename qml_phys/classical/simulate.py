@@ -14,7 +14,6 @@ are compared at equal work.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax
@@ -24,6 +23,7 @@ from qml_phys.classical import cluster, metropolis
 from qml_phys.classical.observables import ising_observables
 from qml_phys.classical.statistics import Estimate
 from qml_phys.errors import UnknownNameError, check_positive_int, check_temperature
+from qml_phys.physics.exact import onsager_tc
 
 ALGORITHMS = ("metropolis", "wolff", "swendsen-wang")
 
@@ -62,8 +62,98 @@ def check_algorithm(name: str) -> str:
     return norm
 
 
-def _tc(J: float) -> float:
-    return 2.0 * abs(J) / math.log1p(math.sqrt(2.0))
+class _Chains(NamedTuple):
+    energy: np.ndarray  # (n_meas, n_T, n_chains) float64
+    magnetization: np.ndarray  # (n_meas, n_T, n_chains) float64
+    spins: np.ndarray  # (n_T, n_chains, L, L) int8
+    sweeps_per_measurement: np.ndarray  # (n_T,)
+    steps_per_measurement: int
+
+
+def _run_chains(L, temps, *, algorithm, n_sweeps, n_therm, n_chains, measure_every, J, h, key):
+    """Thermalise and measure ``n_chains`` chains at every temperature in one vectorised run.
+
+    Chains below ``T_c`` (at ``h = 0``) start ordered with a random overall sign per chain,
+    the others from random spins: this shortens thermalisation and biases nothing. Wolff
+    measures every ``steps`` cluster flips, with ``steps`` chosen from a pilot run (which
+    also thermalises) so that a measurement costs about ``measure_every`` sweeps at the
+    median cluster size.
+    """
+    k_init, k_sign, k_therm, k_run = jax.random.split(key, 4)
+    n_T = len(temps)
+    hot = np.asarray(metropolis.init_spins(k_init, n_T, n_chains, L + L % 2, hot=True))
+    hot = hot[..., :L, :L]
+    sign = np.asarray(jax.random.rademacher(k_sign, (n_T, n_chains, 1, 1), dtype=np.int8))
+    ordered = ((temps < onsager_tc(abs(J))) & (h == 0.0))[:, None, None, None]
+    spins = np.where(ordered, sign * np.ones_like(hot), hot).astype(np.int8)
+    betas = 1.0 / temps
+    n_meas = n_sweeps // measure_every
+    if algorithm == "metropolis":
+        if n_therm:
+            spins = metropolis.sweep(k_therm, spins, betas, n_sweeps=n_therm, J=J, h=h)
+        spins, trace = metropolis.run(
+            k_run, spins, betas, n_sweeps=n_sweeps, measure_every=measure_every, J=J, h=h
+        )
+        e, m, steps = trace.energy, trace.magnetization, measure_every
+        sweeps_per = np.full(n_T, float(measure_every))
+    else:
+        from qml_phys.physics import Lattice
+
+        lattice = Lattice.square(L)
+        name = "wolff" if algorithm == "wolff" else "swendsen_wang"
+        steps, n_therm_steps = measure_every, n_therm
+        if name == "wolff":
+            pilot = cluster.run(
+                k_therm,
+                lattice,
+                temps,
+                algorithm=name,
+                n_chains=n_chains,
+                n_therm=0,
+                n_meas=max(50, n_therm),
+                J=J,
+                h=h,
+                init=spins,
+            )
+            sizes = np.asarray(pilot.mean_cluster_size).mean(axis=1)
+            steps = max(1, round(measure_every * L * L / float(np.median(sizes))))
+            spins, n_therm_steps = np.asarray(pilot.spins), 0
+        res = cluster.run(
+            k_run,
+            lattice,
+            temps,
+            algorithm=name,
+            n_chains=n_chains,
+            n_therm=n_therm_steps,
+            n_meas=n_meas,
+            steps_per_meas=steps,
+            J=J,
+            h=h,
+            init=spins,
+        )
+        e, m, spins = res.energy, res.magnetization, res.spins
+        if name == "wolff":
+            sweeps_per = steps * np.asarray(res.mean_cluster_size).mean(axis=1) / (L * L)
+        else:
+            sweeps_per = np.full(n_T, float(steps))
+    return _Chains(
+        np.asarray(e, np.float64),
+        np.asarray(m, np.float64),
+        np.asarray(spins),
+        np.asarray(sweeps_per, np.float64),
+        int(steps),
+    )
+
+
+def _check_run(L, n_sweeps, n_therm, n_chains, measure_every):
+    L = check_positive_int("L", L, minimum=2)
+    n_sweeps = check_positive_int("n_sweeps", n_sweeps)
+    n_chains = check_positive_int("n_chains", n_chains)
+    measure_every = check_positive_int("measure_every", measure_every)
+    if n_therm is None:
+        n_therm = max(200, n_sweeps // 5)
+    n_therm = check_positive_int("n_therm", n_therm, minimum=0)
+    return L, n_sweeps, n_therm, n_chains, measure_every
 
 
 def simulate(
@@ -99,88 +189,35 @@ def simulate(
     """
     algorithm = check_algorithm(algorithm)
     T = check_temperature(T)
-    L = check_positive_int("L", L, minimum=2)
-    n_sweeps = check_positive_int("n_sweeps", n_sweeps)
-    n_chains = check_positive_int("n_chains", n_chains)
-    measure_every = check_positive_int("measure_every", measure_every)
-    n_therm = (
-        max(200, n_sweeps // 5)
-        if n_therm is None
-        else check_positive_int("n_therm", n_therm, minimum=0)
+    L, n_sweeps, n_therm, n_chains, measure_every = _check_run(
+        L, n_sweeps, n_therm, n_chains, measure_every
     )
     key = jax.random.key(seed) if key is None else key
-    k_init, k_sign, k_therm, k_run = jax.random.split(key, 4)
-    ordered = T < _tc(J) and h == 0.0
-    if algorithm == "metropolis":
-        spins = metropolis.init_spins(k_init, 1, n_chains, L, hot=not ordered)
-        if ordered:
-            sign = jax.random.rademacher(k_sign, (1, n_chains, 1, 1), dtype=np.int8)
-            spins = spins * sign
-        if n_therm:
-            spins = metropolis.sweep(
-                k_therm, spins, np.array([1.0 / T]), n_sweeps=n_therm, J=J, h=h
-            )
-        spins, trace = metropolis.run(
-            k_run,
-            spins,
-            np.array([1.0 / T]),
-            n_sweeps=n_sweeps,
-            measure_every=measure_every,
-            J=J,
-            h=h,
-        )
-        e, m = np.asarray(trace.energy)[:, 0, :], np.asarray(trace.magnetization)[:, 0, :]
-        steps, sweeps_per = measure_every, float(measure_every)
-        final = np.asarray(spins)[0]
-    else:
-        from qml_phys.physics import Lattice
-
-        lattice = Lattice.square(L)
-        name = "wolff" if algorithm == "wolff" else "swendsen_wang"
-        init = "up" if ordered else "random"
-        if name == "wolff":
-            pilot = cluster.run(
-                k_therm,
-                lattice,
-                T,
-                algorithm=name,
-                n_chains=n_chains,
-                n_therm=min(n_therm, 200),
-                n_meas=200,
-                J=J,
-                h=h,
-                init=init,
-            )
-            size = float(np.mean(pilot.mean_cluster_size))
-            steps = max(1, round(measure_every * L * L / size))
-            init = pilot.spins
-            therm_steps = max(0, round(n_therm * L * L / size) - 400)
-        else:
-            steps, therm_steps = measure_every, n_therm
-        res = cluster.run(
-            k_run,
-            lattice,
-            T,
-            algorithm=name,
-            n_chains=n_chains,
-            n_therm=therm_steps,
-            n_meas=n_sweeps // measure_every,
-            steps_per_meas=steps,
-            J=J,
-            h=h,
-            init=init,
-        )
-        e = np.asarray(res.energy)[:, 0, :]
-        m = np.asarray(res.magnetization)[:, 0, :]
-        final = np.asarray(res.spins)[0]
-        if name == "wolff":
-            sweeps_per = steps * float(np.mean(res.mean_cluster_size)) / (L * L)
-        else:
-            sweeps_per = float(steps)
-    e = e.T.astype(np.float64)
-    m = m.T.astype(np.float64)
+    run = _run_chains(
+        L,
+        np.array([T]),
+        algorithm=algorithm,
+        n_sweeps=n_sweeps,
+        n_therm=n_therm,
+        n_chains=n_chains,
+        measure_every=measure_every,
+        J=J,
+        h=h,
+        key=key,
+    )
+    e, m = run.energy[:, 0, :].T, run.magnetization[:, 0, :].T
     obs = ising_observables(e, m, T=T, n_sites=L * L, warn=False)
-    return Simulation(L, T, algorithm, e, m, final, sweeps_per, int(steps), obs)
+    return Simulation(
+        L,
+        T,
+        algorithm,
+        e,
+        m,
+        run.spins[0],
+        float(run.sweeps_per_measurement[0]),
+        run.steps_per_measurement,
+        obs,
+    )
 
 
 def temperature_scan(
@@ -197,11 +234,7 @@ def temperature_scan(
     key: jax.Array | None = None,
 ) -> dict[str, np.ndarray]:
     """Observables with errors across a temperature grid at one ``L``, in one compiled,
-    vectorised run (all temperatures and chains at once).
-
-    Metropolis chains below ``T_c`` start ordered (random overall sign), above it random.
-    For Wolff the number of cluster flips per measurement is set from a pilot run so that a
-    measurement costs about one sweep at the median cluster size.
+    vectorised run (all temperatures and chains at once; same options as :func:`simulate`).
 
     Returns a dict of ``(n_T,)`` arrays: ``T``, ``sweeps_per_measurement``, and for every
     observable of :func:`~qml_phys.classical.observables.ising_observables` ``<name>``
@@ -209,94 +242,39 @@ def temperature_scan(
     """
     algorithm = check_algorithm(algorithm)
     temps = np.array([check_temperature(t) for t in np.atleast_1d(temperatures)])
-    L = check_positive_int("L", L, minimum=2)
-    n_sweeps = check_positive_int("n_sweeps", n_sweeps)
-    n_chains = check_positive_int("n_chains", n_chains)
-    n_therm = (
-        max(200, n_sweeps // 5)
-        if n_therm is None
-        else check_positive_int("n_therm", n_therm, minimum=0)
+    L, n_sweeps, n_therm, n_chains, measure_every = _check_run(
+        L, n_sweeps, n_therm, n_chains, measure_every
     )
     key = jax.random.key(seed) if key is None else key
-    k_init, k_sign, k_therm, k_run = jax.random.split(key, 4)
-    betas = 1.0 / temps
-    if algorithm == "metropolis":
-        hot = metropolis.init_spins(k_init, len(temps), n_chains, L, hot=True)
-        sign = jax.random.rademacher(k_sign, (len(temps), n_chains, 1, 1), dtype=np.int8)
-        ordered = (temps < _tc(J))[:, None, None, None]
-        spins = np.where(ordered, np.asarray(sign) * np.ones_like(hot), np.asarray(hot))
-        if n_therm:
-            spins = metropolis.sweep(k_therm, spins, betas, n_sweeps=n_therm, J=J)
-        _, trace = metropolis.run(
-            k_run, spins, betas, n_sweeps=n_sweeps, measure_every=measure_every, J=J
-        )
-        e, m = np.asarray(trace.energy), np.asarray(trace.magnetization)
-        sweeps_per = np.full(len(temps), float(measure_every))
-    else:
-        from qml_phys.physics import Lattice
-
-        lattice = Lattice.square(L)
-        name = "wolff" if algorithm == "wolff" else "swendsen_wang"
-        init = np.where((temps < _tc(J))[:, None, None, None], 1, 0) * np.ones(
-            (len(temps), n_chains, L, L), np.int8
-        )
-        init = np.where(
-            init == 1,
-            1,
-            np.asarray(metropolis.init_spins(k_init, len(temps), n_chains, L + L % 2, hot=True))[
-                ..., :L, :L
-            ],
-        ).astype(np.int8)
-        steps = measure_every
-        if name == "wolff":
-            pilot = cluster.run(
-                k_therm,
-                lattice,
-                temps,
-                algorithm=name,
-                n_chains=n_chains,
-                n_therm=0,
-                n_meas=max(50, n_therm),
-                J=J,
-                init=init,
-            )
-            sizes = np.asarray(pilot.mean_cluster_size).mean(axis=1)
-            steps = max(1, round(measure_every * L * L / float(np.median(sizes))))
-            init, n_therm_steps = np.asarray(pilot.spins), 0
-        else:
-            n_therm_steps = n_therm
-        res = cluster.run(
-            k_run,
-            lattice,
-            temps,
-            algorithm=name,
-            n_chains=n_chains,
-            n_therm=n_therm_steps,
-            n_meas=n_sweeps // measure_every,
-            steps_per_meas=steps,
-            J=J,
-            init=init,
-        )
-        e, m = np.asarray(res.energy), np.asarray(res.magnetization)
-        if name == "wolff":
-            sweeps_per = steps * np.asarray(res.mean_cluster_size).mean(axis=1) / (L * L)
-        else:
-            sweeps_per = np.full(len(temps), float(steps))
-    out: dict[str, np.ndarray] = {"T": temps, "sweeps_per_measurement": sweeps_per}
+    run = _run_chains(
+        L,
+        temps,
+        algorithm=algorithm,
+        n_sweeps=n_sweeps,
+        n_therm=n_therm,
+        n_chains=n_chains,
+        measure_every=measure_every,
+        J=J,
+        h=0.0,
+        key=key,
+    )
     per_T = [
         ising_observables(
-            e[:, i, :].T.astype(np.float64),
-            m[:, i, :].T.astype(np.float64),
+            run.energy[:, i, :].T,
+            run.magnetization[:, i, :].T,
             T=float(T),
             n_sites=L * L,
             warn=False,
         )
         for i, T in enumerate(temps)
     ]
+    out: dict[str, np.ndarray] = {"T": temps, "sweeps_per_measurement": run.sweeps_per_measurement}
     for name in per_T[0]:
         out[name] = np.array([o[name].mean for o in per_T])
         out[f"{name}_error"] = np.array([o[name].error for o in per_T])
-        out[f"{name}_tau_int"] = np.array([o[name].tau_int for o in per_T]) * sweeps_per
+        out[f"{name}_tau_int"] = (
+            np.array([o[name].tau_int for o in per_T]) * run.sweeps_per_measurement
+        )
     return out
 
 
