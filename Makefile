@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ising_throughput.py
 	$(BIN)/python benchmarks/wolff_vs_metropolis.py
+	$(BIN)/python benchmarks/vqe_gradients.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

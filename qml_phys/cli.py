@@ -239,6 +239,117 @@ def cmd_ising_dataset(args) -> dict:
     )
 
 
+# --------------------------------------------------------------------------- circuits
+def _graph_from_args(args):
+    """``--graph d-regular --n N --seed S`` (random regular graph) or an edge-list file."""
+    import re
+
+    from qml_phys.physics import Graph
+
+    m = re.fullmatch(r"(\d+)-regular", args.graph.strip().lower())
+    if m:
+        from qml_phys.circuits.qaoa import random_regular_graph
+
+        if args.n is None:
+            raise InvalidParameterError(
+                f"--graph {args.graph} needs --n (number of nodes); got none"
+            )
+        return random_regular_graph(args.n, int(m.group(1)), seed=args.seed)
+    return Graph.from_file(args.graph)
+
+
+def cmd_vqe(args) -> dict:
+    from qml_phys.circuits import vqe
+    from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing
+
+    model_name = args.model.strip().lower()
+    if model_name == "h2":
+        res = vqe.run_vqe_h2(
+            args.bond_length,
+            device=args.device,
+            optimizer=args.optimizer,
+            steps=args.steps,
+            out=args.out,
+        )
+        head = {"model": "h2", "basis": "sto-3g", "bond_length": args.bond_length}
+    else:
+        if args.N is None:
+            raise InvalidParameterError(f"--model {args.model} needs --N; got none")
+        lattice = Lattice.chain(args.N, pbc=not args.open)
+        if model_name == "tfim":
+            model = TransverseFieldIsing(lattice, J=args.J, gamma=args.h)
+            head = {"model": "tfim", "N": args.N, "J": args.J, "h": args.h}
+        elif model_name == "heisenberg":
+            model = Heisenberg(lattice, J1=args.J, J2=args.J2)
+            head = {"model": "heisenberg", "N": args.N, "J1": args.J, "J2": args.J2}
+        else:
+            from qml_phys.errors import UnknownNameError
+
+            raise UnknownNameError(
+                f"unknown model {args.model!r}; expected one of ['tfim', 'heisenberg', 'h2']"
+            )
+        layers = args.layers if args.layers is not None else max(1, args.N // 2)
+        res = vqe.run_vqe(
+            model,
+            ansatz=args.ansatz,
+            layers=layers,
+            device=args.device,
+            optimizer=args.optimizer,
+            steps=args.steps,
+            lr=args.lr,
+            seed=args.seed,
+            out=args.out,
+        )
+        head |= {
+            "boundary": "open" if args.open else "periodic",
+            "ansatz": args.ansatz,
+            "layers": layers,
+        }
+    return head | {
+        "device": str(args.device),
+        "optimizer": args.optimizer,
+        "seed": args.seed,
+        "energy": res.energy,
+        "exact_energy": res.exact_energy,
+        "relative_error": res.relative_error,
+        "absolute_error": None if res.exact_energy is None else res.energy - res.exact_energy,
+        "iterations": len(res.energies) - 1,
+        "params": res.params,
+        "wall_time_s": res.wall_time_s,
+    }
+
+
+def cmd_qaoa(args) -> dict:
+    from qml_phys.circuits.qaoa import compare_with_annealing
+
+    graph = _graph_from_args(args)
+    cmp = compare_with_annealing(
+        graph, p=args.p, seed=args.seed, device=args.device, shots=args.shots
+    )
+    q = cmp.qaoa
+    return {
+        "graph": args.graph,
+        "n_nodes": graph.n_nodes,
+        "n_edges": graph.n_edges,
+        "p": q.p,
+        "device": args.device,
+        "shots": args.shots,
+        "seed": args.seed,
+        "max_cut": cmp.maxcut,
+        "expected_cut": q.expectation,
+        "approximation_ratio": q.approximation_ratio,
+        "gammas": q.gammas,
+        "betas": q.betas,
+        "most_probable_bitstring": "".join("1" if s < 0 else "0" for s in q.most_probable),
+        "most_probable_cut": q.most_probable_value,
+        "most_probable_probability": q.most_probable_probability,
+        "annealing_cut": cmp.sa_cut,
+        "annealing_ratio": cmp.sa_ratio,
+        "evaluations": q.n_evaluations,
+        "wall_time_s": q.wall_time,
+    }
+
+
 # --------------------------------------------------------------------------- tour
 def cmd_tour(args) -> dict:
     from qml_phys.tour import run_tour
@@ -332,6 +443,52 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto (Wolff near Tc, else Metropolis) | metropolis | wolff",
     )
+
+    # vqe -----------------------------------------------------------------
+    p = add(areas, "vqe", cmd_vqe, "variational ground state on a PennyLane device")
+    p.add_argument("--model", required=True, help="tfim | heisenberg | h2")
+    p.add_argument("--N", type=_positive_int, default=None, help="chain length (tfim, heisenberg)")
+    p.add_argument(
+        "--h", "--gamma", dest="h", type=float, default=1.0, help="transverse field (tfim)"
+    )
+    p.add_argument("--J", type=float, default=1.0, help="coupling (J, or J1 for heisenberg)")
+    p.add_argument("--J2", type=float, default=0.0, help="next-nearest coupling (heisenberg)")
+    p.add_argument("--open", action="store_true", help="open instead of periodic chain")
+    p.add_argument("--bond-length", type=float, default=0.7414, help="H2 bond length (Å)")
+    p.add_argument("--ansatz", default="hva", help="hva | hea (default hva)")
+    p.add_argument("--layers", type=_positive_int, default=None, help="default N/2")
+    p.add_argument(
+        "--device",
+        default="lightning.qubit",
+        help="device name or 'name:shots=..:seed=..:noise=..'",
+    )
+    p.add_argument("--optimizer", default="lbfgs", help="lbfgs | adam | qng")
+    p.add_argument("--steps", type=_positive_int, default=500)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="folder for the record and the plot")
+
+    # qaoa ----------------------------------------------------------------
+    p = add(
+        areas,
+        "qaoa",
+        cmd_qaoa,
+        "QAOA for weighted MaxCut against brute force and simulated annealing",
+    )
+    p.add_argument(
+        "--graph",
+        required=True,
+        help="'3-regular' (random d-regular, with --n) or an edge-list file",
+    )
+    p.add_argument("--n", type=_positive_int, default=None, help="nodes of a random graph")
+    p.add_argument("--p", type=_positive_int, default=1, help="QAOA depth (default 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--device",
+        default="lightning.qubit",
+        help="default.qubit | lightning.qubit | qiskit.aer | ...",
+    )
+    p.add_argument("--shots", type=_positive_int, default=None, help="shots (default: exact)")
 
     # tour ----------------------------------------------------------------
     p = add(areas, "tour", cmd_tour, "run a small version of every capability; write a report")

@@ -148,3 +148,42 @@ def test_ising_dataset_json(tmp_path, capsys):
         == 2
     )
     assert "exists with different parameters" in capsys.readouterr().err
+
+
+def test_qaoa_json_on_a_weighted_file(tmp_path, capsys):
+    g = tmp_path / "w.txt"
+    g.write_text("0 1 1\n1 2 2\n2 3 1\n3 0 2\n0 2 5\n")
+    out = run_json(capsys, "qaoa", "--graph", str(g), "--p", "2", "--seed", "1")
+    assert out["max_cut"] == pytest.approx(9.0)  # by hand, see test_exact_maxcut
+    assert 0.5 < out["approximation_ratio"] <= 1.0
+    assert out["expected_cut"] == pytest.approx(out["approximation_ratio"] * 9.0)
+    assert out["annealing_cut"] == pytest.approx(9.0)
+    assert len(out["gammas"]) == 2
+
+
+def test_qaoa_random_regular_needs_n(capsys):
+    assert main(["qaoa", "--graph", "3-regular", "--p", "1"]) == 2
+    assert "needs --n" in capsys.readouterr().err
+
+
+def test_vqe_tfim_reaches_free_fermion_energy(capsys):
+    out = run_json(capsys, "vqe", "--model", "tfim", "--N", "6", "--h", "0.8", "--layers", "3")
+    from qml_phys.physics import exact
+
+    assert out["exact_energy"] == pytest.approx(exact.tfim_chain_ground_energy(6, 1.0, 0.8))
+    assert out["relative_error"] < 1e-6
+
+
+def test_vqe_h2_within_chemical_accuracy(capsys):
+    out = run_json(capsys, "vqe", "--model", "h2")
+    assert abs(out["energy"] - out["exact_energy"]) < 1.6e-3
+    assert out["exact_energy"] == pytest.approx(-1.137270, abs=2e-6)  # FCI, STO-3G, 0.7414 Å
+
+
+def test_vqe_bad_input(capsys):
+    assert main(["vqe", "--model", "ising3d", "--N", "4"]) == 2
+    assert "unknown model 'ising3d'" in capsys.readouterr().err
+    assert main(["vqe", "--model", "tfim"]) == 2
+    assert "needs --N" in capsys.readouterr().err
+    assert main(["vqe", "--model", "tfim", "--N", "4", "--device", "nonsense.qubit"]) == 2
+    assert "nonsense.qubit" in capsys.readouterr().err

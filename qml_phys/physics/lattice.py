@@ -182,7 +182,9 @@ class Graph:
             )
         if np.any(edges[:, 0] == edges[:, 1]):
             bad = edges[edges[:, 0] == edges[:, 1]][0]
-            raise GraphFormatError(f"self-loops are not allowed; got edge {tuple(bad)}")
+            raise GraphFormatError(
+                f"self-loops are not allowed; got edge {tuple(int(b) for b in bad)}"
+            )
         w = np.ones(len(edges)) if self.weights is None else np.asarray(self.weights, np.float64)
         if w.shape != (len(edges),):
             raise GraphFormatError(f"weights must have shape ({len(edges)},); got {w.shape}")
