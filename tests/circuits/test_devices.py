@@ -170,3 +170,29 @@ def test_diff_method_for():
     assert diff_method_for(get_device("default.qubit", wires=2)) == "backprop"
     assert diff_method_for(get_device("default.qubit", wires=2, shots=10)) == "parameter-shift"
     assert diff_method_for(get_device("qiskit.aer", wires=2)) == "parameter-shift"
+
+
+def test_parameter_shift_gradient_is_one_batched_job_on_aer():
+    """Remote backends charge per job: the shifted circuits of a gradient go to the device in
+    one batch (plus one batch for the forward pass), not one job per circuit."""
+    import pennylane as qml
+    from pennylane import numpy as pnp
+
+    from qml_phys.circuits.ansatz import init_params, make_ansatz
+    from qml_phys.physics import Lattice, TransverseFieldIsing
+
+    model = TransverseFieldIsing(Lattice.chain(4), J=1.0, gamma=1.0)
+    ansatz = make_ansatz("hva", model)
+    params = pnp.array(init_params(ansatz, 2, seed=0), requires_grad=True)
+    dev = get_device("qiskit.aer", wires=4, shots=200, seed=1)
+    H = model.to_pennylane()
+
+    @qml.qnode(dev, diff_method="parameter-shift")
+    def energy(x):
+        ansatz(x)
+        return qml.expval(H)
+
+    with qml.Tracker(dev) as tracker:
+        qml.grad(energy)(params)
+    assert tracker.totals["batches"] <= 2
+    assert tracker.totals["executions"] > 2 * params.size  # many circuits, few jobs
