@@ -375,7 +375,7 @@ def vqe(ctx: TourContext) -> Section:
             steps=500,
             seed=ctx.seed,
         ),
-        f"TFIM N={N}, h=1, HVA {N // 2} layers, Adam": run_vqe(
+        f"TFIM N={N}, h=1, HVA {N // 2} layers, Adam (200 steps)": run_vqe(
             TransverseFieldIsing(Lattice.chain(N), J=1.0, gamma=1.0),
             ansatz="hva",
             layers=N // 2,
@@ -384,13 +384,19 @@ def vqe(ctx: TourContext) -> Section:
             lr=0.05,
             seed=ctx.seed,
         ),
-        f"Heisenberg N={N}, HVA {N // 2} layers": run_vqe(
-            Heisenberg(Lattice.chain(N)),
-            ansatz="hva",
-            layers=N // 2,
-            optimizer="lbfgs",
-            steps=500,
-            seed=ctx.seed,
+        f"Heisenberg N={N}, HVA {N // 2} layers, best of 3 starts": min(
+            (
+                run_vqe(
+                    Heisenberg(Lattice.chain(N)),
+                    ansatz="hva",
+                    layers=N // 2,
+                    optimizer="lbfgs",
+                    steps=500,
+                    seed=ctx.seed + k,
+                )
+                for k in range(3)
+            ),
+            key=lambda r: r.energy,
         ),
         "H2 STO-3G 0.7414 Å, singles+doubles": run_vqe_h2(0.7414),
     }
@@ -438,8 +444,10 @@ def vqe(ctx: TourContext) -> Section:
         text=(
             "Models from <code>qml_phys.physics</code> compiled to PennyLane Hamiltonians; the "
             "Hamiltonian-variational ansatz (N/2 layers) reaches the free-fermion TFIM energy "
-            "and the Heisenberg ED energy to round-off with L-BFGS on adjoint gradients; H2 "
-            "(PennyLane's built-in Hartree–Fock, STO-3G) reaches FCI. The last row evaluates "
+            "to round-off with L-BFGS on adjoint gradients, while first-order Adam is still far "
+            "from it after 200 steps; the Heisenberg HVA landscape has local minima (the best of "
+            "three random starts is shown); H2 (PennyLane's built-in Hartree–Fock, STO-3G) "
+            "reaches FCI. The last row evaluates "
             "the optimal circuit on Qiskit Aer with shots, without and with the noise model of "
             "a fake IBM backend: noise, not the ansatz, then dominates the error."
         ),
