@@ -45,6 +45,36 @@ def _size(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed (integer >= 0); got {text!r}")
+    return value
+
+
+def _count_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = float(text)
@@ -387,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--T", nargs="+", required=True, help="temperature(s): values or start:stop:count ranges"
     )
-    p.add_argument("--J", type=float, default=1.0, help="coupling (default 1)")
+    p.add_argument("--J", type=_finite, default=1.0, help="coupling (default 1)")
     p = add(
         exact,
         "tfim",
@@ -396,9 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--N", type=_positive_int, required=True, help="number of sites")
     p.add_argument(
-        "--h", "--gamma", dest="h", type=float, default=1.0, help="transverse field h (default 1)"
+        "--h", "--gamma", dest="h", type=_finite, default=1.0, help="transverse field h (default 1)"
     )
-    p.add_argument("--J", type=float, default=1.0, help="Ising coupling (default 1)")
+    p.add_argument("--J", type=_finite, default=1.0, help="Ising coupling (default 1)")
     p = add(exact, "maxcut", cmd_exact_maxcut, "maximum cut of a weighted graph, by brute force")
     p.add_argument("--graph", required=True, help="edge-list file: lines 'i j [weight]'")
 
@@ -421,11 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metropolis | wolff | swendsen-wang (default metropolis)",
     )
     p.add_argument("--sweeps", type=_positive_int, default=20000, help="measured sweeps")
-    p.add_argument("--therm", type=int, default=None, help="thermalisation sweeps")
+    p.add_argument("--therm", type=_count_arg, default=None, help="thermalisation sweeps")
     p.add_argument("--chains", type=_positive_int, default=4, help="independent chains")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--J", type=float, default=1.0)
-    p.add_argument("--h", type=float, default=0.0, help="field (metropolis only)")
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--J", type=_finite, default=1.0)
+    p.add_argument("--h", type=_finite, default=0.0, help="field (metropolis only)")
     p = add(
         ising,
         "dataset",
@@ -436,8 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
     p.add_argument("--samples", type=_positive_int, required=True, help="configurations per (L, T)")
     p.add_argument("--out", required=True, help="output .h5 file")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--J", type=float, default=1.0)
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--J", type=_finite, default=1.0)
     p.add_argument(
         "--algorithm",
         default="auto",
@@ -449,12 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="tfim | heisenberg | h2")
     p.add_argument("--N", type=_positive_int, default=None, help="chain length (tfim, heisenberg)")
     p.add_argument(
-        "--h", "--gamma", dest="h", type=float, default=1.0, help="transverse field (tfim)"
+        "--h", "--gamma", dest="h", type=_finite, default=1.0, help="transverse field (tfim)"
     )
-    p.add_argument("--J", type=float, default=1.0, help="coupling (J, or J1 for heisenberg)")
-    p.add_argument("--J2", type=float, default=0.0, help="next-nearest coupling (heisenberg)")
+    p.add_argument("--J", type=_finite, default=1.0, help="coupling (J, or J1 for heisenberg)")
+    p.add_argument("--J2", type=_finite, default=0.0, help="next-nearest coupling (heisenberg)")
     p.add_argument("--open", action="store_true", help="open instead of periodic chain")
-    p.add_argument("--bond-length", type=float, default=0.7414, help="H2 bond length (Å)")
+    p.add_argument("--bond-length", type=_finite, default=0.7414, help="H2 bond length (Å)")
     p.add_argument("--ansatz", default="hva", help="hva | hea (default hva)")
     p.add_argument("--layers", type=_positive_int, default=None, help="default N/2")
     p.add_argument(
@@ -464,8 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--optimizer", default="lbfgs", help="lbfgs | adam | qng")
     p.add_argument("--steps", type=_positive_int, default=500)
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=_finite, default=0.05)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--out", default=None, help="folder for the record and the plot")
 
     # qaoa ----------------------------------------------------------------
@@ -482,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--n", type=_positive_int, default=None, help="nodes of a random graph")
     p.add_argument("--p", type=_positive_int, default=1, help="QAOA depth (default 1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument(
         "--device",
         default="lightning.qubit",

@@ -187,3 +187,34 @@ def test_vqe_bad_input(capsys):
     assert "needs --N" in capsys.readouterr().err
     assert main(["vqe", "--model", "tfim", "--N", "4", "--device", "nonsense.qubit"]) == 2
     assert "nonsense.qubit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ising", "sample", "--L", "8", "--T", "2", "--seed", "-1"], "expected a seed"),
+        (["exact", "tfim", "--N", "5", "--h", "nan"], "--h/--gamma: expected a finite number"),
+        (["ising", "sample", "--L", "8", "--T", "2", "--therm", "-1"], "expected an integer >= 0"),
+    ],
+)
+def test_flags_are_named_in_errors(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0 1\n2 2\n", ":2: expected an edge between two nodes; got a self-loop '2 2'"),
+        ("0 1 nan\n", ":1: expected a finite weight; got '0 1 nan'"),
+    ],
+)
+def test_graph_file_errors_name_the_line(tmp_path, capsys, text, message):
+    g = tmp_path / "g.txt"
+    g.write_text(text)
+    assert main(["exact", "maxcut", "--graph", str(g)]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["exact", "maxcut", "--graph", str(tmp_path)]) == 2
+    assert "graph path is a folder" in capsys.readouterr().err

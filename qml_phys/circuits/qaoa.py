@@ -435,6 +435,12 @@ class QAOAResult(NamedTuple):
         return self.angles[1]
 
 
+def _ratio(value, best) -> float:
+    """``value / best``; nan when the optimum is not positive (e.g. MaxCut with only
+    negative weights, whose best cut is the empty one), where a ratio means nothing."""
+    return float(value) / float(best) if float(best) > 0 else math.nan
+
+
 def _summarise(model, p, angles, expectation, dev, c_max, history, n_eval, t0) -> QAOAResult:
     probs = np.asarray(_probs_fn(model, p, dev)(angles), np.float64)
     b = int(np.argmax(probs))
@@ -447,7 +453,7 @@ def _summarise(model, p, angles, expectation, dev, c_max, history, n_eval, t0) -
         angles=np.asarray(angles, np.float64),
         expectation=float(expectation),
         c_max=float(c_max),
-        approximation_ratio=float(expectation) / c_max if c_max != 0 else math.nan,
+        approximation_ratio=_ratio(expectation, c_max),
         most_probable=spins,
         most_probable_value=float(value),
         most_probable_probability=float(probs[b]),
@@ -635,7 +641,7 @@ class AnnealComparison(NamedTuple):
     Attributes:
         maxcut: brute-force maximum cut.
         sa_cut: best cut found by simulated annealing.
-        sa_ratio: ``sa_cut / maxcut``.
+        sa_ratio: ``sa_cut / maxcut`` (nan when ``maxcut <= 0``, as for every ratio here).
         qaoa_ratio: QAOA ``<cut> / maxcut`` at the optimised angles.
         qaoa_best_ratio: cut of QAOA's most probable bitstring / maxcut.
         qaoa: the :class:`QAOAResult`.
@@ -669,14 +675,14 @@ def compare_with_annealing(
         )
     maxcut = maxcut_brute_force(model.graph)[0]
     sa = anneal(jax.random.key(seed), model, n_sweeps=n_sweeps, n_restarts=n_restarts)
-    sa_cut = -float(sa.best_energy)
+    sa_cut = -float(sa.best_energy) + 0.0  # no negative zero
     q = run_qaoa(model, p=p, seed=seed, c_max=maxcut, **qaoa_kwargs)
     return AnnealComparison(
         maxcut=maxcut,
         sa_cut=sa_cut,
-        sa_ratio=sa_cut / maxcut,
+        sa_ratio=_ratio(sa_cut, maxcut),
         qaoa_ratio=q.approximation_ratio,
-        qaoa_best_ratio=q.most_probable_value / maxcut,
+        qaoa_best_ratio=_ratio(q.most_probable_value, maxcut),
         qaoa=q,
         sa_spins=np.asarray(sa.best_spins),
     )

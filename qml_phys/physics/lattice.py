@@ -189,7 +189,8 @@ class Graph:
         if w.shape != (len(edges),):
             raise GraphFormatError(f"weights must have shape ({len(edges)},); got {w.shape}")
         if not np.all(np.isfinite(w)):
-            raise GraphFormatError("edge weights must be finite numbers")
+            bad = w[~np.isfinite(w)][0]
+            raise GraphFormatError(f"edge weights must be finite numbers; got {bad}")
         object.__setattr__(self, "n_nodes", n)
         object.__setattr__(self, "edges", edges)
         object.__setattr__(self, "weights", w)
@@ -207,9 +208,8 @@ class Graph:
         """
         path = os.fspath(path)
         if not os.path.isfile(path):
-            raise GraphFormatError(
-                f"graph file not found: expected an edge-list file; got {path!r}"
-            )
+            what = "graph path is a folder" if os.path.isdir(path) else "graph file not found"
+            raise GraphFormatError(f"{what}: expected an edge-list file; got {path!r}")
         edges, weights = [], []
         with open(path, encoding="utf-8") as f:
             for lineno, raw in enumerate(f, start=1):
@@ -232,6 +232,15 @@ class Graph:
                 if i < 0 or j < 0:
                     raise GraphFormatError(
                         f"{path}:{lineno}: node indices must be >= 0; got {raw.strip()!r}"
+                    )
+                if i == j:
+                    raise GraphFormatError(
+                        f"{path}:{lineno}: expected an edge between two nodes; got a self-loop "
+                        f"{raw.strip()!r}"
+                    )
+                if not np.isfinite(w):
+                    raise GraphFormatError(
+                        f"{path}:{lineno}: expected a finite weight; got {raw.strip()!r}"
                     )
                 edges.append((i, j))
                 weights.append(w)

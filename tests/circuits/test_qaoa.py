@@ -296,3 +296,14 @@ def test_bad_parameters_raise():
         InvalidParameterError, match=r"shots/seed: expected them only with a device name"
     ):
         qaoa.expectation_fn(g, 1, qml.device("default.qubit", wires=6), shots=100)
+
+
+def test_all_negative_weights_give_nan_ratios_not_a_crash():
+    """With only negative weights the best cut is the empty one (0): ratios are undefined."""
+    from qml_phys.circuits.qaoa import compare_with_annealing
+    from qml_phys.physics import Graph
+
+    cmp = compare_with_annealing(Graph(3, [(0, 1), (1, 2)], [-1.0, -1.0]), p=1, seed=0)
+    assert cmp.maxcut == 0.0 and cmp.sa_cut == 0.0
+    assert np.isnan(cmp.sa_ratio) and np.isnan(cmp.qaoa_ratio)
+    assert cmp.qaoa.expectation < 0  # QAOA's state has a negative expected cut
