@@ -19,49 +19,42 @@ from qml_phys.errors import InvalidParameterError, QmlPhysError, check_temperatu
 
 
 # --------------------------------------------------------------------------- parsing helpers
-def _size_or_inf(text: str) -> float | int:
-    """Parse a lattice size: a positive integer, or ``inf`` for the thermodynamic limit."""
-    if text.strip().lower() in ("inf", "infinity", "∞"):
-        return math.inf
+def _parse_int(text: str, minimum: int) -> int | None:
+    """``text`` as an integer >= ``minimum`` (``"8"`` and ``"8.0"`` alike), or None."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a lattice size (integer >= 2) or 'inf'; got {text!r}"
-        ) from None
-    if not value.is_integer() or value < 2:
+        return None
+    return int(value) if value.is_integer() and value >= minimum else None
+
+
+def _integer(minimum: int, expected: str):
+    """An argparse type: an integer >= ``minimum``, else "expected <expected>; got <text>"."""
+
+    def parse(text: str) -> int:
+        value = _parse_int(text, minimum)
+        if value is None:
+            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
+        return value
+
+    return parse
+
+
+_size = _integer(2, "a finite lattice size (integer >= 2)")
+_seed = _integer(0, "a seed (integer >= 0)")
+_count_arg = _integer(0, "an integer >= 0")
+_positive_int = _integer(1, "a positive integer")
+
+
+def _size_or_inf(text: str) -> float | int:
+    """Parse a lattice size: an integer >= 2, or ``inf`` for the thermodynamic limit."""
+    if text.strip().lower() in ("inf", "infinity", "∞"):
+        return math.inf
+    value = _parse_int(text, 2)
+    if value is None:
         raise argparse.ArgumentTypeError(
             f"expected a lattice size (integer >= 2) or 'inf'; got {text!r}"
         )
-    return int(value)
-
-
-def _size(text: str) -> int:
-    value = _size_or_inf(text)
-    if math.isinf(value):
-        raise argparse.ArgumentTypeError(
-            f"expected a finite lattice size (integer >= 2); got {text!r}"
-        )
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed (integer >= 0); got {text!r}")
-    return value
-
-
-def _count_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}")
     return value
 
 
@@ -73,16 +66,6 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
     return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value.is_integer() or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
-    return int(value)
 
 
 def _temperature(text: str) -> float:

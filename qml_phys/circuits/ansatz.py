@@ -124,8 +124,24 @@ class HardwareEfficient:
                 qml.CNOT(wires=[i, j])
 
 
+class _HVA:
+    """What the Hamiltonian-variational ansätze share: bonds from a model's lattice and two
+    angles per layer."""
+
+    @classmethod
+    def from_model(cls, model):
+        """From a model with a ``lattice`` (bonds ``lattice.edges``)."""
+        return cls(model.n_sites, tuple(map(tuple, np.asarray(model.lattice.edges))))
+
+    @staticmethod
+    def shape(n_layers: int, n_wires: int) -> tuple[int, int]:
+        """``(n_layers, 2)``."""
+        n_layers, _ = _shape_args(n_layers, n_wires)
+        return (n_layers, 2)
+
+
 @dataclasses.dataclass(frozen=True)
-class TFIMHVA:
+class TFIMHVA(_HVA):
     """HVA of ``H = -J sum Z_i Z_j - Gamma sum X_i``: ``params[l] = (b_l, a_l)`` multiply
     ``sum_<ij> Z_i Z_j`` and ``sum_i X_i`` (see the module docstring).
 
@@ -140,17 +156,6 @@ class TFIMHVA:
     def __post_init__(self):
         object.__setattr__(self, "n_wires", check_positive_int("n_wires", self.n_wires))
         object.__setattr__(self, "bonds", _bonds(self.bonds, self.n_wires))
-
-    @classmethod
-    def from_model(cls, model) -> TFIMHVA:
-        """From a model with a ``lattice`` (bonds ``lattice.edges``)."""
-        return cls(model.n_sites, tuple(map(tuple, np.asarray(model.lattice.edges))))
-
-    @staticmethod
-    def shape(n_layers: int, n_wires: int) -> tuple[int, int]:
-        """``(n_layers, 2)``."""
-        n_layers, _ = _shape_args(n_layers, n_wires)
-        return (n_layers, 2)
 
     def __call__(self, params) -> None:
         _check_shape("TFIMHVA", params, (None, 2))
@@ -171,7 +176,7 @@ def _heisenberg_gate(t, i: int, j: int) -> None:
 
 
 @dataclasses.dataclass(frozen=True)
-class HeisenbergHVA:
+class HeisenbergHVA(_HVA):
     """HVA of the Heisenberg model: singlets on the matching ``A`` of :func:`split_bonds`,
     then per layer ``exp(-i a_l H_A) exp(-i b_l H_B)`` (``B`` first); ``params[l] = (b_l, a_l)``.
 
@@ -196,17 +201,6 @@ class HeisenbergHVA:
                 f"HeisenbergHVA: expected bonds to contain (0, 1), (2, 3), ..., ({n - 2}, "
                 f"{n - 1}) for the singlets; got {list(self.bonds)}"
             )
-
-    @classmethod
-    def from_model(cls, model) -> HeisenbergHVA:
-        """From a model with a ``lattice`` (bonds ``lattice.edges``)."""
-        return cls(model.n_sites, tuple(map(tuple, np.asarray(model.lattice.edges))))
-
-    @staticmethod
-    def shape(n_layers: int, n_wires: int) -> tuple[int, int]:
-        """``(n_layers, 2)``."""
-        n_layers, _ = _shape_args(n_layers, n_wires)
-        return (n_layers, 2)
 
     def __call__(self, params) -> None:
         _check_shape("HeisenbergHVA", params, (None, 2))

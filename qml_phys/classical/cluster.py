@@ -639,20 +639,8 @@ def wolff(key, spins, betas, *, lattice, n_steps: int, J=1.0, h=0.0, backend="au
         ``(mean_cluster_size, spins)``: ``(n_temps, n_chains)`` float32 mean number of
         spins flipped per step, and the new spins (same shape as given).
     """
-    J = _check_ferromagnet(J, h)
     n_steps = check_positive_int("n_steps", n_steps)
-    b = _check_betas(betas)
-    backend = _check_backend(backend, key, spins, betas)
-    s = _check_spins(spins, lattice, b.shape[0], backend)
-    if backend == "numba":
-        _, _, total, s = _numba_run(
-            "wolff", key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_steps
-        )
-        return jnp.asarray(total / n_steps, jnp.float32), jnp.asarray(s)
-    size, s = _steps_impl(
-        key, s, b, jnp.float32(J), jnp.int32(n_steps), algorithm="wolff", pbc=bool(lattice.pbc)
-    )
-    return size, s
+    return _update("wolff", key, spins, betas, lattice, n_steps, J, h, backend)
 
 
 def swendsen_wang(key, spins, betas, *, lattice, n_sweeps: int, J=1.0, h=0.0, backend="auto"):
@@ -672,26 +660,30 @@ def swendsen_wang(key, spins, betas, *, lattice, n_sweeps: int, J=1.0, h=0.0, ba
         ``(mean_n_clusters, spins)``: ``(n_temps, n_chains)`` float32 mean number of FK
         clusters per update, and the new spins.
     """
-    J = _check_ferromagnet(J, h)
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
+    return _update("swendsen_wang", key, spins, betas, lattice, n_sweeps, J, h, backend)
+
+
+def _update(algorithm, key, spins, betas, lattice, n_steps, J, h, backend):
+    """``n_steps`` updates of ``algorithm``; returns (per-chain mean statistic, spins)."""
+    J = _check_ferromagnet(J, h)
     b = _check_betas(betas)
     backend = _check_backend(backend, key, spins, betas)
     s = _check_spins(spins, lattice, b.shape[0], backend)
     if backend == "numba":
         _, _, total, s = _numba_run(
-            "swendsen_wang", key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_sweeps
+            algorithm, key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_steps
         )
-        return jnp.asarray(total / n_sweeps, jnp.float32), jnp.asarray(s)
-    n_cl, s = _steps_impl(
+        return jnp.asarray(total / n_steps, jnp.float32), jnp.asarray(s)
+    return _steps_impl(
         key,
         s,
         b,
         jnp.float32(J),
-        jnp.int32(n_sweeps),
-        algorithm="swendsen_wang",
+        jnp.int32(n_steps),
+        algorithm=algorithm,
         pbc=bool(lattice.pbc),
     )
-    return n_cl, s
 
 
 class ClusterRun(NamedTuple):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from qml_phys.classical import datasets
+from qml_phys.classical.statistics import estimate
 from qml_phys.errors import ExistingDataError, InvalidParameterError
 from qml_phys.physics import exact
 
@@ -43,13 +44,13 @@ def test_contents_provenance_and_physics(written):
     with h5py.File(path) as f:
         prov = json.loads(f.attrs["provenance"])
     assert prov["seed"] == 11 and "numpy" in prov["versions"]
-    # samples are spaced by 2 tau, so they are close to independent: the mean energy at
-    # each temperature agrees with Kaufman's exact value within 4 (naive) standard errors
+    # samples are spaced by 2 tau: their own tau_int is close to 1/2 (independent), and the
+    # mean energy at each temperature agrees with Kaufman's exact value within 4 errors
     for T in TEMPS:
-        eT = d.energy[d.T == T]
+        est = estimate(d.energy[d.T == T], warn=False)
         ref = float(exact.kaufman(8, T).energy_per_site)
-        err = eT.std(ddof=1) / np.sqrt(len(eT))
-        assert abs(eT.mean() - ref) < 4 * err * np.sqrt(2), (T, eT.mean(), ref, err)
+        assert est.tau_int < 1.5, (T, est)
+        assert abs(est.mean - ref) < 4 * est.error, (T, est, ref)
 
 
 def test_rerun_with_same_parameters_is_a_no_op(written):
