@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from qml_phys._plugins import optional_module
 from qml_phys.errors import InvalidParameterError, QmlPhysError, check_temperature
 
 
@@ -371,6 +372,20 @@ def cmd_tour(args) -> dict:
 
 
 # --------------------------------------------------------------------------- parser
+AREA_MODULES = (
+    "qml_phys.phases.commands",
+    "qml_phys.generative.commands",
+    "qml_phys.nqs.commands",
+    "qml_phys.circuits.commands",
+    "qml_phys.learning_commands",
+)
+"""Modules that add an area to the command line. Each defines ``register(areas, add)``:
+``areas`` is the argparse sub-parser collection and ``add(sub, name, func, help)`` makes a
+subcommand that takes ``--json`` and calls ``func(args) -> dict``. These modules import
+only argparse-level code at import time (heavy imports inside the command functions), so
+``qml-phys --help`` stays fast."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qml-phys",
@@ -502,6 +517,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="default.qubit | lightning.qubit | qiskit.aer | ...",
     )
     p.add_argument("--shots", type=_positive_int, default=None, help="shots (default: exact)")
+
+    # areas that live next to their code ---------------------------------
+    for name in AREA_MODULES:
+        module = optional_module(name)
+        if module is not None:
+            module.register(areas, add)
 
     # tour ----------------------------------------------------------------
     p = add(areas, "tour", cmd_tour, "run a small version of every capability; write a report")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qml_phys._plugins import optional_module
 from qml_phys.runtime import plots
 from qml_phys.tour import Section, TourContext
 
@@ -527,3 +528,18 @@ SECTIONS = {
     "vqe": vqe,
     "qaoa": qaoa,
 }
+
+SECTION_MODULES = (
+    "qml_phys.phases.tour",
+    "qml_phys.generative.tour",
+    "qml_phys.learning_tour",
+    "qml_phys.nqs.tour",
+    "qml_phys.circuits.barren_tour",
+)
+"""Modules that add tour sections, in page order after the ones above; each defines a
+``SECTIONS`` dict of name -> ``f(ctx: TourContext) -> Section``."""
+
+for _name in SECTION_MODULES:
+    _module = optional_module(_name)
+    if _module is not None:
+        SECTIONS.update(_module.SECTIONS)

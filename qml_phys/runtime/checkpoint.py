@@ -1,0 +1,114 @@
+"""Atomic checkpoints of JAX PyTrees (parameters, optimiser and sampler state, counters).
+
+A checkpoint is one msgpack file holding a PyTree's state dict and a JSON metadata record
+(config, step, provenance). It is written to a temporary file in the same folder and moved
+into place, so a run killed at any moment leaves either the previous checkpoint or the new
+one, never a torn file. Loading needs a *target* PyTree of the same structure (e.g. freshly
+initialised parameters); shapes and dtypes are checked against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qml_phys.errors import QmlPhysError
+from qml_phys.runtime.records import atomic_path, provenance, to_jsonable
+
+
+class CheckpointError(QmlPhysError):
+    """A checkpoint cannot be read, or does not match the run that tries to resume from it."""
+
+
+def _to_numpy(tree):
+    import jax
+
+    def leaf(x):
+        if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            return {"__prng_key__": np.asarray(jax.random.key_data(x))}
+        return np.asarray(x) if hasattr(x, "shape") else x
+
+    return jax.tree_util.tree_map(leaf, tree)
+
+
+def save_checkpoint(
+    path: str | os.PathLike, tree: Any, *, meta: dict | None = None, config: dict | None = None
+) -> Path:
+    """Write ``tree`` (any PyTree of arrays/scalars) and ``meta`` atomically to ``path``."""
+    from flax import serialization
+
+    state = serialization.to_state_dict(_to_numpy(tree))
+    record = {
+        "meta": json.dumps(to_jsonable(meta or {})),
+        "provenance": json.dumps(to_jsonable(provenance(config))),
+        "state": state,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(serialization.msgpack_serialize(record))
+    return path
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    """The metadata record of a checkpoint, without restoring its arrays."""
+    return _read(path)[1]
+
+
+def _read(path):
+    from flax import serialization
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"expected a checkpoint file at {path}; none exists")
+    try:
+        record = serialization.msgpack_restore(path.read_bytes())
+        meta = json.loads(record["meta"])
+    except Exception as err:  # corrupt or foreign file
+        raise CheckpointError(f"cannot read checkpoint {path}: {err}") from err
+    return record, meta
+
+
+def load_checkpoint(path: str | os.PathLike, target: Any) -> tuple[Any, dict]:
+    """Restore the PyTree saved at ``path`` into the structure of ``target``.
+
+    Returns ``(tree, meta)``. Raises :class:`CheckpointError` naming the first leaf whose
+    shape differs from ``target`` (e.g. a checkpoint of another model size).
+    """
+    import jax
+    from flax import serialization
+
+    record, meta = _read(path)
+    template = _to_numpy(target)
+    try:
+        restored = serialization.from_state_dict(template, record["state"])
+    except (KeyError, ValueError, TypeError) as err:
+        raise CheckpointError(
+            f"checkpoint {path} does not match the structure of this run: {err}"
+        ) from err
+    flat_t, _ = jax.tree_util.tree_flatten_with_path(template)
+    flat_r = jax.tree_util.tree_leaves(restored)
+    for (keypath, t), r in zip(flat_t, flat_r, strict=True):
+        if np.shape(t) != np.shape(r):
+            name = jax.tree_util.keystr(keypath)
+            raise CheckpointError(
+                f"checkpoint {path}: leaf {name} has shape {np.shape(r)}; this run expects "
+                f"{np.shape(t)} (was it written by a different model size?)"
+            )
+
+    def back(t, r, orig):
+        if isinstance(t, dict) and "__prng_key__" in t:
+            return jax.random.wrap_key_data(jax.numpy.asarray(r["__prng_key__"]))
+        if isinstance(orig, jax.Array):
+            return jax.numpy.asarray(r, dtype=orig.dtype)
+        if isinstance(orig, np.ndarray):
+            return np.asarray(r, dtype=orig.dtype)
+        return type(orig)(r) if isinstance(orig, (int, float, bool)) else r
+
+    is_key = lambda x: isinstance(x, dict) and "__prng_key__" in x  # noqa: E731
+    tree = jax.tree_util.tree_map(back, template, restored, target, is_leaf=is_key)
+    return tree, meta

@@ -1,0 +1,514 @@
+r"""One optax training loop shared by every Flax model in the package.
+
+:func:`fit` trains any parameter PyTree against a loss function on a dataset of arrays (or
+on no dataset at all, for variational training that draws its own samples):
+
+* minibatches from a fresh permutation each epoch (the permutation depends only on the
+  seed and the epoch number, so a resumed run sees the same batches as an uninterrupted
+  one), one ``lax.scan`` over the batches of an epoch, compiled once;
+* a validation split (``validation_fraction``) or an explicit validation set, evaluated
+  every epoch in inference mode;
+* regularisation switches: weight decay (decoupled, AdamW-style, or L2 added to the
+  gradient for SGD/momentum), dropout and batch normalisation (through the loss
+  function's ``key``/``model_state``, see :func:`flax_loss`), early stopping on the
+  validation loss with the best parameters restored, gradient clipping;
+* checkpoint/resume: with ``out=``, the state (parameters, optimiser state, model state,
+  best parameters, history) is written atomically every ``checkpoint_every`` epochs and a
+  rerun with the same configuration continues from it;
+* a non-finite loss stops training, keeps the last good state, and says so
+  (``result.status == "diverged"`` and a warning);
+* a progress bar and a history record (``out/history.json``).
+
+The loss contract (pure, jit-able)::
+
+    loss_fn(params, batch, *, key, model_state, train) -> (loss, (metrics, model_state))
+
+``batch`` is a dict of arrays sliced along the first axis from ``data`` (``None`` when
+training without data), ``key`` a fresh PRNG key per step (dropout, sampling),
+``model_state`` any PyTree the loss updates in training mode (batch statistics,
+persistent Markov chains; ``None`` if unused), ``metrics`` a dict of scalars averaged over
+the epoch. :func:`flax_loss` builds such a function for a Flax module and a per-example
+loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop")
+SCHEDULES = ("constant", "cosine")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Settings of :func:`fit`. Every field is recorded with the checkpoint and history."""
+
+    epochs: int = 20
+    """Passes over the training set (or, without data, blocks of ``steps_per_epoch`` steps)."""
+    batch_size: int = 128
+    """Examples per step; the last incomplete batch of a permutation is dropped."""
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    """adam | adamw | sgd | momentum | rmsprop"""
+    momentum: float = 0.9
+    """For ``momentum`` (heavy ball) and ``rmsprop``."""
+    weight_decay: float = 0.0
+    """Decoupled decay for adam/adamw; an L2 term added to the gradient otherwise."""
+    schedule: str = "constant"
+    """constant | cosine (decay to 0 over all steps)"""
+    grad_clip: float | None = None
+    """Clip the global gradient norm to this value."""
+    validation_fraction: float = 0.1
+    """Held out from ``data`` when no explicit validation set is given (0 for none)."""
+    patience: int | None = None
+    """Early stopping: stop after this many epochs without a better validation loss."""
+    min_delta: float = 0.0
+    """An improvement must lower the validation loss by more than this."""
+    restore_best: bool = True
+    """At the end, return the parameters with the best validation loss."""
+    steps_per_epoch: int = 100
+    """Steps per epoch when training without data (``data=None``)."""
+    checkpoint_every: int = 1
+    """Epochs between checkpoints when ``out`` is given."""
+    eval_batch_size: int = 4096
+    seed: int = 0
+    """Seeds the split, the batch order and the per-step keys."""
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "steps_per_epoch", "checkpoint_every"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise InvalidParameterError(f"{name}: expected an integer >= 1; got {value!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
+        if self.weight_decay < 0 or not math.isfinite(self.weight_decay):
+            raise InvalidParameterError(
+                f"weight_decay: expected a finite number >= 0; got {self.weight_decay!r}"
+            )
+        if not 0 <= self.validation_fraction < 1:
+            raise InvalidParameterError(
+                f"validation_fraction: expected 0 <= f < 1; got {self.validation_fraction!r}"
+            )
+        if self.patience is not None and self.patience < 1:
+            raise InvalidParameterError(
+                f"patience: expected None or an integer >= 1; got {self.patience!r}"
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise UnknownNameError(
+                f"optimizer: expected one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+            )
+        if self.schedule not in SCHEDULES:
+            raise UnknownNameError(
+                f"schedule: expected one of {', '.join(SCHEDULES)}; got {self.schedule!r}"
+            )
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise InvalidParameterError(
+                f"grad_clip: expected None or a number > 0; got {self.grad_clip!r}"
+            )
+
+
+def make_optimizer(config: TrainConfig, total_steps: int = 1) -> optax.GradientTransformation:
+    """The optax transformation that ``config`` describes (clip → decay → optimiser)."""
+    lr: Any = config.learning_rate
+    if config.schedule == "cosine":
+        lr = optax.cosine_decay_schedule(config.learning_rate, max(total_steps, 1))
+    parts = []
+    if config.grad_clip is not None:
+        parts.append(optax.clip_by_global_norm(config.grad_clip))
+    name = config.optimizer
+    if name in ("adam", "adamw"):
+        parts.append(optax.adamw(lr, weight_decay=config.weight_decay))
+    else:
+        if config.weight_decay:
+            parts.append(optax.add_decayed_weights(config.weight_decay))
+        if name == "sgd":
+            parts.append(optax.sgd(lr))
+        elif name == "momentum":
+            parts.append(optax.sgd(lr, momentum=config.momentum))
+        else:
+            parts.append(optax.rmsprop(lr, momentum=config.momentum))
+    return optax.chain(*parts)
+
+
+class TrainState(NamedTuple):
+    """Everything a resumed run needs (a PyTree; checkpointed as a whole)."""
+
+    params: Any
+    opt_state: Any
+    model_state: Any
+    best_params: Any
+    best_model_state: Any
+
+
+@dataclasses.dataclass
+class TrainResult:
+    params: Any
+    model_state: Any
+    history: list[dict]
+    """One dict per epoch: epoch, train_loss, val_loss (if any), metrics, seconds."""
+    status: str
+    """completed | early_stopped | diverged"""
+    best_epoch: int | None
+    best_val_loss: float | None
+    resumed_from: int = 0
+    """Epochs already done when this call started (0 for a fresh run)."""
+
+    def summary(self) -> dict:
+        last = self.history[-1] if self.history else {}
+        return {
+            "status": self.status,
+            "epochs": len(self.history),
+            "final_train_loss": last.get("train_loss"),
+            "final_val_loss": last.get("val_loss"),
+            "best_epoch": self.best_epoch,
+            "best_val_loss": self.best_val_loss,
+            "resumed_from": self.resumed_from,
+        }
+
+
+LossFn = Callable[..., tuple[jax.Array, tuple[Mapping[str, jax.Array], Any]]]
+
+
+# --------------------------------------------------------------------------- data
+def _as_data(data) -> dict[str, np.ndarray] | None:
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        data = {"x": data}
+    if not data:
+        raise InvalidParameterError("data: expected a dict of arrays; got an empty dict")
+    arrays = {k: np.asarray(v) for k, v in data.items()}
+    sizes = {k: (v.shape[0] if v.ndim else None) for k, v in arrays.items()}
+    if None in sizes.values() or len(set(sizes.values())) != 1:
+        raise ShapeError(
+            "data: expected arrays with the same first (example) axis; got leading sizes "
+            + ", ".join(f"{k}={n}" for k, n in sizes.items())
+        )
+    return arrays
+
+
+def split_validation(
+    data: Mapping[str, np.ndarray], fraction: float, *, seed: int
+) -> tuple[dict, dict | None]:
+    """Random train/validation split (the same for the same seed)."""
+    n = next(iter(data.values())).shape[0]
+    n_val = int(round(fraction * n))
+    if fraction == 0 or n_val == 0:
+        return dict(data), None
+    if n - n_val < 1:
+        raise InvalidParameterError(
+            f"validation_fraction={fraction} leaves no training examples out of {n}"
+        )
+    perm = np.random.default_rng([seed, 0x5EED]).permutation(n)
+    val, train = perm[:n_val], perm[n_val:]
+    return {k: v[train] for k, v in data.items()}, {k: v[val] for k, v in data.items()}
+
+
+# --------------------------------------------------------------------------- steps
+def _make_epoch(loss_fn: LossFn, optimizer, n_batches: int, batch_size: int, with_data: bool):
+    grad_fn = jax.value_and_grad(
+        lambda p, batch, key, ms: loss_fn(p, batch, key=key, model_state=ms, train=True),
+        has_aux=True,
+    )
+
+    @jax.jit
+    def epoch(params, opt_state, model_state, data, perm, keys):
+        def step(carry, xs):
+            params, opt_state, model_state = carry
+            idx, key = xs
+            batch = jax.tree_util.tree_map(lambda a: a[idx], data) if with_data else None
+            (loss, (metrics, model_state)), grads = grad_fn(params, batch, key, model_state)
+            with jax.numpy_dtype_promotion("standard"):  # optax mixes python scalars in
+                updates, opt_state = optimizer.update(grads, opt_state, params)
+                params = optax.apply_updates(params, updates)
+            return (params, opt_state, model_state), (loss, dict(metrics))
+
+        idx = perm[: n_batches * batch_size].reshape(n_batches, batch_size)
+        (params, opt_state, model_state), (losses, metrics) = jax.lax.scan(
+            step, (params, opt_state, model_state), (idx, keys)
+        )
+        return params, opt_state, model_state, losses, metrics
+
+    return epoch
+
+
+def _eval_fn(loss_fn: LossFn):
+    return jax.jit(lambda p, b, k, ms: loss_fn(p, b, key=k, model_state=ms, train=False))
+
+
+def evaluate(
+    loss_fn: LossFn,
+    params,
+    data,
+    *,
+    model_state=None,
+    batch_size: int = 4096,
+    key: jax.Array | None = None,
+    _compiled=None,
+) -> dict[str, float]:
+    """Mean loss and metrics of ``loss_fn`` over ``data`` in inference mode (``train=False``)."""
+    arrays = _as_data(data)
+    n = next(iter(arrays.values())).shape[0]
+    key = jax.random.key(0) if key is None else key
+    fn = _compiled or _eval_fn(loss_fn)
+    totals: dict[str, float] = {}
+    for start in range(0, n, batch_size):
+        batch = {k: jnp.asarray(v[start : start + batch_size]) for k, v in arrays.items()}
+        m = next(iter(batch.values())).shape[0]
+        key, sub = jax.random.split(key)
+        loss, (metrics, _) = fn(params, batch, sub, model_state)
+        for name, value in {"loss": loss, **dict(metrics)}.items():
+            totals[name] = totals.get(name, 0.0) + float(value) * m
+    return {k: v / n for k, v in totals.items()}
+
+
+def _finite(tree) -> bool:
+    return all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree_util.tree_leaves(tree))
+
+
+# --------------------------------------------------------------------------- fit
+def fit(
+    loss_fn: LossFn,
+    params,
+    data=None,
+    *,
+    config: TrainConfig = TrainConfig(),
+    model_state=None,
+    validation=None,
+    out: str | Path | None = None,
+    resume: bool = True,
+    optimizer: optax.GradientTransformation | None = None,
+    callback: Callable[[int, dict, TrainState], None] | None = None,
+    desc: str = "training",
+) -> TrainResult:
+    """Train ``params`` to minimise ``loss_fn`` (see the module docstring for the contract).
+
+    ``data``: a dict of arrays with a common first axis (or one array, seen as
+    ``{"x": array}``), or ``None`` to train without data (``config.steps_per_epoch`` steps
+    per epoch, ``batch=None``). ``validation``: an explicit validation set; otherwise
+    ``config.validation_fraction`` of ``data`` is held out. ``out``: a folder for
+    ``checkpoint.msgpack`` and ``history.json``; with ``resume=True`` an existing
+    checkpoint of the same configuration is continued (a different configuration is an
+    error, so that results are never silently mixed). ``optimizer`` overrides the one
+    built from ``config``. ``callback(epoch, record, state)`` runs after every epoch.
+    """
+    from qml_phys.runtime.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from qml_phys.runtime.progress import progress
+    from qml_phys.runtime.records import to_jsonable, write_json
+
+    arrays = _as_data(data)
+    val = _as_data(validation)
+    if arrays is not None and val is None:
+        arrays, val = split_validation(arrays, config.validation_fraction, seed=config.seed)
+    if val is not None and arrays is not None and set(val) != set(arrays):
+        raise ShapeError(
+            f"validation: expected the same fields as data {sorted(arrays)}; got {sorted(val)}"
+        )
+    if arrays is not None:
+        n_train = next(iter(arrays.values())).shape[0]
+        batch_size = min(config.batch_size, n_train)
+        n_batches = n_train // batch_size
+    else:
+        n_train, batch_size, n_batches = 0, 0, config.steps_per_epoch
+    if config.patience is not None and val is None:
+        raise InvalidParameterError(
+            "patience (early stopping) needs a validation set: give validation= or "
+            "validation_fraction > 0"
+        )
+
+    total_steps = config.epochs * n_batches
+    opt = optimizer if optimizer is not None else make_optimizer(config, total_steps)
+    with jax.numpy_dtype_promotion("standard"):
+        opt_state = opt.init(params)
+    state = TrainState(params, opt_state, model_state, params, model_state)
+    history: list[dict] = []
+    best_val, best_epoch = math.inf, None
+    start_epoch = 0
+    config_record = to_jsonable(dataclasses.asdict(config))
+    # Extending a run (more epochs) is allowed; every other setting must match to resume.
+    resume_key = {k: v for k, v in config_record.items() if k != "epochs"}
+    ckpt = Path(out) / "checkpoint.msgpack" if out is not None else None
+    if ckpt is not None and ckpt.exists() and resume:
+        state, meta = load_checkpoint(ckpt, state)
+        saved = {k: v for k, v in (meta.get("config") or {}).items() if k != "epochs"}
+        if saved != resume_key or (
+            config.schedule != "constant" and meta["config"]["epochs"] != config.epochs
+        ):
+            raise CheckpointError(
+                f"{ckpt} was written with a different training configuration "
+                f"({meta.get('config')}); this run has {config_record}. Use another out "
+                "folder or resume=False to start over"
+            )
+        history = meta["history"]
+        start_epoch = len(history)
+        best_epoch = meta.get("best_epoch")
+        best_val = meta["best_val_loss"] if meta.get("best_val_loss") is not None else math.inf
+
+    epoch_fn = _make_epoch(loss_fn, opt, n_batches, batch_size, arrays is not None)
+    eval_fn = _eval_fn(loss_fn)
+    dev_data = jax.tree_util.tree_map(jnp.asarray, arrays) if arrays is not None else None
+    status = "completed"
+    stale = 0
+    if best_epoch is not None and history:
+        stale = len(history) - 1 - best_epoch
+
+    def save(epoch_done):
+        if ckpt is None:
+            return
+        meta = {
+            "config": config_record,
+            "history": history,
+            "best_epoch": best_epoch,
+            "best_val_loss": None if best_val == math.inf else best_val,
+            "epochs_done": epoch_done,
+        }
+        save_checkpoint(ckpt, state, meta=meta, config=config_record)
+        write_json(Path(out) / "history.json", {"config": config_record, "history": history})
+
+    bar = progress(
+        range(start_epoch, config.epochs), desc=desc, total=config.epochs, initial=start_epoch
+    )
+    for epoch in bar:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([config.seed, epoch])
+        perm = jnp.asarray(rng.permutation(n_train) if arrays is not None else np.zeros(0, int))
+        keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), epoch), n_batches)
+        params, opt_state, mstate, losses, metrics = epoch_fn(
+            state.params, state.opt_state, state.model_state, dev_data, perm, keys
+        )
+        losses = np.asarray(losses)
+        if not (np.all(np.isfinite(losses)) and _finite(params)):
+            bad = int(np.argmin(np.isfinite(losses))) if not np.all(np.isfinite(losses)) else -1
+            status = "diverged"
+            warnings.warn(
+                f"{desc}: the loss became non-finite in epoch {epoch + 1} (step {bad + 1} of "
+                f"{n_batches}); stopped and kept the state after epoch {epoch}"
+                + (" (the last checkpoint)" if ckpt is not None else ""),
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            break
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": float(losses.mean()),
+            "metrics": {k: float(np.mean(v)) for k, v in metrics.items()},
+        }
+        state = state._replace(params=params, opt_state=opt_state, model_state=mstate)
+        if val is not None:
+            vm = evaluate(
+                loss_fn,
+                params,
+                val,
+                model_state=mstate,
+                batch_size=config.eval_batch_size,
+                key=jax.random.fold_in(jax.random.key(config.seed + 1), epoch),
+                _compiled=eval_fn,
+            )
+            record["val_loss"] = vm.pop("loss")
+            record["val_metrics"] = vm
+            if record["val_loss"] < best_val - config.min_delta:
+                best_val, best_epoch, stale = record["val_loss"], epoch, 0
+                state = state._replace(best_params=params, best_model_state=mstate)
+            else:
+                stale += 1
+        record["seconds"] = time.perf_counter() - t0
+        history.append(record)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(
+                loss=f"{record['train_loss']:.4g}",
+                **({"val": f"{record['val_loss']:.4g}"} if val is not None else {}),
+            )
+        stop = config.patience is not None and stale >= config.patience
+        if ckpt is not None and (
+            (epoch + 1) % config.checkpoint_every == 0 or stop or epoch + 1 == config.epochs
+        ):
+            save(epoch + 1)
+        if callback is not None:
+            callback(epoch, record, state)
+        if stop:
+            status = "early_stopped"
+            break
+
+    use_best = config.restore_best and val is not None and best_epoch is not None
+    return TrainResult(
+        params=state.best_params if use_best else state.params,
+        model_state=state.best_model_state if use_best else state.model_state,
+        history=history,
+        status=status,
+        best_epoch=best_epoch,
+        best_val_loss=None if best_val == math.inf else best_val,
+        resumed_from=start_epoch,
+    )
+
+
+# --------------------------------------------------------------------------- losses
+def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Per-example softmax cross-entropy with integer labels."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
+
+
+def squared_error(pred: jax.Array, target: jax.Array) -> jax.Array:
+    """Per-example squared error, summed over output components."""
+    diff = pred - target.astype(pred.dtype)
+    return jnp.sum(jnp.reshape(diff * diff, (diff.shape[0], -1)), axis=1)
+
+
+def flax_loss(
+    module,
+    per_example: Callable[[jax.Array, jax.Array], jax.Array] = cross_entropy,
+    *,
+    x: str = "x",
+    y: str = "y",
+    accuracy: bool | None = None,
+) -> LossFn:
+    """A :func:`fit` loss for a Flax module ``module(x, train=...)`` and a target field.
+
+    Dropout draws from the step key (rng stream ``"dropout"``); batch statistics are the
+    ``model_state`` (the ``"batch_stats"`` collection: pass ``variables["batch_stats"]``
+    as ``model_state``, or ``None`` for a module without batch normalisation). The module
+    must accept a ``train`` keyword. ``accuracy`` adds the fraction of correct argmax
+    predictions (default: on for cross-entropy).
+    """
+    if accuracy is None:
+        accuracy = per_example is cross_entropy
+
+    def loss_fn(params, batch, *, key, model_state, train):
+        variables = {"params": params}
+        if model_state is not None:
+            variables["batch_stats"] = model_state
+        kwargs = {"rngs": {"dropout": key}}
+        if model_state is not None and train:
+            out, updates = module.apply(
+                variables, batch[x], train=True, mutable=["batch_stats"], **kwargs
+            )
+            model_state = updates["batch_stats"]
+        else:
+            out = module.apply(variables, batch[x], train=train, **kwargs)
+        loss = jnp.mean(per_example(out, batch[y]))
+        metrics = {}
+        if accuracy:
+            metrics["accuracy"] = jnp.mean((jnp.argmax(out, -1) == batch[y]).astype(out.dtype))
+        return loss, (metrics, model_state)
+
+    return loss_fn
+
+
+def init_flax(module, example: jax.Array, *, key: jax.Array):
+    """``(params, batch_stats or None)`` of ``module`` initialised on an example batch."""
+    variables = module.init({"params": key, "dropout": key}, example, train=False)
+    return variables["params"], variables.get("batch_stats")
