@@ -377,7 +377,7 @@ AREA_MODULES = (
     "qml_phys.generative.commands",
     "qml_phys.nqs.commands",
     "qml_phys.circuits.commands",
-    "qml_phys.learning_commands",
+    "qml_phys.learning.commands",
 )
 """Modules that add an area to the command line. Each defines ``register(areas, add)``:
 ``areas`` is the argparse sub-parser collection and ``add(sub, name, func, help)`` makes a

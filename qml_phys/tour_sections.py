@@ -532,7 +532,7 @@ SECTIONS = {
 SECTION_MODULES = (
     "qml_phys.phases.tour",
     "qml_phys.generative.tour",
-    "qml_phys.learning_tour",
+    "qml_phys.learning.tour",
     "qml_phys.nqs.tour",
     "qml_phys.circuits.barren_tour",
 )
