@@ -253,6 +253,24 @@ def cmd_ising_dataset(args) -> dict:
     )
 
 
+def cmd_ising_scan(args) -> dict:
+    from qml_phys.classical.scan import binder_scan
+    from qml_phys.physics.exact import onsager_tc
+
+    result = binder_scan(
+        args.L,
+        parse_temperatures(args.T),
+        seeds=range(args.seeds),
+        out=args.out,
+        algorithm=args.algorithm,
+        n_sweeps=args.sweeps,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    result["exact_Tc"] = onsager_tc()
+    return result
+
+
 # --------------------------------------------------------------------------- circuits
 def _graph_from_args(args):
     """``--graph d-regular --n N --seed S`` (random regular graph) or an edge-list file."""
@@ -470,6 +488,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--algorithm",
         default="auto",
         help="auto (Wolff near Tc, else Metropolis) | metropolis | wolff",
+    )
+
+    p = add(
+        ising,
+        "scan",
+        cmd_ising_scan,
+        "sizes x temperatures x seeds sweep (local processes or a Dask cluster); Binder crossings",
+    )
+    p.add_argument("--L", type=_size, nargs="+", required=True, help="linear sizes (>= 2)")
+    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+    p.add_argument("--seeds", type=_positive_int, default=1, help="independent runs per point")
+    p.add_argument("--sweeps", type=_positive_int, default=2000, help="measured sweeps per run")
+    p.add_argument("--algorithm", default="wolff", help="wolff | swendsen-wang | metropolis")
+    p.add_argument("--out", default="results/ising_scan", help="sweep folder (resumable)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS, "
+        "else local processes)",
+    )
+    p.add_argument(
+        "--workers", type=_count_arg, default=None, help="local processes (0: in-process)"
     )
 
     # vqe -----------------------------------------------------------------

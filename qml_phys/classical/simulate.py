@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from qml_phys.classical import cluster, metropolis
-from qml_phys.classical.observables import ising_observables
+from qml_phys.classical.observables import ising_observables, observables_to_dict
 from qml_phys.classical.statistics import Estimate
 from qml_phys.errors import UnknownNameError, check_positive_int, check_temperature
 from qml_phys.physics.exact import onsager_tc
@@ -290,3 +290,19 @@ def binder_crossing(T: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> 
         for i in np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]
     ]
     return sorted(found)[len(found) // 2] if found else float("nan")
+
+
+def observables_point(
+    L: int,
+    T: float,
+    *,
+    seed: int = 0,
+    algorithm: str = "wolff",
+    n_sweeps: int = 2000,
+    n_chains: int = 4,
+    J: float = 1.0,
+) -> dict:
+    """One sweep job (see :mod:`qml_phys.runtime.sweep`): :func:`simulate` at ``(L, T)``,
+    returned as JSON-able observables with errors (``observables_to_dict``)."""
+    sim = simulate(L, T, algorithm=algorithm, n_sweeps=n_sweeps, n_chains=n_chains, seed=seed, J=J)
+    return {"L": L, "T": T, "seed": seed, "observables": observables_to_dict(sim.observables)}
