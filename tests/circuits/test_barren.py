@@ -11,12 +11,15 @@ from pennylane import numpy as pnp
 from qml_phys.circuits import barren
 from qml_phys.circuits.barren import (
     draw_circuit,
+    draw_circuits,
     gradient_ensemble,
     pennylane_qnode,
+    shot_ensemble,
     trace_count,
     variance_scan,
 )
-from qml_phys.errors import InvalidParameterError, UnknownNameError
+from qml_phys.circuits.barren_stats import bootstrap_variance, two_design_variance
+from qml_phys.errors import InvalidParameterError, TooLargeError, UnknownNameError
 
 SEED_PHYSICS = 3
 
@@ -32,9 +35,12 @@ def _atol(x) -> float:
         (3, 2, "local", "random"),
         (4, 3, "local", "hea"),
         (4, 2, "global", "random"),
+        (4, 3, "zz", "mcclean"),
+        (3, 2, "local", "mcclean"),
     ],
 )
 def test_fast_path_matches_pennylane_adjoint(key, gates, cost, n, layers):
+    """The hand-written adjoint gradient against PennyLane's lightning adjoint gradient."""
     init = "uniform"
     n_draws = 3
     costs, grads = gradient_ensemble(
@@ -47,11 +53,17 @@ def test_fast_path_matches_pennylane_adjoint(key, gates, cost, n, layers):
         gates=gates,
         return_cost=True,
     )
-    assert grads.shape == (n_draws, 2 * n * layers)
+    r = 1 if gates == "mcclean" else 2
+    assert grads.shape == (n_draws, r * n * layers)
     tol = _atol(grads)
-    for i, k in enumerate(jax.random.split(key, n_draws)):  # the keys _ensemble uses
-        theta, axes = draw_circuit(k, n_qubits=n, n_layers=layers, init=init, gates=gates)
-        qnode = pennylane_qnode(n, layers, cost, np.asarray(axes), device="lightning.qubit")
+    thetas, axes_all = draw_circuits(
+        key, n_draws=n_draws, n_qubits=n, n_layers=layers, init=init, gates=gates
+    )
+    for i in range(n_draws):  # the circuits gradient_ensemble drew
+        theta, axes = thetas[i], axes_all[i]
+        qnode = pennylane_qnode(
+            n, layers, cost, np.asarray(axes), gates=gates, device="lightning.qubit"
+        )
         t = pnp.array(np.asarray(theta, dtype=np.float64), requires_grad=True)
         np.testing.assert_allclose(float(costs[i]), float(qnode(t)), atol=tol, rtol=0)
         expected = np.asarray(qml.grad(qnode)(t)).reshape(-1)
@@ -62,22 +74,32 @@ def test_fast_path_matches_pennylane_adjoint(key, gates, cost, n, layers):
     assert float(jnp.max(jnp.abs(grads))) > 1e-2
 
 
-def test_fast_path_matches_pennylane_off_identity(key):
-    """Away from the identity point the mirrored circuit still agrees with PennyLane."""
-    theta, axes = draw_circuit(key, n_qubits=3, n_layers=4, init="identity", gates="random")
+@pytest.mark.parametrize(
+    ("gates", "cost", "blocks"),
+    [("random", "local", 1), ("mcclean", "zz", 2), ("hea", "global", 2)],
+)
+def test_fast_path_matches_pennylane_off_identity(key, gates, cost, blocks):
+    """Away from the identity point the mirrored circuit (autodiff and adjoint) still agrees
+    with PennyLane, for one and for two identity blocks."""
+    config = dict(n_qubits=3, n_layers=4, init="identity", gates=gates, n_blocks=blocks)
+    theta, axes = draw_circuit(key, **config)
     theta = theta + jnp.linspace(0.1, 0.9, theta.size, dtype=theta.dtype).reshape(theta.shape)
-    c, g = jax.value_and_grad(barren.circuit_cost)(
-        theta, axes, n_qubits=3, cost="local", mirror=True
-    )
-    qnode = pennylane_qnode(3, 4, "local", np.asarray(axes), mirror=True)
+    circuit = dict(n_qubits=3, cost=cost, gates=gates, n_blocks=blocks)
+    c, g = jax.value_and_grad(barren.circuit_cost)(theta, axes, mirror=True, **circuit)
+    c_adj, g_adj = barren._cost_and_grad(theta, axes, **circuit | {"dtype": "float32"})
+    qnode = pennylane_qnode(3, 4, cost, np.asarray(axes), gates=gates, mirror=True, n_blocks=blocks)
     t = pnp.array(np.asarray(theta, dtype=np.float64), requires_grad=True)
-    np.testing.assert_allclose(float(c), float(qnode(t)), atol=_atol(g), rtol=0)
-    np.testing.assert_allclose(np.asarray(g, np.float64), qml.grad(qnode)(t), atol=_atol(g), rtol=0)
+    expected = qml.grad(qnode)(t)
+    for value, grad in ((c, g), (c_adj, g_adj)):
+        np.testing.assert_allclose(float(value), float(qnode(t)), atol=_atol(g), rtol=0)
+        np.testing.assert_allclose(np.asarray(grad, np.float64), expected, atol=_atol(g), rtol=0)
     assert float(jnp.max(jnp.abs(g))) > 1e-2
 
 
-@pytest.mark.parametrize(("gates", "cost"), [("hea", "global"), ("random", "local")])
-def test_identity_blocks_start_at_the_minimum(key, gates, cost):
+@pytest.mark.parametrize(
+    ("gates", "cost", "blocks"), [("hea", "global", 1), ("random", "local", 1), ("hea", "local", 3)]
+)
+def test_identity_blocks_start_at_the_minimum(key, gates, cost, blocks):
     """Grant et al.: block + inverse = identity, so the state is |0...0> and C = 0."""
     costs, grads = gradient_ensemble(
         key,
@@ -87,6 +109,7 @@ def test_identity_blocks_start_at_the_minimum(key, gates, cost):
         cost=cost,
         init="identity",
         gates=gates,
+        n_blocks=blocks,
         return_cost=True,
     )
     eps = float(jnp.finfo(costs.dtype).eps)
@@ -109,6 +132,7 @@ def test_identity_blocks_start_at_the_minimum(key, gates, cost):
     assert float(jnp.min(c_uniform)) > 0.05
 
 
+@pytest.mark.slow
 def test_global_cost_gradients_vanish_exponentially_local_do_not():
     """Cerezo et al. (2021): Var[dC/dtheta] of the global cost decays exponentially with n
     at depth ~ n; the local cost at depth 2 decays only polynomially.
@@ -164,18 +188,38 @@ def test_variance_scan_shapes(key):
         (
             {"cost": "energy"},
             UnknownNameError,
-            r"cost: expected one of global, local; got 'energy'",
+            r"cost: expected one of global, local, zz; got 'energy'",
         ),
         (
             {"init": "zeros"},
             UnknownNameError,
             r"init: expected one of uniform, small, identity; got 'zeros'",
         ),
-        ({"gates": "cz"}, UnknownNameError, r"gates: expected one of hea, random; got 'cz'"),
+        (
+            {"gates": "cz"},
+            UnknownNameError,
+            r"gates: expected one of hea, random, mcclean; got 'cz'",
+        ),
         (
             {"init": "identity", "n_layers": 3},
             InvalidParameterError,
-            r"n_layers: expected an even number for init='identity'.*; got 3",
+            r"n_layers: expected a multiple of 2 \* n_blocks = 2 for init='identity'.*; got 3",
+        ),
+        (
+            {"init": "identity", "n_layers": 6, "n_blocks": 2},
+            InvalidParameterError,
+            r"n_layers: expected a multiple of 2 \* n_blocks = 4 .*; got 6",
+        ),
+        (
+            {"cost": "zz", "n_qubits": 1},
+            InvalidParameterError,
+            r"n_qubits: cost='zz' \(Z0 Z1\) needs at least 2; got 1",
+        ),
+        (
+            {"n_qubits": 30, "n_layers": 50},
+            TooLargeError,
+            r"expected one circuit of n_qubits=30, n_layers=50 to fit in memory_limit=1 GiB; "
+            r"it needs about 96 GiB",
         ),
         (
             {"init": "small", "sigma": -1.0},
@@ -188,6 +232,59 @@ def test_bad_input_is_rejected(key, kwargs, error, match):
     config = dict(n_qubits=2, n_layers=2, n_draws=2, cost="global", init="uniform")
     with pytest.raises(error, match=match):
         gradient_ensemble(key, **{**config, **kwargs})
+
+
+def test_mcclean_identity_blocks_return_to_the_ry_layer(key):
+    """McClean's circuit starts from RY(pi/4)^n|0>: with identity blocks <Z0 Z1> = 1/2."""
+    costs, grads = gradient_ensemble(
+        key, n_qubits=4, n_layers=8, n_draws=8, cost="zz", init="identity", gates="mcclean",
+        n_blocks=2, return_cost=True,
+    )  # fmt: skip
+    np.testing.assert_allclose(np.asarray(costs), 0.5, atol=1e-5)
+    assert float(jnp.max(jnp.abs(grads))) > 0.1  # not a minimum: the gradient is O(1)
+
+
+@pytest.mark.parametrize(("cost", "gates"), [("global", "random"), ("zz", "mcclean")])
+def test_deep_random_circuits_reach_the_two_design_variance(cost, gates):
+    """Deep random circuits on 3 qubits form an approximate 2-design, so the gradient
+    variance averaged over parameters approaches the Haar value derived in
+    barren_stats.two_design_variance (1/(2(N+1)^2) for the projector, N^2/(2(N+1)^2(N-1))
+    for Z0Z1). 40 layers; the first and last 12 layers (whose gates see a not yet random
+    state on one side: measured, McClean's circuit needs ~12 layers on 3 qubits) are left
+    out. The 95% bootstrap interval of 4000 draws must contain it."""
+    grads = gradient_ensemble(
+        jax.random.key(SEED_PHYSICS), n_qubits=3, n_layers=40, n_draws=4000, cost=cost, gates=gates
+    )
+    r = 1 if gates == "mcclean" else 2
+    inner = np.asarray(grads, np.float64).reshape(4000, 40, 3 * r)[:, 12:-12].reshape(4000, -1)
+    est = bootstrap_variance(inner, key=jax.random.key(1), n_boot=400)
+    ref = two_design_variance(3, cost, which="mean", gates=gates)
+    assert est.low < ref < est.high, (est, ref)
+    assert est.high - est.low < 0.2 * ref  # the interval is tight enough to fail
+
+
+def test_shot_estimator_separates_landscape_and_shot_variance(key):
+    """With S shots per shift term, E[s^2(g_hat)] = Var_landscape + mean shot variance:
+    subtracting the exact per-draw shot variance p(1-p)/S-style term leaves the landscape
+    variance of the same draws, to within the sampling error of the shots."""
+    n_draws, shots = 4000, 20
+    config = dict(n_qubits=3, n_layers=4, n_draws=n_draws, cost="global", gates="hea")
+    s = shot_ensemble(key, shots=shots, param=1, **config)
+    exact = np.asarray(gradient_ensemble(key, **config), np.float64)[:, 1]
+    np.testing.assert_allclose(s["grad"], exact, atol=2e-6)  # parameter shift == adjoint
+    g, v, gh = s["grad"], s["shot_variance"], s["grad_shots"]
+    # the global cost is 1 - p0: one shot has variance p0 (1 - p0); bounded by 1/4 per term
+    assert np.all(v >= 0) and np.all(v <= 2 * 0.25 / (4 * shots) + 1e-7)
+    # shot noise is unbiased: mean(g_hat - g) = 0
+    assert abs(np.mean(gh - g)) < 4 * np.sqrt(np.mean(v) / n_draws)
+    landscape = g.var(ddof=1)
+    observed = gh.var(ddof=1)
+    corrected = observed - v.mean()
+    sd = np.sqrt(np.sum(2 * v**2) + 4 * np.sum((g - g.mean()) ** 2 * v)) / n_draws
+    assert abs(corrected - landscape) < 4 * sd, (corrected, landscape, sd)
+    assert observed - landscape > 10 * sd  # without the correction the bias is visible
+    # the shot variance estimated from the samples (as on hardware) is unbiased too
+    assert abs(s["shot_variance_estimate"].mean() - v.mean()) < 0.05 * v.mean()
 
 
 def test_pennylane_qnode_rejects_bad_axes():
