@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ising_throughput.py
 	$(BIN)/python benchmarks/wolff_vs_metropolis.py
 	$(BIN)/python benchmarks/vqe_gradients.py
+	$(BIN)/python benchmarks/barren_speed.py
+	$(BIN)/python benchmarks/nqs_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

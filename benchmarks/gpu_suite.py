@@ -64,14 +64,23 @@ def part_ising(budget: float) -> dict:
     return out
 
 
+def _run_script(name: str, argv: list[str]) -> dict:
+    """Run ``benchmarks/<name>.py``'s ``main(argv + --json tmp)`` and return its record."""
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "record.json"
+        _sibling(name).main([*argv, "--json", str(path)])
+        return json.loads(path.read_text())["results"]
+
+
 def part_vmc(budget: float) -> dict:
-    nqs = _sibling("nqs_overhead")
-    return nqs.compare(quiet=False)
+    return _run_script("nqs_overhead", ["--N", "20", "--iters", "50", "--repeats", "2"])
 
 
 def part_barren(budget: float) -> dict:
-    barren = _sibling("barren_speed")
-    return barren.gpu_report(max_seconds=min(60.0, budget / 3))
+    return _run_script("barren_speed", ["--max-seconds", str(min(60.0, budget / 3))])
 
 
 def part_lightning(budget: float) -> dict:
