@@ -1,0 +1,85 @@
+"""qml-phys nqs subcommands and the nqs tour section."""
+
+import json
+
+import pytest
+
+from qml_phys.cli import main
+from qml_phys.physics import Lattice, TransverseFieldIsing, exact
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr().out
+    return code, (json.loads(out) if "--json" in argv and out.strip() else out)
+
+
+def test_ground_state_cli_against_exact_diagonalisation(capsys, tmp_path):
+    argv = [
+        "nqs",
+        "ground-state",
+        "--model",
+        "tfim",
+        "--N",
+        "6",
+        "--h",
+        "1.0",
+        "--iters",
+        "60",
+        "--samples",
+        "512",
+        "--final-samples",
+        "8192",
+        "--seed",
+        "0",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
+    code, res = _run(capsys, argv)
+    e_ed = float(exact.lanczos(TransverseFieldIsing(Lattice.chain(6), gamma=1.0))[0])
+    assert code == 0 and res["ok"] is True
+    assert res["exact_energy"] == pytest.approx(e_ed, abs=1e-10)
+    assert res["relative_error"] == pytest.approx(abs(res["energy"] - e_ed) / abs(e_ed))
+    assert res["relative_error"] < 3e-3
+    for name in ("result.json", "log.json", "energy.png", "checkpoint.msgpack"):
+        assert (tmp_path / name).is_file()
+    # resuming a finished run does no more iterations and gives the stored state back
+    code, again = _run(capsys, argv + ["--resume"])
+    assert code == 0 and again["resumed_from"] == 50 and again["steps"] == 60
+
+
+def test_ground_state_cli_rejects_bad_input(capsys):
+    assert main(["nqs", "ground-state", "--N", "6", "--L", "3"]) == 2
+    assert "expected exactly one of --N (chain) or --L" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "nqs",
+                "ground-state",
+                "--model",
+                "heisenberg",
+                "--N",
+                "6",
+                "--no-sign-rule",
+                "--iters",
+                "1",
+            ]
+        )
+        == 2
+    )
+    assert "cannot represent" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["nqs", "ground-state", "--N", "1"])
+    assert "expected a finite lattice size" in capsys.readouterr().err
+
+
+def test_nqs_tour_section(tmp_path):
+    from qml_phys.tour import run_tour
+
+    summary = run_tour(tmp_path, quick=True, only=["nqs"])
+    record = json.loads((tmp_path / "nqs.json").read_text())
+    checks = record["results"]["checks"]
+    assert len(checks) == 2 and all(checks.values()), checks
+    assert (tmp_path / "nqs_convergence.png").stat().st_size > 0
+    assert summary

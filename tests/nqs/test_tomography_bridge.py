@@ -1,0 +1,91 @@
+"""nqs.tomography and nqs.bridge against exact ground states."""
+
+import jax
+import numpy as np
+import pytest
+
+from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.nqs import bridge, tomography
+from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing, exact
+
+
+def _ground(model):
+    _, vecs = exact.lanczos(model, return_vectors=True)
+    return vecs[:, 0]
+
+
+def test_measure_rotates_to_the_requested_basis(key):
+    plus = np.full(8, 1 / np.sqrt(8))  # |+++>: X basis gives s = +1 always, Z is uniform
+    k1, k2 = jax.random.split(key)
+    data = tomography.measure(plus, ["XXX", "ZZZ"], 4000, key=k1)
+    assert np.all(data["XXX"] == 1)
+    counts = np.bincount(((1 - data["ZZZ"]) // 2 @ np.array([4, 2, 1])), minlength=8)
+    chi2 = np.sum((counts - 500.0) ** 2 / 500.0)
+    assert chi2 < 24.3  # 7 dof, p = 0.001
+    with pytest.raises(InvalidParameterError, match="expected a string of 3 letters"):
+        tomography.measure(plus, ["XQ"], 10, key=k2)
+    with pytest.raises(ShapeError, match="length 2\\^N"):
+        tomography.measure(np.ones(6), ["ZZZ"], 10, key=k2)
+
+
+def test_positive_state_from_computational_basis_samples(key):
+    model = TransverseFieldIsing(Lattice.chain(6), J=1.0, gamma=1.0)
+    psi0 = np.abs(_ground(model))
+    k1, k2 = jax.random.split(key)
+    data = tomography.measure(psi0, ["Z" * 6], 4000, key=k1)
+    cfg = tomography.TomographyConfig(epochs=400, learning_rate=0.03)
+    res = tomography.reconstruct(data, cfg, key=k2, reference=psi0)
+    assert res.fidelity > 0.99
+    e0 = float(exact.lanczos(model)[0])
+    assert abs(tomography.energy(model, res.psi) - e0) / abs(e0) < 0.02
+
+
+def test_signs_need_rotated_bases(key):
+    """Heisenberg N=4: Z data alone gives a wrong (positive) state; XX/XY bases fix the
+    Marshall signs."""
+    model = Heisenberg(Lattice.chain(4))
+    psi0 = _ground(model)
+    k1, k2, k3 = jax.random.split(key, 3)
+    bases = tomography.pair_bases(4)
+    data = tomography.measure(psi0, bases, 2000, key=k1)
+    cfg = tomography.TomographyConfig(epochs=800, learning_rate=0.1)
+    signed = tomography.reconstruct(data, cfg, key=k2, reference=psi0)
+    z_only = tomography.reconstruct({"ZZZZ": data["ZZZZ"]}, cfg, key=k3, reference=psi0)
+    assert signed.fidelity > 0.97
+    assert z_only.fidelity < 0.5
+
+
+def test_bridge_log_prob_fit_and_adapter(key):
+    model = TransverseFieldIsing(Lattice.chain(6), J=1.0, gamma=0.9)
+    psi0 = np.abs(_ground(model))
+    k1, k2 = jax.random.split(key)
+    samples = tomography.measure(psi0, ["Z" * 6], 5000, key=k1)["Z" * 6]
+    gen = bridge.SpinRBM(alpha=1)
+    variables, nll = bridge.fit_log_prob(gen, samples, key=k2, epochs=300)
+    assert nll[-1] < nll[0]
+    nqs, params = bridge.as_log_psi(gen, variables)
+    spins = tomography.all_spins(6)
+    logp = np.asarray(gen.apply(variables, spins))
+    logpsi = np.asarray(nqs.apply({"params": params}, spins))
+    np.testing.assert_allclose(logpsi, logp / 2, rtol=1e-12)
+    assert tomography.fidelity(psi0, np.exp(logpsi)) > 0.99
+    with pytest.raises(InvalidParameterError, match="expected a Flax variables dict"):
+        bridge.as_log_psi(gen, {"w": 1})
+    with pytest.raises(InvalidParameterError, match="spins in"):
+        bridge.fit_log_prob(gen, np.zeros((3, 6)), key=k2)
+
+
+def test_iterations_to_target():
+    e = np.array([-1.0, -1.5, -1.9, -1.999, -2.0, -2.0, -2.0, -2.0, -2.0])
+    assert bridge.iterations_to(e, -2.0, 1e-3, window=3) == 5
+    assert bridge.iterations_to(e, -2.0, 1e-3, window=1) == 3
+    assert bridge.iterations_to(e[:3], -2.0, 1e-3, window=1) is None
+
+
+@pytest.mark.slow
+def test_warm_start_reaches_the_target_sooner():
+    cfg = bridge.WarmStartConfig(N=8, iters=60, n_samples=512)
+    out = bridge.warm_start_comparison(cfg, seeds=[0, 1, 2])
+    for row in out["rows"]:
+        assert row["warm_initial_relative_error"] < row["random_initial_relative_error"] / 5
+    assert out["median_iterations_warm"] < out["median_iterations_random"]
