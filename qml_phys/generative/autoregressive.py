@@ -1,0 +1,284 @@
+r"""Autoregressive models of spin configurations with exact sampling.
+
+All models factorise :math:`p(s) = \prod_{i=1}^{N} p(s_i \mid s_{<i})` in raster order
+(site ``i = r * L + c``) with :math:`p(s_i = +1 \mid s_{<i}) = \sigma(\ell_i(s_{<i}))`, so
+
+.. math:: \ln p(s) = \sum_i \ln \sigma(s_i\, \ell_i), \qquad s_i \in \{-1, +1\},
+
+is normalised by construction and :func:`qml_phys.generative.base.sample` draws exact,
+independent samples site by site (no Markov chain). Each module's ``logits(x)`` maps flat
+``(n, N)`` float32 spins to the ``(n, N)`` conditional logits, ``logit_i`` a function of
+``x_<i`` only; ``__call__(s)`` returns ``ln p(s)`` (see :mod:`qml_phys.generative.base` for
+shapes).
+
+* :class:`MADE` - masked dense network (Germain et al., ICML 2015, arXiv:1502.03509), with
+  the direct masked input-output layer of the VAN paper's dense network;
+* :class:`PixelCNN` - masked convolutions on the 2D lattice (van den Oord et al., ICML 2016,
+  arXiv:1601.06759; used for the Ising model by Wu, Wang, Zhang, PRL 122, 080602 (2019),
+  arXiv:1809.10606), zero padding, residual layers;
+* :class:`RNN` - a GRU over the raster sequence (Hibat-Allah et al., PRR 2, 023358 (2020),
+  arXiv:2002.02973, in its 1D form), sampled in one ``lax.scan``;
+* :class:`Transformer` - causal self-attention over the raster sequence (Vaswani et al.,
+  arXiv:1706.03762);
+* :class:`Z2Symmetric` - ``q(s) = (p(s) + p(-s)) / 2``, the spin-flip symmetrised model of
+  the VAN paper; still normalised and exactly sampled (sample, then flip with probability
+  1/2).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qml_phys.errors import InvalidParameterError, UnknownNameError
+from qml_phys.generative.base import flatten_spins, n_sites, sample
+
+__all__ = ["MADE", "MODELS", "PixelCNN", "RNN", "Transformer", "Z2Symmetric", "make_model"]
+
+
+class _Autoregressive(nn.Module):
+    """Shared ``__call__``: ``ln p(s) = sum_i log_sigmoid(s_i logit_i)``."""
+
+    normalised: ClassVar[bool] = True
+    exact_sampling: ClassVar[bool] = True
+
+    def __call__(self, s) -> jax.Array:
+        x, batch = flatten_spins(s, self.shape)
+        logits = self.logits(x)
+        return jnp.sum(jax.nn.log_sigmoid(x * logits), axis=-1).reshape(batch)
+
+
+def _made_masks(N: int, hidden: tuple[int, ...]) -> list[np.ndarray]:
+    """MADE connectivity masks ``(in, out)`` for natural order (arXiv:1502.03509, eq. 12-13)."""
+    d_in = np.arange(1, N + 1)
+    masks, prev = [], d_in
+    for width in hidden:
+        deg = np.arange(width) % max(N - 1, 1) + 1
+        masks.append((deg[None, :] >= prev[:, None]).astype(np.float32))
+        prev = deg
+    masks.append((d_in[None, :] > prev[:, None]).astype(np.float32))
+    return masks
+
+
+class MADE(_Autoregressive):
+    """Masked autoencoder for distribution estimation over ``N`` spins."""
+
+    shape: tuple[int, ...]
+    """Lattice shape, e.g. ``(L, L)``; ``N = prod(shape) >= 2``."""
+    hidden: tuple[int, ...] = (64,)
+    """Widths of the masked hidden layers (``()`` gives the VAN's one-layer dense model)."""
+    direct: bool = True
+    """Add a direct strictly-lower-triangular input-output connection."""
+
+    @nn.compact
+    def logits(self, x: jax.Array) -> jax.Array:
+        N = n_sites(self.shape)
+        masks = _made_masks(N, tuple(self.hidden))
+        h = x
+        for i, mask in enumerate(masks):
+            fan_in = np.maximum(mask.sum(0), 1.0)
+            w = self.param(
+                f"w{i}",
+                lambda k, m=mask, f=fan_in: (
+                    jax.random.normal(k, m.shape, jnp.float32) * m / np.sqrt(f)[None, :]
+                ).astype(jnp.float32),
+            )
+            b = self.param(f"b{i}", nn.initializers.zeros, (mask.shape[1],), jnp.float32)
+            out = h @ (w * jnp.asarray(mask)) + b[None, :]
+            h = nn.elu(out) if i < len(masks) - 1 else out
+        if self.direct:
+            tril = np.tril(np.ones((N, N), np.float32), -1).T  # (in j, out i): j < i
+            wd = self.param("w_direct", nn.initializers.zeros, (N, N), jnp.float32)
+            h = h + x @ (wd * jnp.asarray(tril))
+        return h
+
+
+def _causal_mask(k: int, kind: str, cin: int, cout: int) -> np.ndarray:
+    m = np.zeros((k, k, cin, cout), np.float32)
+    c = k // 2
+    m[:c] = 1.0
+    m[c, :c] = 1.0
+    if kind == "B":
+        m[c, c] = 1.0
+    return m
+
+
+class PixelCNN(_Autoregressive):
+    """Masked-convolution autoregressive model of an ``L x L`` lattice (raster order)."""
+
+    shape: tuple[int, int]
+    """``(L, L)``."""
+    features: int = 16
+    """Channels of the hidden layers."""
+    depth: int = 3
+    """Number of masked convolutions before the 1x1 output layer (>= 1)."""
+    kernel: int | None = None
+    """Odd kernel size of the first (type A) layer (default ``min(2L - 1, 15)``: on small
+    lattices it sees every earlier site, including the periodic neighbours that zero
+    padding hides); later layers use 3."""
+
+    def _conv(self, name: str, h, cout: int, k: int, kind: str):
+        cin = h.shape[-1]
+        mask = jnp.asarray(_causal_mask(k, kind, cin, cout))
+        w = self.param(name, nn.initializers.lecun_normal(), (k, k, cin, cout), jnp.float32)
+        b = self.param(name + "_b", nn.initializers.zeros, (cout,), jnp.float32)
+        y = jax.lax.conv_general_dilated(
+            h, w * mask, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
+        return y + b[None, None, None, :]
+
+    @nn.compact
+    def logits(self, x: jax.Array) -> jax.Array:
+        kernel = min(2 * self.shape[0] - 1, 15) if self.kernel is None else self.kernel
+        if len(self.shape) != 2 or kernel % 2 != 1:
+            raise InvalidParameterError(
+                f"PixelCNN: expected shape (L, L) and an odd kernel; got shape {self.shape}, "
+                f"kernel {kernel}"
+            )
+        n = x.shape[0]
+        h = x.reshape(n, *self.shape, 1)
+        h = self._conv("conv0", h, self.features, kernel, "A")
+        for d in range(1, self.depth):
+            h = h + self._conv(f"conv{d}", nn.elu(h), self.features, 3, "B")
+        out = self._conv("out", nn.elu(h), 1, 1, "B")
+        return out.reshape(n, -1)
+
+
+def _gru(p: dict, h: jax.Array, x: jax.Array, pos: jax.Array) -> jax.Array:
+    """One GRU step: ``h (n, H)``, ``x (n, 1)``, ``pos (3H,)`` the site's learned bias."""
+    H = h.shape[-1]
+    b = p["b"] + pos
+    gates = x @ p["w_x"][:, : 2 * H] + h @ p["w_h"] + b[None, : 2 * H]  # (n, 2H): z, r
+    z = jax.nn.sigmoid(gates[:, :H])
+    r = jax.nn.sigmoid(gates[:, H : 2 * H])
+    cand = jnp.tanh(x @ p["w_x"][:, 2 * H :] + (r * h) @ p["w_c"] + b[None, 2 * H :])
+    return (1.0 - z) * cand + z * h
+
+
+class RNN(_Autoregressive):
+    """GRU over the raster sequence: ``h_i = GRU(h_{i-1}, s_{i-1}; i)``, ``logit_i = w.h_i + b_i``.
+
+    The gates and the output carry a learned per-site bias, so that the recurrence knows
+    where it is on the lattice (row starts, the periodic wrap): without it the 4x4 KL stalls
+    near 0.043 nats whatever the width (measured).
+    """
+
+    shape: tuple[int, ...]
+    hidden: int = 32
+    """GRU width ``H``."""
+
+    def _params(self) -> dict:
+        H, N = self.hidden, n_sites(self.shape)
+        init = nn.initializers.lecun_normal()
+        return {
+            "w_x": self.param("w_x", init, (1, 3 * H), jnp.float32),
+            "w_h": self.param("w_h", nn.initializers.orthogonal(), (H, 2 * H), jnp.float32),
+            "w_c": self.param("w_c", nn.initializers.orthogonal(), (H, H), jnp.float32),
+            "b": self.param("b", nn.initializers.zeros, (3 * H,), jnp.float32),
+            "w_out": self.param("w_out", init, (H, 1), jnp.float32),
+            "b_out": self.param("b_out", nn.initializers.zeros, (N,), jnp.float32),
+            "pos": self.param("pos", nn.initializers.zeros, (N, 3 * H), jnp.float32),
+        }
+
+    @nn.compact
+    def logits(self, x: jax.Array) -> jax.Array:
+        p = self._params()
+        n = x.shape[0]
+        inputs = jnp.concatenate([jnp.zeros((n, 1), jnp.float32), x[:, :-1]], axis=1)
+
+        def step(h, xs):
+            xi, pos, b_out = xs
+            h = _gru(p, h, xi[:, None], pos)
+            return h, (h @ p["w_out"])[:, 0] + b_out
+
+        init = jnp.zeros((n, self.hidden), jnp.float32)
+        _, out = jax.lax.scan(step, init, (inputs.T, p["pos"], p["b_out"]))
+        return out.T
+
+    @staticmethod
+    def sample_fn(module, params, key, n: int) -> jax.Array:
+        """Exact sampling in one scan over the sites (O(N) GRU steps)."""
+        N = n_sites(module.shape)
+        u = jax.random.uniform(key, (N, n), jnp.float32)
+
+        def step(carry, xs):
+            ui, pos, b_out = xs
+            h, prev = carry
+            h = _gru(params, h, prev[:, None], pos)
+            logit = (h @ params["w_out"])[:, 0] + b_out
+            s = jnp.where(ui < jax.nn.sigmoid(logit), 1.0, -1.0).astype(jnp.float32)
+            return (h, s), s
+
+        init = (jnp.zeros((n, module.hidden), jnp.float32), jnp.zeros((n,), jnp.float32))
+        _, s = jax.lax.scan(step, init, (u, params["pos"], params["b_out"]))
+        return s.T.reshape((n, *module.shape))
+
+
+class Transformer(_Autoregressive):
+    """Decoder-only Transformer over the raster sequence (pre-layer-norm, causal mask)."""
+
+    shape: tuple[int, ...]
+    d_model: int = 32
+    heads: int = 2
+    layers: int = 2
+
+    @nn.compact
+    def logits(self, x: jax.Array) -> jax.Array:
+        n, N = x.shape
+        inputs = jnp.concatenate([jnp.zeros((n, 1), jnp.float32), x[:, :-1]], axis=1)
+        pos = self.param("pos", nn.initializers.normal(0.02), (N, self.d_model), jnp.float32)
+        h = nn.Dense(self.d_model)(inputs[..., None]) + pos[None]
+        mask = nn.make_causal_mask(inputs)
+        for _ in range(self.layers):
+            a = nn.MultiHeadDotProductAttention(num_heads=self.heads)(nn.LayerNorm()(h), mask=mask)
+            h = h + a
+            m = nn.Dense(2 * self.d_model)(nn.LayerNorm()(h))
+            h = h + nn.Dense(self.d_model)(nn.gelu(m))
+        return nn.Dense(1)(nn.LayerNorm()(h))[..., 0]
+
+
+class Z2Symmetric(nn.Module):
+    """Spin-flip symmetrised model ``q(s) = (p(s) + p(-s)) / 2`` of a normalised ``base``."""
+
+    base: nn.Module
+    normalised: ClassVar[bool] = True
+    exact_sampling: ClassVar[bool] = True
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.base.shape
+
+    def __call__(self, s) -> jax.Array:
+        x, batch = flatten_spins(s, self.base.shape)
+        lp = jnp.logaddexp(self.base(x), self.base(-x)) - jnp.float32(math.log(2.0))
+        return lp.reshape(batch)
+
+    @staticmethod
+    def sample_fn(module, params, key, n: int) -> jax.Array:
+        k1, k2 = jax.random.split(key)
+        s = sample(module.base, params["base"], k1, n)
+        flip = jnp.where(jax.random.bernoulli(k2, 0.5, (n,)), 1.0, -1.0).astype(jnp.float32)
+        return s * flip.reshape((n,) + (1,) * (s.ndim - 1))
+
+
+MODELS = {"made": MADE, "pixelcnn": PixelCNN, "rnn": RNN, "transformer": Transformer}
+"""The autoregressive architectures by name."""
+
+
+def make_model(name: str, L: int, *, z2: bool = False, **kwargs) -> nn.Module:
+    """An autoregressive model of the ``L x L`` lattice by name.
+
+    ``name``: ``made|pixelcnn|rnn|transformer``; ``kwargs`` go to the module; ``z2`` wraps
+    it in :class:`Z2Symmetric`.
+    """
+    if name not in MODELS:
+        raise UnknownNameError(
+            f"expected an autoregressive model in {', '.join(MODELS)}; got {name!r}"
+        )
+    model = MODELS[name](shape=(int(L), int(L)), **kwargs)
+    return Z2Symmetric(model) if z2 else model

@@ -1,0 +1,222 @@
+r"""One interface for generative models over Ising spins ``s in {-1,+1}^N``.
+
+A model is a Flax module (configuration only, no state) whose ``__call__(s)`` returns
+``log p(s)`` for a batch of configurations:
+
+* ``s`` has shape ``(..., *shape)`` (e.g. ``(n, L, L)``) or ``(..., N)`` with
+  ``N = prod(shape)``, any real dtype, values in {-1,+1}; site ``i = r * L + c`` in the
+  flat layout. Any other trailing shape raises :class:`~qml_phys.errors.ShapeError`
+  ("lattice shape mismatched with the model").
+* the result has shape ``s.shape[:-k]`` (the batch shape), float32.
+* class attribute ``normalised``: True when ``sum_s exp(log p(s)) = 1`` exactly
+  (autoregressive models); False for energy-based models (the RBM returns
+  ``-F(s)``, the free energy with the hidden units summed out, so
+  ``log p(s) = -F(s) - ln Z`` with ``ln Z`` from :func:`qml_phys.generative.rbm.log_partition`).
+
+Exact sampling is :func:`sample` ``(module, params, key, n) -> (n, *shape)`` float32 in
+{-1,+1}, available where ``module.exact_sampling`` is True (autoregressive models: no
+Markov chain; site ``i`` is drawn from ``p(s_i | s_<i)`` in raster order).
+
+Everything is a pure function of ``params`` (the ``"params"`` collection of the module) and
+an explicit PRNG ``key``. :func:`nll_loss` turns a normalised model into a
+:func:`qml_phys.train.fit` loss (maximum likelihood on data ``{"x": spins}``), and
+:mod:`qml_phys.generative.adapter` turns any model into a NetKet-compatible Flax module with
+``log psi(s) = log p(s) / 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+
+__all__ = [
+    "draw_samples",
+    "normalised_log_prob_fn",
+    "flatten_spins",
+    "init_params",
+    "log_prob",
+    "nll_loss",
+    "n_sites",
+    "sample",
+    "spins_from_data",
+    "train_spin_model",
+]
+
+
+def n_sites(shape: tuple[int, ...]) -> int:
+    """``N = prod(shape)``."""
+    return int(math.prod(shape))
+
+
+def flatten_spins(s, shape: tuple[int, ...], dtype=jnp.float32) -> tuple[jax.Array, tuple]:
+    """``s`` of shape ``(..., *shape)`` or ``(..., N)`` as ``(n, N)`` ``dtype`` and batch shape.
+
+    Raises ShapeError when the trailing axes are neither ``shape`` nor ``(N,)``.
+    """
+    shape = tuple(int(d) for d in shape)
+    N = n_sites(shape)
+    s = jnp.asarray(s)
+    k = len(shape)
+    if s.ndim >= k and tuple(s.shape[s.ndim - k :]) == shape:
+        batch = tuple(s.shape[: s.ndim - k])
+    elif s.ndim >= 1 and s.shape[-1] == N:
+        batch = tuple(s.shape[:-1])
+    else:
+        raise ShapeError(
+            f"lattice shape mismatched with the model: expected spins of shape (..., "
+            f"{', '.join(map(str, shape))}) or (..., {N}); got shape {tuple(s.shape)}"
+        )
+    return jnp.reshape(s, (-1, N)).astype(dtype), batch
+
+
+def init_params(module, *, key: jax.Array) -> Any:
+    """Initial ``params`` of a spin model (evaluated on one all-up configuration)."""
+    example = jnp.ones((1, n_sites(module.shape)), jnp.float32)
+    return module.init(key, example)["params"]
+
+
+def log_prob(module, params, s) -> jax.Array:
+    """``log p(s)`` (see the module docstring for shapes and normalisation)."""
+    return module.apply({"params": params}, s)
+
+
+def _generic_sample(module, params, key: jax.Array, n: int) -> jax.Array:
+    """Exact ancestral sampling by ``N`` passes of a masked network (O(N) forward passes)."""
+    N = n_sites(module.shape)
+    logits_fn = lambda s: module.apply({"params": params}, s, method="logits")
+    u = jax.random.uniform(key, (N, n), jnp.float32)
+
+    def body(i, s):
+        p_up = jax.nn.sigmoid(logits_fn(s)[:, i])
+        new = jnp.where(u[i] < p_up, 1.0, -1.0).astype(jnp.float32)
+        return s.at[:, i].set(new)
+
+    s = jax.lax.fori_loop(0, N, body, jnp.zeros((n, N), jnp.float32))
+    return s.reshape((n, *module.shape))
+
+
+def sample(module, params, key: jax.Array, n: int) -> jax.Array:
+    """``n`` exact samples ``(n, *module.shape)`` float32 in {-1,+1} (no Markov chain).
+
+    Models define ``logits(s_flat) -> (n, N)`` with ``logit_i`` a function of ``s_<i`` only
+    (``p(s_i = +1 | s_<i) = sigmoid(logit_i)``) and, optionally, a faster
+    ``sample_fn(params, key, n)``.
+    """
+    n = check_positive_int("n", n)
+    if not getattr(module, "exact_sampling", False):
+        raise InvalidParameterError(
+            f"expected a model with exact sampling (autoregressive); got "
+            f"{type(module).__name__}: use its Markov-chain sampler instead"
+        )
+    custom = getattr(type(module), "sample_fn", None)
+    if custom is not None:
+        return custom(module, params, key, n)
+    return _generic_sample(module, params, key, n)
+
+
+def nll_loss(module):
+    """A :func:`qml_phys.train.fit` loss: mean negative log-likelihood (nats) of ``batch["x"]``.
+
+    For normalised models; metrics report ``nll_per_site``.
+    """
+    if not getattr(module, "normalised", False):
+        raise InvalidParameterError(
+            f"expected a normalised model for maximum likelihood; got {type(module).__name__} "
+            f"(train an RBM with qml_phys.generative.rbm.cd_loss)"
+        )
+    N = n_sites(module.shape)
+
+    def loss_fn(params, batch, *, key, model_state, train):
+        lp = module.apply({"params": params}, batch["x"])
+        nll = -jnp.mean(lp)
+        return nll, ({"nll_per_site": nll / N}, model_state)
+
+    return loss_fn
+
+
+def spins_from_data(spins, shape: tuple[int, ...]) -> np.ndarray:
+    """Training data as float32 ``(n, *shape)`` after validating values and shape."""
+    from qml_phys.generative.evaluate import check_spins
+
+    a = np.asarray(spins)
+    check_spins(a, shape=shape)
+    return a.astype(np.float32)
+
+
+def train_spin_model(
+    module,
+    spins,
+    *,
+    config=None,
+    out=None,
+    params=None,
+    cd_k: int = 10,
+    persistent: bool = False,
+    desc: str | None = None,
+):
+    """Fit a spin model to data with :func:`qml_phys.train.fit`; returns the ``TrainResult``.
+
+    Normalised models are trained by maximum likelihood (:func:`nll_loss`), an RBM by
+    CD-``cd_k`` (default CD-10) or, with ``persistent=True``, PCD-``cd_k`` with
+    ``config.batch_size`` persistent chains (:func:`qml_phys.generative.rbm.cd_loss`; PCD
+    needs small learning rates: with Adam at 1e-3 it oscillates on the 3x3 torus at T_c).
+    ``spins``: ``(n, *module.shape)`` in {-1,+1} (validated). ``params``: start from these
+    instead of a fresh initialisation
+    (from ``config.seed``). A non-finite loss stops training with ``status="diverged"``,
+    a ``RuntimeWarning``, and the parameters of the last good epoch (see
+    :func:`qml_phys.train.fit`).
+    """
+    from qml_phys.train import TrainConfig, fit
+
+    config = TrainConfig() if config is None else config
+    x = spins_from_data(spins, tuple(module.shape))
+    k_init, k_chains = jax.random.split(jax.random.key(config.seed))
+    if params is None:
+        params = init_params(module, key=k_init)
+    model_state = None
+    if getattr(module, "normalised", False):
+        loss_fn = nll_loss(module)
+    else:
+        from qml_phys.generative import rbm
+
+        loss_fn = rbm.cd_loss(module, k=cd_k, persistent=persistent)
+        if persistent:
+            model_state = rbm.init_chains(module, key=k_chains, n_chains=config.batch_size)
+    return fit(
+        loss_fn,
+        params,
+        {"x": x},
+        config=config,
+        model_state=model_state,
+        out=out,
+        desc=desc or f"training {type(module).__name__}",
+    )
+
+
+def draw_samples(module, params, key: jax.Array, n: int, *, gibbs_steps: int = 1000) -> jax.Array:
+    """``n`` independent samples ``(n, *shape)``: exact for autoregressive models; for an
+    RBM one per independent Gibbs chain after ``gibbs_steps`` steps
+    (:func:`qml_phys.generative.rbm.sample_gibbs`)."""
+    if getattr(module, "exact_sampling", False):
+        return jax.jit(lambda k: sample(module, params, k, n))(key)
+    from qml_phys.generative import rbm
+
+    return jax.jit(lambda k: rbm.sample_gibbs(module, params, k, n, n_steps=gibbs_steps))(key)
+
+
+def normalised_log_prob_fn(module, params):
+    """``s -> ln p(s)`` normalised: as is for autoregressive models, with the exact
+    ``ln Z`` (:func:`qml_phys.generative.rbm.log_partition`) for an RBM."""
+    f = jax.jit(lambda s: module.apply({"params": params}, s))
+    if getattr(module, "normalised", False):
+        return f
+    from qml_phys.generative import rbm
+
+    log_z = rbm.log_partition(module, params)
+    return lambda s: np.asarray(f(s), np.float64) - log_z
