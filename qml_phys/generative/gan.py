@@ -1,0 +1,277 @@
+r"""Generative adversarial network for Ising configurations.
+
+Goodfellow et al., arXiv:1406.2661 (non-saturating loss); on the Ising model: Z. Liu,
+S. P. Rodrigues, W. Cai, arXiv:1710.04987.
+
+Generator :math:`G: z \sim N(0, I) \mapsto s = \mathrm{sign}(h(z)) \in \{-1,+1\}^{L\times L}`:
+a dense network ``h`` followed by a hard sign, so every generated configuration is a valid
+spin configuration (the discriminator cannot tell real from fake by non-integer values).
+Gradients pass the sign with the straight-through estimator
+:math:`s = \mathrm{sign}(h) + \tanh h - \mathrm{stop\_grad}(\tanh h)` (Bengio, Léonard,
+Courville, arXiv:1308.3432). Discriminator: a dense network on the spins (logit of "real").
+
+Training (:func:`train_gan`) alternates one discriminator and one generator Adam step per
+minibatch in one ``lax.scan`` per epoch; the shared trainer :func:`qml_phys.train.fit`
+drives one optimiser, so this loop is written here, with the same conventions:
+atomic checkpoint/resume of the whole state through :mod:`qml_phys.runtime.checkpoint`
+(``out/checkpoint.msgpack``, same configuration required), a progress bar, and a
+non-finite loss stops training with the last good state kept and ``status="diverged"``.
+
+GANs are known to drop modes. Below :math:`T_c` the Boltzmann distribution is symmetric
+under s -> -s; :func:`qml_phys.generative.vae.compare_at` reports the fraction of samples
+with m > 0 and flags ``mode_collapse`` — it is measured and reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from qml_phys.errors import InvalidParameterError, check_positive_int
+
+
+class Generator(nn.Module):
+    L: int
+    latent: int = 32
+    hidden: int = 256
+
+    @nn.compact
+    def __call__(self, z):
+        h = nn.leaky_relu(nn.Dense(self.hidden)(z), 0.2)
+        h = nn.leaky_relu(nn.Dense(self.hidden)(h), 0.2)
+        h = nn.Dense(self.L * self.L)(h).reshape(z.shape[0], self.L, self.L)
+        soft = jnp.tanh(h)
+        hard = jnp.where(h >= 0, 1.0, -1.0).astype(h.dtype)
+        return hard + soft - jax.lax.stop_gradient(soft)
+
+
+class Discriminator(nn.Module):
+    hidden: int = 256
+
+    @nn.compact
+    def __call__(self, s):
+        h = s.reshape(s.shape[0], -1).astype(jnp.float32)
+        h = nn.leaky_relu(nn.Dense(self.hidden)(h), 0.2)
+        h = nn.leaky_relu(nn.Dense(self.hidden // 2)(h), 0.2)
+        return nn.Dense(1)(h)[:, 0]
+
+
+@dataclasses.dataclass(frozen=True)
+class GANConfig:
+    latent: int = 32
+    hidden: int = 256
+    epochs: int = 100
+    batch_size: int = 128
+    learning_rate: float = 2e-4
+    beta1: float = 0.5
+    """Adam's first-moment decay (0.5 is the usual GAN setting)."""
+    checkpoint_every: int = 10
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("latent", "hidden", "epochs", "batch_size", "checkpoint_every"):
+            check_positive_int(name, getattr(self, name))
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
+
+
+class GANState(NamedTuple):
+    g_params: Any
+    d_params: Any
+    g_opt: Any
+    d_opt: Any
+
+
+class TrainedGAN(NamedTuple):
+    generator: Generator
+    g_params: Any
+    history: list
+    status: str
+    """completed | diverged"""
+    resumed_from: int
+    seconds: float
+
+
+def _bce_logits(logits, label: float):
+    return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, label)))
+
+
+def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool = True):
+    """Train the GAN on ``spins`` ``(n, L, L)`` in {-1,+1}; see the module docstring."""
+    from qml_phys.generative.vae import check_lattice_spins
+    from qml_phys.runtime.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from qml_phys.runtime.progress import progress
+    from qml_phys.runtime.records import to_jsonable, write_json
+
+    x = jnp.asarray(check_lattice_spins(spins))
+    n, L = x.shape[0], x.shape[1]
+    bs = min(config.batch_size, n)
+    n_batches = n // bs
+    gen, disc = Generator(L, config.latent, config.hidden), Discriminator(config.hidden)
+    k_g, k_d = jax.random.split(jax.random.key(config.seed))
+    g_params = gen.init(k_g, jnp.zeros((1, config.latent), jnp.float32))["params"]
+    d_params = disc.init(k_d, x[:1])["params"]
+    opt = optax.adam(config.learning_rate, b1=config.beta1)
+    with jax.numpy_dtype_promotion("standard"):
+        state = GANState(g_params, d_params, opt.init(g_params), opt.init(d_params))
+
+    def d_loss(dp, gp, real, z):
+        fake = gen.apply({"params": gp}, z)
+        lr_ = disc.apply({"params": dp}, real)
+        lf = disc.apply({"params": dp}, jax.lax.stop_gradient(fake))
+        return _bce_logits(lr_, 1.0) + _bce_logits(lf, 0.0), (
+            jnp.mean(jax.nn.sigmoid(lr_)),
+            jnp.mean(jax.nn.sigmoid(lf)),
+        )
+
+    def g_loss(gp, dp, z):
+        return _bce_logits(disc.apply({"params": dp}, gen.apply({"params": gp}, z)), 1.0)
+
+    def apply(grads, opt_state, params):
+        with jax.numpy_dtype_promotion("standard"):
+            updates, opt_state = opt.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state
+
+    @jax.jit
+    def epoch_fn(state, perm, key):
+        def step(state, inp):
+            idx, k = inp
+            k1, k2 = jax.random.split(k)
+            real = x[idx]
+            z1 = jax.random.normal(k1, (bs, config.latent), jnp.float32)
+            (ld, (p_real, p_fake)), gd = jax.value_and_grad(d_loss, has_aux=True)(
+                state.d_params, state.g_params, real, z1
+            )
+            d_params, d_opt = apply(gd, state.d_opt, state.d_params)
+            z2 = jax.random.normal(k2, (bs, config.latent), jnp.float32)
+            lg, gg = jax.value_and_grad(g_loss)(state.g_params, d_params, z2)
+            g_params, g_opt = apply(gg, state.g_opt, state.g_params)
+            return GANState(g_params, d_params, g_opt, d_opt), (ld, lg, p_real, p_fake)
+
+        idx = perm[: n_batches * bs].reshape(n_batches, bs)
+        return jax.lax.scan(step, state, (idx, jax.random.split(key, n_batches)))
+
+    cfg_record = to_jsonable(dataclasses.asdict(config)) | {"n_train": int(n), "L": int(L)}
+    resume_key = {k: v for k, v in cfg_record.items() if k != "epochs"}
+    ckpt = Path(out) / "checkpoint.msgpack" if out is not None else None
+    history: list = []
+    if ckpt is not None and ckpt.exists() and resume:
+        state, meta = load_checkpoint(ckpt, state)
+        if {k: v for k, v in meta["config"].items() if k != "epochs"} != resume_key:
+            raise CheckpointError(
+                f"{ckpt} was written with a different GAN configuration ({meta['config']}); "
+                f"this run has {cfg_record}. Use another out folder or resume=False"
+            )
+        history = meta["history"]
+    start = len(history)
+    status = "completed"
+    t0 = time.perf_counter()
+
+    def save():
+        if ckpt is not None:
+            save_checkpoint(
+                ckpt, state, meta={"config": cfg_record, "history": history}, config=cfg_record
+            )
+            write_json(Path(out) / "history.json", {"config": cfg_record, "history": history})
+
+    for epoch in progress(
+        range(start, config.epochs), desc="GAN", total=config.epochs, initial=start
+    ):
+        perm = jnp.asarray(np.random.default_rng([config.seed, epoch]).permutation(n))
+        key = jax.random.fold_in(jax.random.key(config.seed + 1), epoch)
+        new_state, (ld, lg, pr, pf) = epoch_fn(state, perm, key)
+        ld, lg = np.asarray(ld), np.asarray(lg)
+        finite = (
+            np.all(np.isfinite(ld))
+            and np.all(np.isfinite(lg))
+            and all(
+                bool(jnp.all(jnp.isfinite(a))) for a in jax.tree_util.tree_leaves(new_state[:2])
+            )
+        )
+        if not finite:
+            status = "diverged"
+            warnings.warn(
+                f"GAN: a loss became non-finite in epoch {epoch + 1}; stopped and kept the "
+                f"state after epoch {epoch}" + (" (the last checkpoint)" if ckpt else ""),
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            break
+        state = new_state
+        history.append(
+            {
+                "epoch": epoch,
+                "d_loss": float(ld.mean()),
+                "g_loss": float(lg.mean()),
+                "d_real": float(np.mean(pr)),
+                "d_fake": float(np.mean(pf)),
+            }
+        )
+        if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+            save()
+    return TrainedGAN(gen, state.g_params, history, status, start, time.perf_counter() - t0)
+
+
+def sample_gan(gan: TrainedGAN, *, key: jax.Array, n: int) -> np.ndarray:
+    """``n`` generated configurations ``(n, L, L)`` int8 in {-1,+1}."""
+    n = check_positive_int("n", n)
+    z = jax.random.normal(key, (n, gan.generator.latent), jnp.float32)
+    s = gan.generator.apply({"params": gan.g_params}, z)
+    return np.where(np.asarray(s) > 0, 1, -1).astype(np.int8)
+
+
+def train_command(args) -> dict:
+    """``qml-phys generative train --model gan``: train at args.T; compare with the data."""
+    from qml_phys.generative.vae import compare_at, load_training_spins
+    from qml_phys.runtime.records import write_record
+
+    _, spins, T = load_training_spins(args)
+    if T is None:
+        raise InvalidParameterError("the GAN is trained at one temperature: expected --T; got none")
+    seed = int(getattr(args, "seed", 0))
+    out = getattr(args, "out", None)
+    cfg = GANConfig(
+        latent=int(getattr(args, "latent", 32)),
+        hidden=int(getattr(args, "hidden", None) or 256),
+        epochs=int(getattr(args, "epochs", 100)),
+        batch_size=int(getattr(args, "batch_size", 128)),
+        learning_rate=float(getattr(args, "lr", None) or 2e-4),
+        seed=seed,
+    )
+    gan = train_gan(spins, cfg, out=None if out is None else Path(out) / "checkpoint")
+    samples = sample_gan(
+        gan, key=jax.random.key(seed), n=int(getattr(args, "samples", None) or max(len(spins), 2))
+    )
+    result = {
+        "model": "gan",
+        "L": int(spins.shape[1]),
+        "T": T,
+        "training": {
+            "status": gan.status,
+            "epochs": len(gan.history),
+            "resumed_from": gan.resumed_from,
+            "final": gan.history[-1] if gan.history else None,
+        },
+        "comparison": compare_at(samples, spins, T),
+    }
+    if out is not None:
+        write_record(
+            Path(out) / "record.json",
+            result,
+            seed=seed,
+            kind="generative.gan",
+            config=dataclasses.asdict(cfg) | {"data": str(args.data), "T": T},
+        )
+    return result

@@ -1,0 +1,319 @@
+r"""Variational autoencoder for Ising configurations (Bernoulli decoder over spins).
+
+Kingma and Welling, arXiv:1312.6114; on the Ising model: S. J. Wetzel, PRE 95, 062122
+(2017), arXiv:1703.02435 (the latent mean tracks the magnetization, the reconstruction
+changes character at :math:`T_c`).
+
+Model: encoder :math:`q_\phi(z|s) = N(\mu(s), \mathrm{diag}\,\sigma^2(s))`, prior
+:math:`N(0, I)`, decoder :math:`p_\theta(s|z) = \prod_i \sigma(s_i\,\ell_i(z))` with
+logits :math:`\ell(z)` (a product of Bernoullis over the spins ``s_i in {-1,+1}``).
+Training maximises the ELBO
+:math:`E_{q}[\log p_\theta(s|z)] - \beta\,\mathrm{KL}(q_\phi(z|s)\,\|\,N(0,I))` with the
+reparametrisation trick (:func:`elbo_loss` for :func:`qml_phys.train.fit`).
+
+Evaluation (:func:`analyse`): the correlation of each latent mean with ``m`` and with
+``|m|`` (the model may encode either: the ±m symmetry lets a latent coordinate follow the
+signed magnetization, or fold it), the reconstruction error per temperature, and samples
+(z from the prior, spins from the decoder) against Monte Carlo via
+:mod:`qml_phys.generative.evaluate`.
+
+Shapes: spins ``(n, L, L)`` in {-1,+1} (any dtype); latents ``(n, latent)`` float32.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+
+
+class IsingVAE(nn.Module):
+    """Dense encoder/decoder VAE on ``L x L`` spins."""
+
+    L: int
+    latent: int = 2
+    """Latent dimension."""
+    hidden: int = 128
+    """Width of the hidden layer of the encoder and of the decoder."""
+
+    def setup(self):
+        self.enc = nn.Dense(self.hidden)
+        self.enc_out = nn.Dense(2 * self.latent)
+        self.dec = nn.Dense(self.hidden)
+        self.dec_out = nn.Dense(self.L * self.L)
+
+    def encode(self, s):
+        """``(mean, log_var)`` ``(n, latent)`` of ``s`` ``(n, L, L)``."""
+        h = nn.relu(self.enc(s.reshape(s.shape[0], -1).astype(jnp.float32)))
+        out = self.enc_out(h)
+        return out[:, : self.latent], out[:, self.latent :]
+
+    def decode(self, z):
+        """Logits ``(n, L, L)`` of p(s_i = +1 | z)."""
+        h = nn.relu(self.dec(z))
+        return self.dec_out(h).reshape(z.shape[0], self.L, self.L)
+
+    def __call__(self, s, key):
+        mean, log_var = self.encode(s)
+        z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(key, mean.shape, mean.dtype)
+        return self.decode(z), mean, log_var
+
+
+def bernoulli_log_lik(logits: jax.Array, s: jax.Array) -> jax.Array:
+    """Σ_i log σ(s_i ℓ_i) per configuration: ``(n,)``."""
+    return jnp.sum(jax.nn.log_sigmoid(s.astype(logits.dtype) * logits), axis=(-2, -1))
+
+
+def elbo_loss(module: IsingVAE, beta: float = 1.0):
+    """:func:`qml_phys.train.fit` loss: the negative ELBO per configuration (nats).
+
+    Metrics: ``recon_per_site`` (-E_q log p(s|z) / N) and ``kl`` (KL to the prior).
+    """
+
+    def loss_fn(params, batch, *, key, model_state, train):
+        s = batch["x"]
+        logits, mean, log_var = module.apply({"params": params}, s, key)
+        rec = -bernoulli_log_lik(logits, s)
+        kl = 0.5 * jnp.sum(jnp.exp(log_var) + mean * mean - 1.0 - log_var, axis=-1)
+        loss = jnp.mean(rec + beta * kl)
+        N = s.shape[-1] * s.shape[-2]
+        return loss, ({"recon_per_site": jnp.mean(rec) / N, "kl": jnp.mean(kl)}, model_state)
+
+    return loss_fn
+
+
+class TrainedVAE(NamedTuple):
+    module: IsingVAE
+    params: Any
+    history: list
+    status: str
+    summary: dict
+
+
+def check_lattice_spins(spins, L: int | None = None) -> np.ndarray:
+    """Validated ``(n, L, L)`` spins as float32 (raises ShapeError / InvalidParameterError)."""
+    from qml_phys.generative.evaluate import check_spins
+
+    a = np.asarray(spins)
+    if a.ndim != 3 or a.shape[1] != a.shape[2] or (L is not None and a.shape[1] != L):
+        want = f"(n, {L}, {L})" if L is not None else "(n, L, L)"
+        raise ShapeError(f"expected spins of shape {want}; got shape {a.shape}")
+    check_spins(a)
+    return a.astype(np.float32)
+
+
+def train_vae(
+    spins,
+    *,
+    latent: int = 2,
+    hidden: int = 128,
+    beta: float = 1.0,
+    epochs: int = 30,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    out=None,
+) -> TrainedVAE:
+    """Fit an :class:`IsingVAE` to ``spins`` ``(n, L, L)`` (10% held out for validation)."""
+    from qml_phys.train import TrainConfig, fit
+
+    x = check_lattice_spins(spins)
+    latent = check_positive_int("latent", latent)
+    if not (math.isfinite(beta) and beta > 0):
+        raise InvalidParameterError(f"beta must be a finite number > 0; got {beta!r}")
+    module = IsingVAE(x.shape[1], latent, hidden)
+    params = module.init(jax.random.key(seed), jnp.asarray(x[:2]), jax.random.key(1))["params"]
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
+    res = fit(elbo_loss(module, beta), params, {"x": x}, config=cfg, out=out, desc="VAE")
+    return TrainedVAE(module, res.params, res.history, res.status, res.summary())
+
+
+def encode(vae: TrainedVAE, spins) -> np.ndarray:
+    """Latent means ``(n, latent)`` of ``spins``."""
+    x = jnp.asarray(check_lattice_spins(spins, vae.module.L))
+    f = jax.jit(lambda p, s: vae.module.apply({"params": p}, s, method="encode")[0])
+    return np.asarray(f(vae.params, x))
+
+
+def reconstruction_error(vae: TrainedVAE, spins) -> np.ndarray:
+    """Per-configuration -log p(s | z = mean(s)) / N (nats per site): ``(n,)``."""
+    x = jnp.asarray(check_lattice_spins(spins, vae.module.L))
+
+    def f(p, s):
+        mean, _ = vae.module.apply({"params": p}, s, method="encode")
+        logits = vae.module.apply({"params": p}, mean, method="decode")
+        return -bernoulli_log_lik(logits, s) / (s.shape[-1] * s.shape[-2])
+
+    return np.asarray(jax.jit(f)(vae.params, x))
+
+
+def sample_vae(vae: TrainedVAE, *, key: jax.Array, n: int) -> np.ndarray:
+    """``n`` configurations ``(n, L, L)`` int8: z ~ N(0, I), s_i ~ Bernoulli(σ(ℓ_i(z)))."""
+    n = check_positive_int("n", n)
+    k_z, k_s = jax.random.split(key)
+    z = jax.random.normal(k_z, (n, vae.module.latent), jnp.float32)
+    logits = vae.module.apply({"params": vae.params}, z, method="decode")
+    up = jax.random.uniform(k_s, logits.shape, jnp.float32) < jax.nn.sigmoid(logits)
+    return np.where(np.asarray(up), 1, -1).astype(np.int8)
+
+
+def latent_correlations(latent_means: np.ndarray, m: np.ndarray) -> dict:
+    """Pearson correlation of each latent mean with m and |m|; the best of each."""
+    corr_m = [float(np.corrcoef(latent_means[:, i], m)[0, 1]) for i in range(latent_means.shape[1])]
+    corr_a = [
+        float(np.corrcoef(latent_means[:, i], np.abs(m))[0, 1])
+        for i in range(latent_means.shape[1])
+    ]
+    i_m, i_a = int(np.nanargmax(np.abs(corr_m))), int(np.nanargmax(np.abs(corr_a)))
+    best = "m" if abs(corr_m[i_m]) >= abs(corr_a[i_a]) else "|m|"
+    return {
+        "corr_with_m": corr_m,
+        "corr_with_abs_m": corr_a,
+        "best": {
+            "observable": best,
+            "latent": i_m if best == "m" else i_a,
+            "corr": corr_m[i_m] if best == "m" else corr_a[i_a],
+        },
+    }
+
+
+def analyse(vae: TrainedVAE, data, *, key: jax.Array) -> dict:
+    """Latent/magnetization correlation and reconstruction error per temperature.
+
+    ``data``: an :class:`~qml_phys.classical.datasets.IsingData` (all temperatures).
+    Returns a JSON-ready dict with, per temperature, the mean reconstruction error
+    (nats/site), its fluctuation ``N var(err)`` (a susceptibility-like quantity), the mean
+    latent vector and the mean |m|; and the correlations over the whole grid.
+    """
+    spins = data.spins
+    mu = encode(vae, spins)
+    rec = reconstruction_error(vae, spins)
+    m = np.asarray(data.magnetization, np.float64)
+    N = spins.shape[1] * spins.shape[2]
+    per_T = []
+    for T in data.temperatures:
+        sel = np.isclose(data.T, T)
+        per_T.append(
+            {
+                "T": float(T),
+                "recon_per_site": float(rec[sel].mean()),
+                "recon_error": float(rec[sel].std(ddof=1) / math.sqrt(sel.sum())),
+                "recon_fluctuation": float(N * rec[sel].var(ddof=1)),
+                "latent_mean": mu[sel].mean(0).tolist(),
+                "abs_latent_mean": np.abs(mu[sel]).mean(0).tolist(),
+                "abs_m": float(np.abs(m[sel]).mean()),
+            }
+        )
+    temps = np.array([r["T"] for r in per_T])
+    recon = np.array([r["recon_per_site"] for r in per_T])
+    slope = np.gradient(recon, temps) if len(temps) > 2 else np.zeros_like(recon)
+    fluct = np.array([r["recon_fluctuation"] for r in per_T])
+    return {
+        "correlation": latent_correlations(mu, m),
+        "per_temperature": per_T,
+        "recon_steepest_rise_T": float(temps[int(np.argmax(slope))]),
+        "recon_fluctuation_peak_T": float(temps[int(np.argmax(fluct))]),
+        "latent_means": mu,
+        "magnetization": m,
+        "T": np.asarray(data.T),
+    }
+
+
+# --------------------------------------------------------------------------- data + CLI
+def spins_at(data, T: float | None, *, name: str = "T") -> tuple[np.ndarray, float | None]:
+    """The configurations of ``data`` at the stored temperature ``T`` (all when None).
+
+    Raises InvalidParameterError naming the stored temperatures when ``T`` is not one of
+    them (within 1e-6).
+    """
+    if T is None:
+        return data.spins, None
+    temps = np.asarray(data.temperatures, np.float64)
+    i = int(np.argmin(np.abs(temps - T)))
+    if abs(temps[i] - T) > 1e-6:
+        raise InvalidParameterError(
+            f"{name}={T} is not a temperature of the dataset; expected one of "
+            f"{[round(float(t), 6) for t in temps]}"
+        )
+    return data.spins[np.isclose(data.T, temps[i])], float(temps[i])
+
+
+def load_training_spins(args) -> tuple[Any, np.ndarray, float | None]:
+    """``(IsingData, spins, T)`` from ``args.data`` / ``args.L`` / ``args.T`` (CLI contract)."""
+    from qml_phys.classical.datasets import load_dataset
+
+    if not getattr(args, "data", None):
+        raise InvalidParameterError(
+            "expected --data PATH (an HDF5 dataset from `qml-phys ising dataset`); got none"
+        )
+    if not Path(args.data).is_file():
+        raise InvalidParameterError(f"expected an existing dataset file; got {args.data!r}")
+    data = load_dataset(args.data, getattr(args, "L", None))
+    spins, T = spins_at(data, getattr(args, "T", None))
+    return data, spins, T
+
+
+def compare_at(samples, reference, T: float) -> dict:
+    """:func:`~qml_phys.generative.evaluate.compare_with_reference` plus the ±m symmetry:
+    the fraction of samples with m > 0 (0.5 for the symmetric Boltzmann distribution) and
+    its z-score; ``mode_collapse`` when below T_c the samples sit on one sign (z > 5)."""
+    from qml_phys.generative.evaluate import compare_with_reference
+    from qml_phys.physics.exact import onsager_tc
+
+    out = compare_with_reference(samples, reference, T=T)
+    m = np.asarray(samples, np.float64).mean(axis=(1, 2))
+    nz = m[m != 0]
+    frac = float(np.mean(nz > 0)) if nz.size else 0.5
+    z = (frac - 0.5) / (0.5 / math.sqrt(max(nz.size, 1)))
+    out["fraction_m_positive"] = frac
+    out["symmetry_z"] = float(z)
+    out["mode_collapse"] = bool(T < onsager_tc() and abs(z) > 5)
+    out["energy_within_3_sigma"] = bool(abs(out["observables"]["energy"]["z"]) < 3)
+    return out
+
+
+def train_command(args) -> dict:
+    """``qml-phys generative train --model vae``: train on args.data (all T, or args.T)."""
+    from qml_phys.runtime.records import write_record
+
+    data, spins, T = load_training_spins(args)
+    seed = int(getattr(args, "seed", 0))
+    out = getattr(args, "out", None)
+    vae = train_vae(
+        spins,
+        latent=int(getattr(args, "latent", 2)),
+        hidden=int(getattr(args, "hidden", None) or 128),
+        epochs=int(getattr(args, "epochs", 30)),
+        batch_size=int(getattr(args, "batch_size", 128)),
+        learning_rate=float(getattr(args, "lr", None) or 1e-3),
+        seed=seed,
+        out=None if out is None else Path(out) / "checkpoint",
+    )
+    key = jax.random.key(seed)
+    result: dict = {"model": "vae", "L": int(spins.shape[1]), "T": T, "training": vae.summary}
+    if T is None:
+        ana = analyse(vae, data, key=key)
+        result["latent_correlation"] = ana["correlation"]
+        result["recon_steepest_rise_T"] = ana["recon_steepest_rise_T"]
+        result["recon_fluctuation_peak_T"] = ana["recon_fluctuation_peak_T"]
+    else:
+        samples = sample_vae(
+            vae, key=key, n=int(getattr(args, "samples", None) or max(len(spins), 2))
+        )
+        result["comparison"] = compare_at(samples, spins, T)
+    if out is not None:
+        write_record(
+            Path(out) / "record.json",
+            result,
+            seed=seed,
+            kind="generative.vae",
+            config={"data": str(args.data), "T": T, "epochs": vae.summary["epochs"]},
+        )
+    return result

@@ -1,0 +1,103 @@
+"""VAE on Ising configurations: the ELBO bounds the likelihood, the latent tracks m; and
+the `generative train` contract of the VAE, GAN and diffusion modules on one tiny dataset."""
+
+import argparse
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.generative import diffusion, gan, vae
+
+TEMPS = [1.5, 2.0, 2.6, 3.5]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    from qml_phys.classical.datasets import load_dataset, write_dataset
+
+    path = tmp_path_factory.mktemp("vae") / "ising6.h5"
+    write_dataset(path, sizes=[6], temperatures=TEMPS, n_samples=100, seed=5, show_progress=False)
+    return path, load_dataset(path, 6)
+
+
+def test_negative_elbo_bounds_the_exact_log_likelihood(key):
+    """-ELBO(s) >= -log p(s), with log p(s) = log E_{z~N(0,1)} p(s|z) by quadrature."""
+    module = vae.IsingVAE(2, latent=1, hidden=8)
+    s = jnp.asarray([[[1, -1], [1, 1]], [[-1, -1], [-1, -1]]], jnp.float32)
+    params = module.init(key, s, key)["params"]
+    z = jnp.linspace(-8, 8, 1601, dtype=jnp.float32)[:, None]
+    logits = module.apply({"params": params}, z, method="decode")  # (1601, 2, 2)
+    log_lik = jax.vmap(lambda x: vae.bernoulli_log_lik(logits, jnp.broadcast_to(x, logits.shape)))(
+        s
+    )
+    log_prior = -0.5 * z[:, 0] ** 2 - 0.5 * math.log(2 * math.pi)
+    log_p = jax.scipy.special.logsumexp(log_lik + log_prior[None], axis=1) + math.log(16 / 1600)
+    loss = vae.elbo_loss(module)
+    for i in range(2):
+        one = lambda k, x=s[i : i + 1]: loss(  # noqa: E731
+            params, {"x": x}, key=k, model_state=None, train=True
+        )[0]
+        neg_elbo = float(jnp.mean(jax.vmap(one)(jax.random.split(jax.random.fold_in(key, i), 200))))
+        assert neg_elbo >= -float(log_p[i]) - 0.02
+        assert neg_elbo < -float(log_p[i]) + 5.0  # and it is a bound of the right size
+
+
+def test_latent_mean_tracks_the_magnetization(dataset):
+    _, data = dataset
+    model = vae.train_vae(data.spins, epochs=25, seed=0)
+    assert model.status == "completed"
+    ana = vae.analyse(model, data, key=jax.random.key(0))
+    best = ana["correlation"]["best"]
+    assert best["observable"] == "m"  # the 2D latent keeps the sign of m
+    assert abs(best["corr"]) > 0.9, ana["correlation"]
+    recon = [r["recon_per_site"] for r in ana["per_temperature"]]
+    assert recon[0] < recon[-1]  # ordered configurations are easy to reconstruct
+    s = vae.sample_vae(model, key=jax.random.key(1), n=50)
+    assert s.shape == (50, 6, 6) and set(np.unique(s)) <= {-1, 1}
+
+
+def test_vae_rejects_bad_spins():
+    with pytest.raises(
+        InvalidParameterError, match=r"expected spins in \{-1,\+1\}; got values \{0, 1\}"
+    ):
+        vae.train_vae(np.array([[[0, 1], [1, 0]]] * 4), epochs=1)
+    with pytest.raises(
+        ShapeError, match=r"expected spins of shape \(n, L, L\); got shape \(4, 6\)"
+    ):
+        vae.train_vae(np.ones((4, 6)), epochs=1)
+    with pytest.raises(InvalidParameterError, match="beta must be a finite number > 0"):
+        vae.train_vae(np.ones((4, 2, 2)), beta=0.0, epochs=1)
+
+
+def _args(path, **kw):
+    base = dict(data=str(path), L=6, T=None, epochs=2, batch_size=64, lr=1e-3, seed=0, out=None)
+    return argparse.Namespace(**(base | kw))
+
+
+@pytest.mark.slow
+def test_train_commands_follow_the_cli_contract(dataset, tmp_path):
+    path, _ = dataset
+    res = vae.train_command(_args(path, out=str(tmp_path / "vae")))
+    assert res["model"] == "vae" and res["T"] is None
+    assert set(res["latent_correlation"]["best"]) == {"observable", "latent", "corr"}
+    assert (tmp_path / "vae" / "record.json").exists()
+    for module, name in ((gan, "gan"), (diffusion, "diffusion")):
+        res = module.train_command(_args(path, T=3.5, steps=10))
+        assert res["model"] == name and res["T"] == pytest.approx(3.5)
+        comp = res["comparison"]
+        assert set(comp["observables"]) == {"energy", "abs_m", "specific_heat"}
+        assert 0 <= comp["fraction_m_positive"] <= 1
+        with pytest.raises(InvalidParameterError, match="expected --T; got none"):
+            module.train_command(_args(path))
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"T=2\.5 is not a temperature of the dataset; expected one of "
+        r"\[1\.5, 2\.0, 2\.6, 3\.5\]",
+    ):
+        vae.train_command(_args(path, T=2.5))
+    with pytest.raises(InvalidParameterError, match="expected an existing dataset file"):
+        vae.train_command(_args(tmp_path / "missing.h5"))
