@@ -73,6 +73,11 @@ def cmd_train(args) -> dict:
     from qml_phys.runtime.records import write_record
     from qml_phys.train import TrainConfig
 
+    if args.T is None:
+        raise InvalidParameterError(
+            f"--T: model {name} is trained at one temperature; give one of the dataset's "
+            "temperatures (only --model vae analyses the whole grid without --T)"
+        )
     data = load_dataset(args.data, args.L)
     spins, T = _select_temperature(data, args.T)
     L = args.L
@@ -80,7 +85,7 @@ def cmd_train(args) -> dict:
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
-        learning_rate=args.lr,
+        learning_rate=3e-3 if args.lr is None else args.lr,
         validation_fraction=0.0 if name == "rbm" else 0.1,
         seed=args.seed,
     )
@@ -167,10 +172,21 @@ def register(areas, add) -> None:
     p.add_argument("--model", required=True, choices=MODELS, help="architecture")
     p.add_argument("--data", required=True, help="HDF5 dataset (qml-phys ising dataset)")
     p.add_argument("--L", type=_size, required=True, help="lattice size in the dataset")
-    p.add_argument("--T", type=_temperature, required=True, help="one of its temperatures")
+    p.add_argument(
+        "--T",
+        type=_temperature,
+        default=None,
+        help="one of its temperatures (required except for --model vae, which without it "
+        "analyses the whole temperature grid)",
+    )
     p.add_argument("--epochs", type=_positive_int, default=30, help="epochs (default 30)")
     p.add_argument("--batch-size", type=_positive_int, default=128, help="default 128")
-    p.add_argument("--lr", type=_finite, default=3e-3, help="learning rate (default 3e-3)")
+    p.add_argument(
+        "--lr",
+        type=_finite,
+        default=None,
+        help="learning rate (default: the model's own; 3e-3 for rbm and autoregressive)",
+    )
     p.add_argument("--seed", type=_seed, default=0, help="seed (default 0)")
     p.add_argument("--out", default=None, help="folder for checkpoint and record (resumable)")
     p.add_argument("--hidden", type=_positive_int, default=None, help="width (model default)")

@@ -1,0 +1,133 @@
+"""Supervised phase detection: crossings, bootstrap, FSS, the classifier, bad input."""
+
+import jax
+import numpy as np
+import pytest
+
+from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.phases import supervised as S
+from qml_phys.physics.exact import onsager_tc
+
+TC = onsager_tc()
+
+
+def test_logit_crossing_is_exact_for_a_logistic_curve():
+    t = np.linspace(1.5, 3.0, 13)
+    y = 1 / (1 + np.exp((t - 2.2345) / 0.1))
+    assert S.crossing(t, y) == pytest.approx(2.2345, abs=1e-9)
+    with pytest.raises(InvalidParameterError, match="never crosses 0.5"):
+        S.crossing(t, 0.9 * np.ones_like(t))
+
+
+def test_bootstrap_error_matches_the_spread_of_independent_replications():
+    # Bernoulli outputs with a logistic mean: the bootstrap error of the crossing must agree
+    # with the scatter of the crossing over independent data sets (within sampling noise).
+    rng = np.random.default_rng(5)
+    t = np.repeat(np.linspace(2.0, 2.6, 13), 100)
+    p = 1 / (1 + np.exp((t - 2.3) / 0.08))
+    xs, errs = [], []
+    for i in range(40):
+        y = (rng.random(len(t)) < p).astype(float)
+        c = S.bootstrap_crossing(y, t, key=jax.random.key(i), n_boot=100)
+        xs.append(c.value)
+        errs.append(c.error)
+    spread = np.std(xs, ddof=1)
+    assert np.mean(xs) == pytest.approx(2.3, abs=3 * spread / np.sqrt(40) + 1e-3)
+    assert 0.7 < np.mean(errs) / spread < 1.4
+
+
+def test_fss_fit_weighted_least_squares():
+    L = np.array([8, 12, 16, 24, 32])
+    err = np.array([0.01, 0.008, 0.006, 0.005, 0.004])
+    exact = TC + 0.4 / L
+    f = S.fss_fit(L, exact, err)
+    assert f.Tc == pytest.approx(TC, abs=1e-12) and f.a == pytest.approx(0.4, abs=1e-10)
+    assert f.chi2 == pytest.approx(0, abs=1e-18) and f.dof == 3 and f.error_scale == 1.0
+    # Errors: (A^T W A)^-1 for the unscaled fit; compare with numpy's weighted polyfit.
+    noisy = exact + np.random.default_rng(0).normal(0, err)
+    g = S.fss_fit(L, noisy, err)
+    _, cov = np.polyfit(1.0 / L, noisy, 1, w=1 / err, cov="unscaled")
+    assert g.Tc_error == pytest.approx(np.sqrt(cov[1, 1]) * g.error_scale, rel=1e-8)
+    with pytest.raises(InvalidParameterError, match="at least two lattice sizes; got \\[16\\]"):
+        S.fss_fit([16, 16], [2.3, 2.31], [0.01, 0.01])
+    with pytest.raises(ShapeError, match="one common length"):
+        S.fss_fit([8, 16], [2.3], [0.01, 0.01])
+
+
+def test_window_needs_both_sides_and_shapes_must_match(tiny):
+    d = tiny[8]
+    with pytest.raises(InvalidParameterError, match="both sides of Tc.*low side"):
+        S.split_by_temperature(d.T, Tc=1.0, exclude=0.0, train_fraction=0.5, key=jax.random.key(0))
+    with pytest.raises(InvalidParameterError, match="both sides of Tc"):
+        S.train_classifier(d, key=jax.random.key(0), exclude=5.0)
+    bad = d._replace(T=d.T[:-1])
+    with pytest.raises(ShapeError, match="one temperature per configuration"):
+        S.train_classifier(bad, key=jax.random.key(0))
+    with pytest.raises(InvalidParameterError, match="at least two lattice sizes; the data has"):
+        S.supervised_tc({8: d}, key=jax.random.key(0), fss=True)
+
+
+def test_dense_classifier_separates_phases_and_crosses_near_tc(tiny):
+    d = tiny[12]
+    clf = S.train_classifier(
+        d, model="dense", key=jax.random.key(1), config=S.default_config(epochs=30, seed=1)
+    )
+    assert len(np.intersect1d(clf.train_index, clf.test_index)) == 0
+    p = S.predict_ordered(clf.params, clf.model, d.spins[clf.test_index])
+    T = d.T[clf.test_index]
+    far = np.abs(T - TC) > 0.5
+    assert np.mean((p[far] > 0.5) == (T[far] < TC)) > 0.95
+    c = S.bootstrap_crossing(p, T, key=jax.random.key(2))
+    # L = 12 shifts the crossing by O(1/L); 0.15 is about 3/L and several bootstrap errors.
+    assert abs(c.value - TC) < 0.15 and 0 < c.error < 0.1
+
+
+def test_triangular_sampler_matches_exact_enumeration():
+    # 3 x 3 triangular torus: 6 distinct neighbours per site, 27 bonds, 2^9 states.
+    L, T = 3, 3.0
+    states = ((np.arange(512)[:, None] >> np.arange(9)) & 1) * 2 - 1
+    s = states.reshape(-1, L, L)
+    bonds = s * (np.roll(s, -1, 2) + np.roll(s, -1, 1) + np.roll(np.roll(s, -1, 1), 1, 2))
+    e = -bonds.sum(axis=(1, 2)) / 9.0
+    w = np.exp(-9 * e / T)
+    e_exact = np.sum(w * e) / w.sum()
+    spins, _ = S.sample_triangular(3, [T], 4000, key=jax.random.key(3), n_therm=200, spacing=5)
+    s = spins.astype(float)
+    b = s * (np.roll(s, -1, 2) + np.roll(s, -1, 1) + np.roll(np.roll(s, -1, 1), 1, 2))
+    e_mc = -b.sum(axis=(1, 2)) / 9.0
+    assert abs(e_mc.mean() - e_exact) < 4 * e_mc.std() / np.sqrt(len(e_mc))
+    with pytest.raises(InvalidParameterError, match="divisible by 3"):
+        S.sample_triangular(8, [3.0], 10, key=jax.random.key(0))
+
+
+def test_temperature_grid_is_symmetric():
+    g = np.array(S.temperature_grid((0.1, 0.5)))
+    np.testing.assert_allclose(g, [TC - 0.5, TC - 0.1, TC + 0.1, TC + 0.5], atol=1e-6)
+    with pytest.raises(InvalidParameterError, match="expected offsets"):
+        S.temperature_grid((0.1, -1.0))
+
+
+@pytest.mark.slow
+def test_cnn_finite_size_scaling_reaches_onsager(tmp_path):
+    # The study at its default sizes: Tc(inf) within 0.5% of Onsager, error bar covering it.
+    from qml_phys.classical.datasets import write_dataset
+
+    path = tmp_path / "fss.h5"
+    write_dataset(
+        path,
+        sizes=[8, 12, 16, 24, 32],
+        temperatures=S.temperature_grid(),
+        n_samples=500,
+        seed=0,
+        show_progress=False,
+    )
+    res = S.supervised_tc(
+        S.load_sizes(path),
+        model="cnn",
+        key=jax.random.key(0),
+        config=S.default_config(seed=0),
+        n_networks=2,
+    )
+    f = res["fss"]
+    assert abs(f["Tc"] - TC) < 0.005 * TC
+    assert abs(f["Tc"] - TC) < 2 * f["Tc_error"]
