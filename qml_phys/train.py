@@ -235,7 +235,11 @@ def _make_epoch(loss_fn: LossFn, optimizer, n_batches: int, batch_size: int, wit
             (loss, (metrics, model_state)), grads = grad_fn(params, batch, key, model_state)
             with jax.numpy_dtype_promotion("standard"):  # optax mixes python scalars in
                 updates, opt_state = optimizer.update(grads, opt_state, params)
-                params = optax.apply_updates(params, updates)
+                # In x64 mode (on after importing NetKet) schedules are float64: keep each
+                # parameter's own dtype so the scan carry is stable.
+                params = jax.tree_util.tree_map(
+                    lambda p, u: (p + u).astype(p.dtype), params, updates
+                )
             return (params, opt_state, model_state), (loss, dict(metrics))
 
         idx = perm[: n_batches * batch_size].reshape(n_batches, batch_size)
@@ -502,7 +506,9 @@ def flax_loss(
         loss = jnp.mean(per_example(out, batch[y]))
         metrics = {}
         if accuracy:
-            metrics["accuracy"] = jnp.mean((jnp.argmax(out, -1) == batch[y]).astype(out.dtype))
+            labels = batch[y].astype(jnp.int32)
+            hits = jnp.argmax(out, -1).astype(jnp.int32) == labels
+            metrics["accuracy"] = jnp.mean(hits.astype(out.dtype))
         return loss, (metrics, model_state)
 
     return loss_fn

@@ -88,7 +88,11 @@ def seed_curves(
             g = grad(params, batch, k_loss)
             with jax.numpy_dtype_promotion("standard"):
                 updates, state = opt.update(g, state, params)
-                params = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
+                # x64 mode (on after importing NetKet) makes optax's scalars float64:
+                # keep each parameter's own dtype.
+                params = jax.tree_util.tree_map(
+                    lambda p, u: (p + u).astype(p.dtype), params, updates
+                )
             return (params, state), None
 
         def block(carry, ks):

@@ -63,7 +63,9 @@ def test_linear_classifier_fails_on_raw_spins_where_a_network_succeeds(ising8):
         features_test=F[te],
     )
     majority = max(np.mean(data["y"][te]), 1 - np.mean(data["y"][te]))
-    assert r["logistic"]["test_accuracy"] < majority + 0.1
+    # near chance: within ~4 binomial standard deviations of the majority-class rate
+    n_test = len(te)
+    assert r["logistic"]["test_accuracy"] < majority + 4 * np.sqrt(0.25 / n_test)
     assert r["mlp"]["test_accuracy"] > r["logistic"]["test_accuracy"] + 0.15
     assert r["logistic_invariant"]["test_accuracy"] > 0.85
 
