@@ -162,7 +162,8 @@ def confusion_curve(
     def loss_fn(p, batch, *, key, model_state, train):
         logits = logits_all(p, batch["x"], key, train)
         ce = jax.vmap(cross_entropy)(logits, batch["y"].T)  # (K, b)
-        acc = jnp.mean((jnp.argmax(logits, -1) == batch["y"].T).astype(logits.dtype))
+        hits = jnp.argmax(logits, -1).astype(jnp.int32) == batch["y"].T.astype(jnp.int32)
+        acc = jnp.mean(hits.astype(logits.dtype))
         return jnp.sum(jnp.mean(ce, axis=1)), ({"accuracy": acc}, model_state)
 
     res = fit(loss_fn, params, {"x": x, "y": y}, config=config, desc=f"confusion K={K}")

@@ -251,7 +251,7 @@ def test_deep_random_circuits_reach_the_two_design_variance(cost, gates):
     barren_stats.two_design_variance (1/(2(N+1)^2) for the projector, N^2/(2(N+1)^2(N-1))
     for Z0Z1). 40 layers; the first and last 12 layers (whose gates see a not yet random
     state on one side: measured, McClean's circuit needs ~12 layers on 3 qubits) are left
-    out. The 95% bootstrap interval of 4000 draws must contain it."""
+    out. The estimate of 4000 draws must lie within 3 bootstrap standard errors of it."""
     grads = gradient_ensemble(
         jax.random.key(SEED_PHYSICS), n_qubits=3, n_layers=40, n_draws=4000, cost=cost, gates=gates
     )
@@ -259,7 +259,7 @@ def test_deep_random_circuits_reach_the_two_design_variance(cost, gates):
     inner = np.asarray(grads, np.float64).reshape(4000, 40, 3 * r)[:, 12:-12].reshape(4000, -1)
     est = bootstrap_variance(inner, key=jax.random.key(1), n_boot=400)
     ref = two_design_variance(3, cost, which="mean", gates=gates)
-    assert est.low < ref < est.high, (est, ref)
+    assert abs(est.value - ref) < 3 * est.stderr, (est, ref)
     assert est.high - est.low < 0.2 * ref  # the interval is tight enough to fail
 
 

@@ -2,11 +2,14 @@
 
 import json
 
+import pytest
+
 from qml_phys.tour import run_tour
 
 NAMES = ["vae", "gan", "flow_phi4", "diffusion"]
 
 
+@pytest.mark.slow  # ~40 s; the tour itself runs in `make run`
 def test_tour_sections_run_quick(tmp_path):
     summary = run_tour(tmp_path, quick=True, only=NAMES)
     for name in NAMES:
