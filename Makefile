@@ -16,10 +16,10 @@ run: $(STAMP)
 	$(BIN)/qml-phys tour --out results/tour
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n auto --dist loadfile
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check qml_phys tests studies benchmarks
