@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -215,41 +214,16 @@ def sample_diffusion(model: TrainedDiffusion, *, key: jax.Array, n: int) -> np.n
 
 def train_command(args) -> dict:
     """``qml-phys generative train --model diffusion``: train at args.T; compare with data."""
-    from qml_phys.generative.vae import compare_at, load_training_spins
-    from qml_phys.runtime.records import write_record
+    from qml_phys.generative.vae import fixed_temperature_command
 
-    _, spins, T = load_training_spins(args)
-    if T is None:
-        raise InvalidParameterError(
-            "the diffusion model is trained at one temperature: expected --T; got none"
-        )
-    seed = int(getattr(args, "seed", 0))
-    out = getattr(args, "out", None)
     cfg = DiffusionConfig(
         n_steps=int(getattr(args, "steps", 50)),
         hidden=int(getattr(args, "hidden", None) or 16),
         epochs=int(getattr(args, "epochs", 100)),
         batch_size=int(getattr(args, "batch_size", 128)),
         learning_rate=float(getattr(args, "lr", None) or 1e-3),
-        seed=seed,
+        seed=int(getattr(args, "seed", 0)),
     )
-    model = train_diffusion(spins, cfg, out=None if out is None else Path(out) / "checkpoint")
-    samples = sample_diffusion(
-        model, key=jax.random.key(seed), n=int(getattr(args, "samples", None) or max(len(spins), 2))
+    return fixed_temperature_command(
+        args, "diffusion", cfg, train_diffusion, sample_diffusion, lambda m: m.summary
     )
-    result = {
-        "model": "diffusion",
-        "L": int(spins.shape[1]),
-        "T": T,
-        "training": model.summary,
-        "comparison": compare_at(samples, spins, T),
-    }
-    if out is not None:
-        write_record(
-            Path(out) / "record.json",
-            result,
-            seed=seed,
-            kind="generative.diffusion",
-            config=dataclasses.asdict(cfg) | {"data": str(args.data), "T": T},
-        )
-    return result

@@ -234,44 +234,23 @@ def sample_gan(gan: TrainedGAN, *, key: jax.Array, n: int) -> np.ndarray:
 
 def train_command(args) -> dict:
     """``qml-phys generative train --model gan``: train at args.T; compare with the data."""
-    from qml_phys.generative.vae import compare_at, load_training_spins
-    from qml_phys.runtime.records import write_record
+    from qml_phys.generative.vae import fixed_temperature_command
 
-    _, spins, T = load_training_spins(args)
-    if T is None:
-        raise InvalidParameterError("the GAN is trained at one temperature: expected --T; got none")
-    seed = int(getattr(args, "seed", 0))
-    out = getattr(args, "out", None)
     cfg = GANConfig(
         latent=int(getattr(args, "latent", 32)),
         hidden=int(getattr(args, "hidden", None) or 256),
         epochs=int(getattr(args, "epochs", 100)),
         batch_size=int(getattr(args, "batch_size", 128)),
         learning_rate=float(getattr(args, "lr", None) or 2e-4),
-        seed=seed,
+        seed=int(getattr(args, "seed", 0)),
     )
-    gan = train_gan(spins, cfg, out=None if out is None else Path(out) / "checkpoint")
-    samples = sample_gan(
-        gan, key=jax.random.key(seed), n=int(getattr(args, "samples", None) or max(len(spins), 2))
-    )
-    result = {
-        "model": "gan",
-        "L": int(spins.shape[1]),
-        "T": T,
-        "training": {
+
+    def summary(gan):
+        return {
             "status": gan.status,
             "epochs": len(gan.history),
             "resumed_from": gan.resumed_from,
             "final": gan.history[-1] if gan.history else None,
-        },
-        "comparison": compare_at(samples, spins, T),
-    }
-    if out is not None:
-        write_record(
-            Path(out) / "record.json",
-            result,
-            seed=seed,
-            kind="generative.gan",
-            config=dataclasses.asdict(cfg) | {"data": str(args.data), "T": T},
-        )
-    return result
+        }
+
+    return fixed_temperature_command(args, "gan", cfg, train_gan, sample_gan, summary)

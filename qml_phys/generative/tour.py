@@ -1,7 +1,7 @@
 """Tour sections of the generative area: models trained on Monte Carlo samples of the 4x4
 torus at T_c (samples side by side, exact KL), and the variational autoregressive network's
 free energy against Kaufman's exact value. ``SECTIONS`` also takes the sections of
-``qml_phys.generative.tour_models`` (VAE, GAN, flows, diffusion) when that module exists."""
+``qml_phys.generative.tour_models`` (VAE, GAN, flows, diffusion)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from qml_phys._plugins import optional_module
+from qml_phys.generative import tour_models
 from qml_phys.tour import Section, TourContext
 
 
@@ -161,6 +161,4 @@ SECTIONS = {
     "variational_free_energy": variational_free_energy,
 }
 
-_models = optional_module("qml_phys.generative.tour_models")
-if _models is not None:
-    SECTIONS.update(_models.SECTIONS)
+SECTIONS.update(tour_models.SECTIONS)

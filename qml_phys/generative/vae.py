@@ -279,6 +279,43 @@ def compare_at(samples, reference, T: float) -> dict:
     return out
 
 
+def fixed_temperature_command(args, name: str, config, train, sample, summary) -> dict:
+    """Shared body of ``qml-phys generative train --model gan|diffusion``: train
+    ``train(spins, config, out=...)`` on the configurations at ``args.T``, draw
+    ``sample(model, key=, n=)``, compare with the data (:func:`compare_at`) and write
+    ``<out>/record.json``. ``summary(model)`` is the JSON-able training summary."""
+    import dataclasses
+
+    from qml_phys.runtime.records import write_record
+
+    _, spins, T = load_training_spins(args)
+    if T is None:
+        raise InvalidParameterError(
+            f"the {name} model is trained at one temperature: expected --T; got none"
+        )
+    seed = int(getattr(args, "seed", 0))
+    out = getattr(args, "out", None)
+    model = train(spins, config, out=None if out is None else Path(out) / "checkpoint")
+    n = int(getattr(args, "samples", None) or max(len(spins), 2))
+    samples = sample(model, key=jax.random.key(seed), n=n)
+    result = {
+        "model": name,
+        "L": int(spins.shape[1]),
+        "T": T,
+        "training": summary(model),
+        "comparison": compare_at(samples, spins, T),
+    }
+    if out is not None:
+        write_record(
+            Path(out) / "record.json",
+            result,
+            seed=seed,
+            kind=f"generative.{name}",
+            config=dataclasses.asdict(config) | {"data": str(args.data), "T": T},
+        )
+    return result
+
+
 def train_command(args) -> dict:
     """``qml-phys generative train --model vae``: train on args.data (all T, or args.T)."""
     from qml_phys.runtime.records import write_record
