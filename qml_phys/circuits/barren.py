@@ -295,15 +295,18 @@ def _adjoint_product(phi, lam, mats, paulis, sign):
 
     def step(carry, x):
         p, l = carry[0].reshape(-1, 2), carry[1].reshape(-1, 2)
-        p0, p1, l0, l1 = p[:, 0], p[:, 1], l[:, 0], l[:, 1]
         mw, pw = x
-        grads = []
+        # transition matrix of the trailing qubit, t[b, a] = sum_rest phi_b conj(lam_a); going
+        # back through gate j turns it into m_j^dagger t m_j, and <lam|P|phi> = Tr(P t)
+        t = p.T @ jnp.conj(l)
+        grads, undo = [], None
         for j in reversed(range(mw.shape[0])):
-            q0, q1 = _mat2(pw[j], p0, p1)  # P phi on the trailing qubit
-            grads.append(sign * jnp.imag(jnp.sum(jnp.conj(l0) * q0 + jnp.conj(l1) * q1)))
-            undo = jnp.conj(mw[j]).T
-            p0, p1 = _mat2(undo, p0, p1)
-            l0, l1 = _mat2(undo, l0, l1)
+            grads.append(sign * jnp.imag(jnp.sum(pw[j] * t.T)))
+            back = jnp.conj(mw[j]).T
+            t = back @ t @ mw[j]
+            undo = back if undo is None else back @ undo
+        p0, p1 = _mat2(undo, p[:, 0], p[:, 1])
+        l0, l1 = _mat2(undo, l[:, 0], l[:, 1])
         return (jnp.stack([p0, p1]).reshape(-1), jnp.stack([l0, l1]).reshape(-1)), jnp.stack(
             grads[::-1]
         )
@@ -496,6 +499,25 @@ def _chunk(n_qubits, n_layers, n_draws, memory_limit, dtype, shots=None) -> int:
     return max(1, min(n_draws, memory_limit // per_draw, cache))
 
 
+def _map_padded(f, xs, n: int, chunk: int):
+    """``lax.map(f, xs, batch_size=chunk)`` without a remainder batch.
+
+    ``lax.map`` compiles the body twice when ``chunk`` does not divide ``n`` (the scanned
+    batches and the remainder); instead the draws are split into equal batches, padded with
+    copies of the last draw, and the padding is dropped from the result. The draws
+    themselves are unchanged.
+    """
+    n_batches = -(-n // chunk)
+    size = -(-n // n_batches)
+    pad = n_batches * size - n
+    if pad:
+        xs = jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], pad, axis=0)]), xs)
+    out = jax.lax.map(
+        jax.vmap(f), jax.tree.map(lambda x: x.reshape((n_batches, size) + x.shape[1:]), xs)
+    )
+    return jax.tree.map(lambda y: y.reshape((n_batches * size,) + y.shape[2:])[:n], out)
+
+
 @functools.partial(
     jax.jit,
     static_argnames=(
@@ -541,7 +563,7 @@ def _ensemble(
 
     if chunk >= n_draws:
         return jax.vmap(one)((theta, axes))
-    return jax.lax.map(one, (theta, axes), batch_size=chunk)
+    return _map_padded(one, (theta, axes), n_draws, chunk)
 
 
 def gradient_ensemble(
