@@ -134,6 +134,6 @@ def register(areas, add) -> None:
     )
     model_args(p)
     p.add_argument("--samples", type=_positive_int, default=2000, help="samples per basis")
-    p.add_argument("--alpha", type=_positive_int, default=1)
-    p.add_argument("--epochs", type=_positive_int, default=300)
+    p.add_argument("--alpha", type=_positive_int, default=2)
+    p.add_argument("--epochs", type=_positive_int, default=2000)
     p.add_argument("--out", default=None, help="folder for the record and plot")

@@ -55,6 +55,57 @@ def test_signs_need_rotated_bases(key):
     assert z_only.fidelity < 0.5
 
 
+def test_pennylane_shot_samples_reconstruct_a_circuit_state(key):
+    """Samples from a PennyLane circuit (shots, rotated bases) reconstruct its state, phases
+    included; the Z-basis frequencies match |psi|^2 within multinomial noise."""
+    import pennylane as qml
+
+    n = 4
+
+    def circuit():
+        for w in range(n):
+            qml.RY(0.3 + 0.4 * w, wires=w)
+        for w in range(n - 1):
+            qml.CNOT(wires=[w, w + 1])
+        qml.RZ(0.7, wires=1)
+        qml.RX(0.5, wires=2)
+
+    @qml.qnode(qml.device("default.qubit", wires=n))
+    def state():
+        circuit()
+        return qml.state()
+
+    psi = np.asarray(state())
+    bases = tomography.pair_bases(n, pbc=False)
+    data = tomography.measure_pennylane(circuit, n, bases, 2000, seed=1)
+    assert set(data) == set(bases) and all(v.shape == (2000, n) for v in data.values())
+    counts = np.bincount((1 - data["ZZZZ"]) // 2 @ np.array([8, 4, 2, 1]), minlength=16)
+    p = np.abs(psi) ** 2
+    keep = p > 1e-3
+    chi2 = np.sum((counts[keep] - 2000 * p[keep]) ** 2 / (2000 * p[keep]))
+    assert chi2 < 37.7  # <= 15 dof, p = 0.001
+    assert counts[~keep].sum() <= 10
+    cfg = tomography.TomographyConfig(alpha=2, epochs=1500, learning_rate=0.05)
+    res = tomography.reconstruct(data, cfg, key=key, reference=psi)
+    assert res.fidelity > 0.99
+    with pytest.raises(InvalidParameterError, match="expected a callable"):
+        tomography.measure_pennylane(None, n, bases, 10)
+
+
+def test_sampled_tomography_without_enumeration(key):
+    """The sampled-likelihood fit (NetKet samples for the model term) recovers the TFIM
+    ground state: fidelity, energy, and <X0 X1>, which the Z-basis data never measured."""
+    model = TransverseFieldIsing(Lattice.chain(8), J=1.0, gamma=1.0)
+    cfg = tomography.SampledTomographyConfig(iters=600, learning_rate=0.02)
+    r = tomography.sampled_tomography_demo(model, n_samples=20000, config=cfg, key=key)
+    assert r["fidelity"] > 0.99
+    assert r["relative_energy_error"] < 0.01
+    xx = r["observables"]["xx_01"]
+    assert abs(xx["reconstructed"] - xx["exact"]) < 4 * xx["error"] + 0.01
+    with pytest.raises(InvalidParameterError, match="TransverseFieldIsing"):
+        tomography.sampled_tomography_demo(Heisenberg(Lattice.chain(4)), key=key)
+
+
 def test_bridge_log_prob_fit_and_adapter(key):
     model = TransverseFieldIsing(Lattice.chain(6), J=1.0, gamma=0.9)
     psi0 = np.abs(_ground(model))
