@@ -172,7 +172,9 @@ class GroundStateResult:
         exact_energy, exact_method: the reference (None when there is none) and its source.
         relative_error: ``|energy - exact| / |exact|``.
         log: per-iteration arrays ``step, energy, error, variance, r_hat, acceptance``.
-        status: ``"completed"`` or ``"nan"`` (stopped; see ``message``).
+        status: ``"completed"``, ``"nan"`` or ``"frozen"`` (stopped; see ``message``):
+            a NaN energy, or Markov chains that accepted no move for :data:`FROZEN_STEPS`
+            steps in a row.
         steps: iterations done in total (including resumed ones).
         resumed_from: the step a checkpoint was loaded at, or None.
         n_devices: JAX devices the samples were sharded over.
@@ -343,6 +345,7 @@ def _sampler_kind(model, config: VMCConfig) -> str:
 
 def make_ansatz(config: VMCConfig, model, hilbert):
     """The Flax module of ``config.ansatz`` (or ``config.ansatz`` itself if it is a module)."""
+    import jax
     import jax.numpy as jnp
     import netket as nk
 
@@ -353,7 +356,19 @@ def make_ansatz(config: VMCConfig, model, hilbert):
         return nk.models.RBM(alpha=config.alpha, param_dtype=dtype)
     if config.ansatz == "rbm-symm":
         group = _netket_graph(model.lattice).translation_group()
-        return nk.models.RBMSymm(symmetries=group, alpha=config.alpha, param_dtype=dtype)
+        # NetKet's RBMSymm draws its weights with std 0.1; with alpha * |G| hidden units that
+        # makes the initial log-amplitudes so rugged on larger lattices (6x6, alpha = 4) that
+        # the exchange chains accept ~1% of moves and the first SR step diverges (measured).
+        # The plain RBM's std 0.01 starts near the uniform state instead.
+        init = jax.nn.initializers.normal(stddev=0.01)
+        return nk.models.RBMSymm(
+            symmetries=group,
+            alpha=config.alpha,
+            param_dtype=dtype,
+            kernel_init=init,
+            hidden_bias_init=init,
+            visible_bias_init=init,
+        )
     return nk.models.ARNNDense(
         hilbert=hilbert, layers=2, features=config.alpha * 2 + 8, param_dtype=dtype
     )
@@ -462,6 +477,8 @@ def make_driver(config: VMCConfig, op, vstate):
 
 # --------------------------------------------------------------------------- the run
 _LOG_KEYS = ("step", "energy", "error", "variance", "r_hat", "acceptance")
+#: Consecutive steps with zero Markov-chain acceptance that stop a run (``status="frozen"``).
+FROZEN_STEPS = 10
 
 
 def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
@@ -476,12 +493,16 @@ def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
         log: dict = nk.utils.struct.field(pytree_node=False)
         pending: Any = nk.utils.struct.field(pytree_node=False)
         nan_step: Any = nk.utils.struct.field(pytree_node=False)
+        frozen_step: Any = nk.utils.struct.field(pytree_node=False)
+        frozen_run: Any = nk.utils.struct.field(pytree_node=False)
         last_checkpoint: Any = nk.utils.struct.field(pytree_node=False)
 
         def __init__(self, log):
             self.log = log
             self.pending = None
             self.nan_step = None
+            self.frozen_step = None
+            self.frozen_run = 0
             self.last_checkpoint = None
 
         @property
@@ -514,6 +535,12 @@ def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
                 float(stats.R_hat) if stats.R_hat is not None else math.nan,
                 float(acc) if acc is not None else math.nan,
             )
+            # Markov chains that accept nothing, step after step, sample one configuration:
+            # the energy looks exact (zero variance) and is meaningless. Stop, as for NaN.
+            self.frozen_run = self.frozen_run + 1 if acc is not None and float(acc) == 0 else 0
+            if self.frozen_run >= FROZEN_STEPS:
+                self.frozen_step = step
+                raise nk.callbacks.StopRun(f"Markov chains frozen at step {step}")
             for k, v in zip(_LOG_KEYS, row, strict=True):
                 self.log[k].append(v)
             if self.pending is not None and self.pending[0] == step:
@@ -634,15 +661,23 @@ def ground_state(
                 driver.run(remaining, callback=monitor, show_progress=False)
     finally:
         bar.close()
-    if monitor.nan_step is not None:
-        status = "nan"
+    if monitor.nan_step is not None or monitor.frozen_step is not None:
         where = (
             f"the last good checkpoint (step {monitor.last_checkpoint or resumed_from}) is kept "
             f"at {ckpt}"
             if ckpt is not None and (monitor.last_checkpoint or resumed_from)
             else "no checkpoint was written"
         )
-        message = f"energy became NaN at step {monitor.nan_step}; stopped; {where}"
+        if monitor.nan_step is not None:
+            status = "nan"
+            message = f"energy became NaN at step {monitor.nan_step}; stopped; {where}"
+        else:
+            status = "frozen"
+            message = (
+                f"the Markov chains accepted no move for {FROZEN_STEPS} steps (step "
+                f"{monitor.frozen_step}): the energy of a frozen chain is meaningless; stopped; "
+                f"{where}; lower learning_rate or raise diag_shift"
+            )
         warnings.warn(message, stacklevel=2)
     log_arr = {k: np.asarray(v, dtype=np.float64) for k, v in log.items()}
     exact_e, exact_method = exact_reference(model)

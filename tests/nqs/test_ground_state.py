@@ -152,6 +152,27 @@ def test_nan_energy_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     assert read_meta(tmp_path / "checkpoint.msgpack")["step"] == 6
 
 
+def test_frozen_chains_stop_the_run_instead_of_reporting_an_exact_looking_energy():
+    """A state so peaked that no spin flip is ever accepted: the chains sample one
+    configuration, the variance is zero and the energy would look converged. The run
+    stops with status "frozen" after FROZEN_STEPS steps of zero acceptance."""
+    import flax.linen as nn
+    import jax.numpy as jnp
+
+    class Peaked(nn.Module):
+        @nn.compact
+        def __call__(self, s):
+            w = self.param("w", lambda key: jnp.asarray(40.0, jnp.float64))
+            return w * jnp.sum(s, axis=-1)  # all spins up is e^{480} times likelier
+
+    model = TransverseFieldIsing(Lattice.chain(6), J=1.0, gamma=1.0)
+    cfg = gs.VMCConfig(ansatz=Peaked(), n_samples=256, n_chains=8, iters=40, final_samples=0)
+    with pytest.warns(UserWarning, match="accepted no move for 10 steps"):
+        res = gs.ground_state(model, cfg, key=jax.random.key(2))
+    assert res.status == "frozen"
+    assert len(res.log["energy"]) < 40
+
+
 _SHARD_SCRIPT = textwrap.dedent(
     """
     import json, sys, jax
