@@ -7,13 +7,14 @@ the flow's quality), and compare <phi^2>, <|m|>, chi, G(1) and the zero-momentum
 two-point function with HMC, with error bars from tau_int, and the wall-time cost per
 independent sample. Writes results/flow_phi4/record.json and two_point.png.
 
-    python studies/flow_phi4.py [--L 8] [--m2 -4] [--lam 6.975] [--epochs 20] [--samples 20000]
+    python studies/flow_phi4.py [--L 8] [--m2 -4] [--lam LAMBDA] [--epochs 20] [--samples 20000]
 """
 
 import argparse
 from pathlib import Path
 
 from qml_phys.generative.flows import FlowConfig, flow_vs_hmc
+from qml_phys.physics.phi4 import albergo_lambda
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
@@ -22,7 +23,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--L", type=int, default=8)
     ap.add_argument("--m2", type=float, default=-4.0)
-    ap.add_argument("--lam", type=float, default=6.975)
+    ap.add_argument("--lam", type=float, default=None, help="default: Albergo et al.'s for L")
     ap.add_argument("--epochs", type=int, default=20, help="of 100 steps, batch 128")
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--samples", type=int, default=20000)
@@ -30,6 +31,8 @@ def main(argv=None):
     ap.add_argument("--out", default="results/flow_phi4")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    if args.lam is None:
+        args.lam = albergo_lambda(args.L)
     cfg = FlowConfig(n_layers=args.layers, epochs=args.epochs, seed=args.seed)
     res = flow_vs_hmc(
         args.L, args.m2, args.lam, config=cfg, n_samples=args.samples, seed=args.seed, out=out

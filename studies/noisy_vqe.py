@@ -31,23 +31,41 @@ def main(argv=None):
     ap.add_argument("--out", default="results/noisy_vqe")
     args = ap.parse_args(argv)
     model = TransverseFieldIsing(Lattice.chain(args.N), J=1.0, gamma=args.h)
-    exact_run = run_vqe(model, ansatz="hva", layers=args.N // 2, device="lightning.qubit",
-                        optimizer="lbfgs", steps=300)
+    exact_run = run_vqe(
+        model,
+        ansatz="hva",
+        layers=args.N // 2,
+        device="lightning.qubit",
+        optimizer="lbfgs",
+        steps=300,
+    )
     out = {"exact_energy": exact_run.exact_energy, "vqe_energy": exact_run.energy}
     for label, noise in (("shots", None), ("noisy", args.noise)):
         spec = f"qiskit.aer:shots={args.shots}" + (f":noise={noise}" if noise else "")
-        e = [energy_of(model, exact_run.params, device=f"{spec}:seed={s}")
-             for s in range(args.seeds)]
-        out[label] = {"device": spec, "mean": float(np.mean(e)),
-                      "std_error": float(np.std(e, ddof=1) / np.sqrt(len(e)))}
+        e = [
+            energy_of(model, exact_run.params, device=f"{spec}:seed={s}") for s in range(args.seeds)
+        ]
+        out[label] = {
+            "device": spec,
+            "mean": float(np.mean(e)),
+            "std_error": float(np.std(e, ddof=1) / np.sqrt(len(e))),
+        }
         print(label, out[label], flush=True)
     if args.train_steps:
-        noisy = run_vqe(model, ansatz="hva", layers=args.N // 2, optimizer="adam",
-                        device=f"qiskit.aer:shots={args.shots}:noise={args.noise}:seed=0",
-                        steps=args.train_steps, init=exact_run.params)
+        noisy = run_vqe(
+            model,
+            ansatz="hva",
+            layers=args.N // 2,
+            optimizer="adam",
+            device=f"qiskit.aer:shots={args.shots}:noise={args.noise}:seed=0",
+            steps=args.train_steps,
+            init=exact_run.params,
+        )
         out["trained_on_noisy"] = noisy.summary()
-    print(f"exact {out['exact_energy']:.6f}  noiseless VQE {out['vqe_energy']:.6f}  "
-          f"shots {out['shots']['mean']:.4f}  noisy {out['noisy']['mean']:.4f}")
+    print(
+        f"exact {out['exact_energy']:.6f}  noiseless VQE {out['vqe_energy']:.6f}  "
+        f"shots {out['shots']['mean']:.4f}  noisy {out['noisy']['mean']:.4f}"
+    )
     write_record(Path(args.out) / "record.json", out, config=vars(args))
 
 

@@ -37,21 +37,34 @@ def main(argv=None):
             graph = random_regular_graph(n, 3, seed=seed)
             sweep = sweep_depth(MaxCut(graph), ps=(1, 2, 3), device=args.device)
             sa = compare_with_annealing(graph, p=1, seed=seed, device=args.device)
-            rows.append({"n": n, "seed": seed, "max_cut": sa.maxcut, "sa_ratio": sa.sa_ratio,
-                         **{f"p{r.p}": r.approximation_ratio for r in sweep}})
+            rows.append(
+                {
+                    "n": n,
+                    "seed": seed,
+                    "max_cut": sa.maxcut,
+                    "sa_ratio": sa.sa_ratio,
+                    **{f"p{r.p}": r.approximation_ratio for r in sweep},
+                }
+            )
             print(rows[-1], flush=True)
     means = {p: float(np.mean([r[f"p{p}"] for r in rows])) for p in BOUNDS}
     fig, ax = plots.figure()
     for p in BOUNDS:
-        ax.scatter([r["n"] + 0.15 * (p - 2) for r in rows], [r[f"p{p}"] for r in rows],
-                   label=f"p = {p} (mean {means[p]:.3f})")
+        ax.scatter(
+            [r["n"] + 0.15 * (p - 2) for r in rows],
+            [r[f"p{p}"] for r in rows],
+            label=f"p = {p} (mean {means[p]:.3f})",
+        )
         ax.axhline(BOUNDS[p], **plots.EXACT)
     ax.set_xlabel("nodes n")
     ax.set_ylabel("approximation ratio")
     ax.legend()
     plots.save(fig, out / "ratios.png")
-    write_record(out / "record.json", {"rows": rows, "mean_ratio": means,
-                                       "bounds": BOUNDS}, config=vars(args))
+    write_record(
+        out / "record.json",
+        {"rows": rows, "mean_ratio": means, "bounds": BOUNDS},
+        config=vars(args),
+    )
     print("mean ratios:", means)
 
 

@@ -27,12 +27,17 @@ def main(argv=None):
     rows = []
     for r in args.bond_lengths:
         res = run_vqe_h2(r)
-        rows.append({"bond_length": r, "vqe": res.energy, "fci": res.exact_energy,
-                     "error_mHa": 1e3 * (res.energy - res.exact_energy)})
+        rows.append(
+            {
+                "bond_length": r,
+                "vqe": res.energy,
+                "fci": res.exact_energy,
+                "error_mHa": 1e3 * (res.energy - res.exact_energy),
+            }
+        )
         print(rows[-1], flush=True)
     fig, ax = plots.figure()
-    ax.plot([x["bond_length"] for x in rows], [x["fci"] for x in rows], label="FCI",
-            **plots.EXACT)
+    ax.plot([x["bond_length"] for x in rows], [x["fci"] for x in rows], label="FCI", **plots.EXACT)
     ax.plot([x["bond_length"] for x in rows], [x["vqe"] for x in rows], "o", label="VQE")
     ax.set_xlabel("bond length (Å)")
     ax.set_ylabel("energy (Ha)")

@@ -24,10 +24,19 @@ def main(argv=None):
     ap.add_argument("--out", default="results/vqe_tfim")
     args = ap.parse_args(argv)
     model = TransverseFieldIsing(Lattice.chain(args.N), J=1.0, gamma=args.h)
-    res = run_vqe(model, ansatz="hva", layers=args.layers or args.N // 2, device=args.device,
-                  optimizer=args.optimizer, steps=500, out=args.out)
-    print(f"E_VQE = {res.energy:.12f}  E_exact = {res.exact_energy:.12f}  "
-          f"relative error = {res.relative_error:.2e}  ({len(res.energies) - 1} iterations)")
+    res = run_vqe(
+        model,
+        ansatz="hva",
+        layers=args.layers or args.N // 2,
+        device=args.device,
+        optimizer=args.optimizer,
+        steps=500,
+        out=args.out,
+    )
+    print(
+        f"E_VQE = {res.energy:.12f}  E_exact = {res.exact_energy:.12f}  "
+        f"relative error = {res.relative_error:.2e}  ({len(res.energies) - 1} iterations)"
+    )
 
 
 if __name__ == "__main__":

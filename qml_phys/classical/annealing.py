@@ -128,8 +128,13 @@ class IsingProblem:
         offset = float(self.offset)
         if not (np.all(np.isfinite(J)) and np.all(np.isfinite(h)) and np.isfinite(offset)):
             raise InvalidParameterError("expected finite couplings, fields and offset; got inf/nan")
-        for name, value in (("n_sites", n), ("edges", edges), ("couplings", J), ("fields", h),
-                            ("offset", offset)):
+        for name, value in (
+            ("n_sites", n),
+            ("edges", edges),
+            ("couplings", J),
+            ("fields", h),
+            ("offset", offset),
+        ):
             object.__setattr__(self, name, value)
 
     @property
@@ -520,9 +525,7 @@ def parallel_tempering(
     problem = ising_problem(model_or_problem)
     t = np.atleast_1d(np.asarray(temperatures, dtype=object))
     if t.ndim != 1 or t.size < 2:
-        raise ShapeError(
-            f"expected at least 2 temperatures as a 1-d sequence; got shape {t.shape}"
-        )
+        raise ShapeError(f"expected at least 2 temperatures as a 1-d sequence; got shape {t.shape}")
     temps = np.array([check_temperature(x) for x in t])
     if np.any(np.diff(temps) <= 0):
         raise InvalidParameterError(

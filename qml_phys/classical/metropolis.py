@@ -432,8 +432,9 @@ def _packed_half(Xp, Op, c, sweep, kw, pos, params, *, G: int, antiferro: bool, 
 def _group_masks(G: int) -> np.ndarray:
     """``(G,)`` uint32: the bits of each of the ``G`` interleaved lattices."""
     bits = np.arange(32)
-    return np.array([np.sum(1 << bits[bits % G == g].astype(np.uint64)) for g in range(G)],
-                    np.uint64).astype(np.uint32)
+    return np.array(
+        [np.sum(1 << bits[bits % G == g].astype(np.uint64)) for g in range(G)], np.uint64
+    ).astype(np.uint32)
 
 
 def _popcount_groups(x, G: int) -> jax.Array:
@@ -664,10 +665,14 @@ def _general_params(betas, J, h, R_per_temp: int, L: int):
         p = (r + c) % 2
         col = 2 * k + p
         right, left = Jx[r, col], Jx[r, (col - 1) % L]
-        couplings.append([
-            np.where(p == 0, right, left), np.where(p == 0, left, right),
-            Jy[(r - 1) % L, col], Jy[r, col],
-        ])
+        couplings.append(
+            [
+                np.where(p == 0, right, left),
+                np.where(p == 0, left, right),
+                Jy[(r - 1) % L, col],
+                Jy[r, col],
+            ]
+        )
         fields.append(hh[r, col])
     return False, (
         jnp.asarray(b.reshape(1, 1, -1), jnp.float32),
@@ -712,14 +717,27 @@ def _dispatch(key, spins, betas, *, n_sweeps, measure_every, n_meas, J, h, metho
         G = packing(L)[1]
         params = tuple(jnp.asarray(m) for m in _packed_masks(b.repeat(n_chains), J, G))
         return _run_packed(
-            key, spins, params, jnp.float32(J), jnp.uint32(n_sweeps), jnp.uint32(measure_every),
-            n_meas=n_meas, antiferro=J < 0,
+            key,
+            spins,
+            params,
+            jnp.float32(J),
+            jnp.uint32(n_sweeps),
+            jnp.uint32(measure_every),
+            n_meas=n_meas,
+            antiferro=J < 0,
         )
     table, params = _general_params(b, J, h, n_chains, L)
     J, h = (jnp.float32(J), jnp.float32(h)) if table else (jnp.float32(0), jnp.float32(0))
     return _run_general(
-        key, spins, params, J, h, jnp.uint32(n_sweeps), jnp.uint32(measure_every),
-        n_meas=n_meas, table=table,
+        key,
+        spins,
+        params,
+        J,
+        h,
+        jnp.uint32(n_sweeps),
+        jnp.uint32(measure_every),
+        n_meas=n_meas,
+        table=table,
     )
 
 
@@ -763,14 +781,28 @@ def sweep(key, spins, betas, *, n_sweeps: int = 1, J=1.0, h=0.0, method: str = "
         New spins, same shape and dtype.
     """
     spins, _ = _dispatch(
-        key, spins, betas, n_sweeps=n_sweeps, measure_every=1, n_meas=0, J=J, h=h,
+        key,
+        spins,
+        betas,
+        n_sweeps=n_sweeps,
+        measure_every=1,
+        n_meas=0,
+        J=J,
+        h=h,
         method=method,
     )
     return spins
 
 
 def run(
-    key, spins, betas, *, n_sweeps: int, measure_every: int = 1, J=1.0, h=0.0,
+    key,
+    spins,
+    betas,
+    *,
+    n_sweeps: int,
+    measure_every: int = 1,
+    J=1.0,
+    h=0.0,
     method: str = "auto",
 ) -> tuple[jax.Array, Trace]:
     """Sweep and record per-site energy and magnetization every ``measure_every`` sweeps.
@@ -793,11 +825,16 @@ def run(
             f"got n_sweeps={n_sweeps}"
         )
     spins, (e, m) = _dispatch(
-        key, spins, betas, n_sweeps=n_sweeps, measure_every=measure_every,
+        key,
+        spins,
+        betas,
+        n_sweeps=n_sweeps,
+        measure_every=measure_every,
         n_meas=n_sweeps // measure_every,
-        J=J, h=h, method=method,
+        J=J,
+        h=h,
+        method=method,
     )
     n_meas, R = e.shape
     shape = (n_meas, spins.shape[0], spins.shape[1])
     return spins, Trace(e.reshape(shape), m.reshape(shape))
-

@@ -37,6 +37,7 @@ from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_in
 
 __all__ = [
     "draw_samples",
+    "independence_metropolis",
     "normalised_log_prob_fn",
     "flatten_spins",
     "init_params",
@@ -220,3 +221,49 @@ def normalised_log_prob_fn(module, params):
 
     log_z = rbm.log_partition(module, params)
     return lambda s: np.asarray(f(s), np.float64) - log_z
+
+
+def independence_metropolis(module, params, key: jax.Array, n: int, log_target) -> dict:
+    r"""Make an exact sampler's draws exact for a target: independence Metropolis.
+
+    Proposals ``s' ~ q`` (the model, exact sampling) are accepted with
+    :math:`\min\big(1, \frac{\pi(s') q(s)}{\pi(s) q(s')}\big)`, so the chain samples
+    :math:`\pi \propto e^{\log\pi}` exactly whatever the model's quality; a good model only
+    decorrelates the chain faster (neural MCMC: Nicoli et al., PRE 101, 023304 (2020),
+    arXiv:1910.13496; the flow sampler of :mod:`qml_phys.generative.flows` works the same
+    way). The chain repeats states when it rejects, so estimate errors from its
+    autocorrelation (``independent=False`` in :mod:`qml_phys.generative.evaluate`).
+
+    Args:
+        module, params: a model with exact sampling (autoregressive).
+        key: PRNG key.
+        n: proposals (= chain length).
+        log_target: ``(n, *shape) -> (n,)`` unnormalised ``log pi``, e.g. ``-E(s) / T``.
+
+    Returns:
+        ``{"samples": (n, *shape) float32 chain, "acceptance": float, "ess_fraction":
+        float}`` with the normalised effective sample size of the importance weights
+        ``pi / q`` of the proposals (1 for a perfect model).
+    """
+    n = check_positive_int("n", n, minimum=2)
+    k_x, k_u = jax.random.split(key)
+    x = jax.jit(lambda k: sample(module, params, k, n))(k_x)
+    log_w = jnp.asarray(log_target(x), jnp.float32) - jnp.asarray(
+        log_prob(module, params, x), jnp.float32
+    )
+    log_u = jnp.log(jax.random.uniform(k_u, (n,), jnp.float32))
+
+    def step(cur, i):
+        acc = log_u[i] < log_w[i] - log_w[cur]
+        cur = jnp.where(acc, i, cur)
+        return cur, (cur, acc)
+
+    _, (idx, acc) = jax.lax.scan(step, jnp.int32(0), jnp.arange(1, n, dtype=jnp.int32))
+    idx = jnp.concatenate([jnp.zeros(1, jnp.int32), idx])
+    w = np.asarray(log_w, np.float64)
+    w = np.exp(w - w.max())
+    return {
+        "samples": x[idx],
+        "acceptance": float(jnp.mean(acc.astype(jnp.float32))),
+        "ess_fraction": float(w.sum() ** 2 / (n * np.sum(w * w))),
+    }

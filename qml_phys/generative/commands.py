@@ -34,8 +34,9 @@ def _select_temperature(data, T: float):
     )
 
 
-def build_model(name: str, L: int, *, hidden: int | None = None):
-    """The module for ``--model`` ``name`` on an ``L x L`` lattice (``hidden``: width)."""
+def build_model(name: str, L: int, *, hidden: int | None = None, z2: bool = False):
+    """The module for ``--model`` ``name`` on an ``L x L`` lattice (``hidden``: width;
+    ``z2``: symmetrise an autoregressive model under a global spin flip)."""
     from qml_phys.generative import autoregressive, rbm
 
     if name == "rbm":
@@ -48,7 +49,7 @@ def build_model(name: str, L: int, *, hidden: int | None = None):
             "rnn": {"hidden": hidden},
             "transformer": {"d_model": hidden},
         }[name]
-    return autoregressive.make_model(name, L, **kwargs)
+    return autoregressive.make_model(name, L, z2=z2, **kwargs)
 
 
 def cmd_train(args) -> dict:
@@ -62,6 +63,7 @@ def cmd_train(args) -> dict:
     from pathlib import Path
 
     import jax
+    import numpy as np
 
     from qml_phys.classical.datasets import load_dataset
     from qml_phys.generative import base, evaluate
@@ -76,7 +78,17 @@ def cmd_train(args) -> dict:
     data = load_dataset(args.data, args.L)
     spins, T = _select_temperature(data, args.T)
     L = args.L
-    module = build_model(name, L, hidden=args.hidden)
+    if getattr(args, "z2", False) and name == "rbm":
+        raise InvalidParameterError(
+            "--z2: expected an autoregressive model (made, pixelcnn, rnn, transformer); the "
+            "RBM with zero visible biases is already symmetric"
+        )
+    if getattr(args, "mh", False) and name == "rbm":
+        raise InvalidParameterError(
+            "--mh: expected a model with exact sampling and a normalised log p (autoregressive); "
+            "got rbm"
+        )
+    module = build_model(name, L, hidden=args.hidden, z2=getattr(args, "z2", False))
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -103,6 +115,22 @@ def cmd_train(args) -> dict:
         "comparison": comparison,
         "exact_kl": None,
     }
+    if getattr(args, "mh", False):
+        beta = 1.0 / T
+        chain = base.independence_metropolis(
+            module,
+            res.params,
+            jax.random.fold_in(key, 1),
+            args.samples,
+            lambda x: -beta * jax.numpy.asarray(_ising_energy_jax(x)),
+        )
+        result["comparison_mh"] = {
+            "acceptance": chain["acceptance"],
+            "ess_fraction": chain["ess_fraction"],
+            **evaluate.compare_with_reference(
+                np.asarray(chain["samples"]), spins, T=T, independent=False
+            ),
+        }
     if messages:
         result["warnings"] = messages
     if L * L <= evaluate.MAX_KL_SITES:
@@ -114,6 +142,14 @@ def cmd_train(args) -> dict:
         write_record(out / "result.json", result, config=config_record, seed=args.seed)
         result["record"] = str(out / "result.json")
     return result
+
+
+def _ising_energy_jax(x):
+    """``E = -sum_<ij> s_i s_j`` of ``(n, L, L)`` periodic configurations (J = 1)."""
+    import jax.numpy as jnp
+
+    bonds = x * jnp.roll(x, -1, axis=-1) + x * jnp.roll(x, -1, axis=-2)
+    return -jnp.sum(bonds, axis=(-1, -2))
 
 
 def cmd_van(args) -> dict:
@@ -186,6 +222,15 @@ def register(areas, add) -> None:
     p.add_argument("--out", default=None, help="folder for checkpoint and record (resumable)")
     p.add_argument("--hidden", type=_positive_int, default=None, help="width (model default)")
     p.add_argument("--samples", type=_positive_int, default=2000, help="generated samples")
+    p.add_argument(
+        "--z2", action="store_true", help="symmetrise p(s) = (q(s) + q(-s)) / 2 (autoregressive)"
+    )
+    p.add_argument(
+        "--mh",
+        action="store_true",
+        help="also correct the samples to the Boltzmann distribution at T by independence "
+        "Metropolis (autoregressive): 'comparison_mh' next to the raw 'comparison'",
+    )
     p.add_argument("--cd-k", type=_positive_int, default=10, help="Gibbs steps of CD-k (rbm)")
     p.add_argument(
         "--gibbs-steps", type=_positive_int, default=1000, help="RBM burn-in per sample chain"

@@ -425,7 +425,12 @@ def register_commands(sub, add) -> None:
     p = add(sub, "flow-phi4", flow_phi4_command, "normalizing-flow MCMC for lattice phi^4 vs HMC")
     p.add_argument("--L", type=_size, default=8, help="lattice size (even; default 8)")
     p.add_argument("--m2", type=_finite, default=DEFAULT_M2, help="m^2 (default -4)")
-    p.add_argument("--lam", type=_finite, default=DEFAULT_LAM, help="lambda >= 0 (default 6.975)")
+    p.add_argument(
+        "--lam",
+        type=_finite,
+        default=None,
+        help="lambda >= 0 (default: Albergo et al.'s ensemble for L, 6.008 at L = 8)",
+    )
     p.add_argument("--epochs", type=_positive_int, default=20, help="100 steps each (default 20)")
     p.add_argument("--samples", type=_positive_int, default=20000, help="per sampler")
     p.add_argument("--seed", type=_seed, default=0)
@@ -435,9 +440,12 @@ def register_commands(sub, add) -> None:
 def flow_phi4_command(args) -> dict:
     from pathlib import Path
 
+    from qml_phys.physics.phi4 import albergo_lambda
     from qml_phys.runtime.records import write_record
 
     cfg = FlowConfig(epochs=args.epochs, seed=args.seed)
+    if args.lam is None:
+        args.lam = albergo_lambda(args.L)
     res = flow_vs_hmc(
         args.L,
         args.m2,

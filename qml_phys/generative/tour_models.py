@@ -159,6 +159,7 @@ def gan(ctx: TourContext) -> Section:
 
 def flow_phi4(ctx: TourContext) -> Section:
     from qml_phys.generative.flows import FlowConfig, flow_vs_hmc
+    from qml_phys.physics.phi4 import ALBERGO_LAMBDA
 
     L = 6 if not ctx.quick else 4
     cfg = FlowConfig(
@@ -170,7 +171,12 @@ def flow_phi4(ctx: TourContext) -> Section:
         learning_rate=3e-3,
     )
     res = flow_vs_hmc(
-        L, -4.0, 6.975, config=cfg, n_samples=8000 if not ctx.quick else 2000, seed=ctx.seed % 2**31
+        L,
+        -4.0,
+        ALBERGO_LAMBDA[6],
+        config=cfg,
+        n_samples=8000 if not ctx.quick else 2000,
+        seed=ctx.seed % 2**31,
     )
     fig, ax = plots.figure()
     for name, curve in res["two_point"].items():

@@ -10,10 +10,11 @@ eq. (8); the same as their tutorial arXiv:2101.08176):
 
 with the weight :math:`e^{-S}` (no factor 1/2 in front of the kinetic term). The
 paper's ensembles hold :math:`m^2 = -4` and tune :math:`\lambda` so that
-:math:`m_p L = 4` (their E1: :math:`L = 6, \lambda = 6.975`). The package default
-(:data:`DEFAULT_M2`, :data:`DEFAULT_LAM`) takes those couplings on the 8x8 lattice: the
-symmetric phase, close to the transition, where Hybrid Monte Carlo decorrelates the
-magnetization slowly.
+:math:`m_p L = 4` (:data:`ALBERGO_LAMBDA`, their E1-E5: :math:`L = 6, 8, 10, 12, 14` with
+:math:`\lambda = 6.975, 6.008, 5.550, 5.276, 5.113`): the symmetric phase, close to the
+transition, where Hybrid Monte Carlo decorrelates the magnetization slowly. The package
+default (:data:`DEFAULT_M2`, :data:`DEFAULT_LAM`) is their 8x8 ensemble E2;
+:func:`albergo_lambda` gives the coupling for the other sizes.
 
 The action is bounded below only for :math:`\lambda > 0`, or :math:`\lambda = 0` with
 :math:`m^2 > 0` (the free field); anything else raises :class:`InvalidParameterError`.
@@ -39,7 +40,19 @@ import numpy as np
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
 
 DEFAULT_M2 = -4.0
-DEFAULT_LAM = 6.975
+#: lambda of the ensembles E1-E5 of Albergo et al. (m^2 = -4, m_p L = 4), by L.
+ALBERGO_LAMBDA = {6: 6.975, 8: 6.008, 10: 5.550, 12: 5.276, 14: 5.113}
+DEFAULT_LAM = ALBERGO_LAMBDA[8]
+
+
+def albergo_lambda(L: int) -> float:
+    """The coupling of Albergo et al.'s ensemble on the ``L x L`` lattice (m^2 = -4)."""
+    if L not in ALBERGO_LAMBDA:
+        sizes = ", ".join(str(k) for k in ALBERGO_LAMBDA)
+        raise InvalidParameterError(
+            f"expected L in ({sizes}) for the published couplings; got L={L}: give lambda"
+        )
+    return ALBERGO_LAMBDA[L]
 
 
 @dataclasses.dataclass(frozen=True)

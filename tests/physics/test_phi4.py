@@ -88,3 +88,13 @@ def test_unbounded_actions_and_bad_shapes_are_refused():
         Phi4(8).action(jnp.zeros((4, 4), jnp.float32))
     with pytest.raises(ShapeError, match="floating-point"):
         Phi4(4).action(jnp.zeros((4, 4), jnp.int32))
+
+
+def test_published_couplings_by_lattice_size():
+    from qml_phys.errors import InvalidParameterError
+    from qml_phys.physics.phi4 import DEFAULT_LAM, albergo_lambda
+
+    assert albergo_lambda(6) == 6.975 and albergo_lambda(8) == DEFAULT_LAM == 6.008
+    assert [albergo_lambda(L) for L in (10, 12, 14)] == [5.550, 5.276, 5.113]
+    with pytest.raises(InvalidParameterError, match="expected L in .* got L=7"):
+        albergo_lambda(7)
