@@ -223,6 +223,12 @@ def register(areas, add) -> None:
     p.add_argument("--hidden", type=_positive_int, default=None, help="width (model default)")
     p.add_argument("--samples", type=_positive_int, default=2000, help="generated samples")
     p.add_argument(
+        "--decoder",
+        choices=("factorised", "autoregressive"),
+        default=None,
+        help="VAE decoder (default: autoregressive at one --T, factorised over the grid)",
+    )
+    p.add_argument(
         "--z2", action="store_true", help="symmetrise p(s) = (q(s) + q(-s)) / 2 (autoregressive)"
     )
     p.add_argument(

@@ -31,23 +31,43 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_positive_int
+
+DECODERS = ("factorised", "autoregressive")
 
 
 class IsingVAE(nn.Module):
-    """Dense encoder/decoder VAE on ``L x L`` spins."""
+    """Dense encoder/decoder VAE on ``L x L`` spins.
+
+    ``decoder="factorised"``: ``p(s|z) = prod_i Bernoulli(s_i; sigma(l_i(z)))``, the
+    standard choice, under which all correlations between spins must pass through ``z`` (a
+    2-dimensional latent cannot carry the nearest-neighbour correlations of a
+    configuration, so sampled energies are far from Monte Carlo even at T = 3).
+    ``decoder="autoregressive"``: ``p(s|z) = prod_i p(s_i | s_<i, z)`` with logits
+    ``l_i(z) + MADE(s_<i)_i`` (PixelVAE-style, Gulrajani et al., arXiv:1611.05013): local
+    correlations from the masked network, the global state from ``z``; sampling is
+    sequential over the sites.
+    """
 
     L: int
     latent: int = 2
     """Latent dimension."""
     hidden: int = 128
     """Width of the hidden layer of the encoder and of the decoder."""
+    decoder: str = "factorised"
+    """One of :data:`DECODERS`."""
 
     def setup(self):
+        if self.decoder not in DECODERS:
+            raise UnknownNameError(f"decoder: expected one of {DECODERS}; got {self.decoder!r}")
         self.enc = nn.Dense(self.hidden)
         self.enc_out = nn.Dense(2 * self.latent)
         self.dec = nn.Dense(self.hidden)
         self.dec_out = nn.Dense(self.L * self.L)
+        if self.decoder == "autoregressive":
+            from qml_phys.generative.autoregressive import MADE
+
+            self.made = MADE(shape=(self.L, self.L), hidden=(64,))
 
     def encode(self, s):
         """``(mean, log_var)`` ``(n, latent)`` of ``s`` ``(n, L, L)``."""
@@ -55,15 +75,21 @@ class IsingVAE(nn.Module):
         out = self.enc_out(h)
         return out[:, : self.latent], out[:, self.latent :]
 
-    def decode(self, z):
-        """Logits ``(n, L, L)`` of p(s_i = +1 | z)."""
+    def decode(self, z, s=None):
+        """Logits ``(n, L, L)`` of p(s_i = +1 | z) (factorised), or of p(s_i = +1 | s_<i, z)
+        (autoregressive, which needs ``s``; only ``s_<i`` enters logit ``i``)."""
         h = nn.relu(self.dec(z))
-        return self.dec_out(h).reshape(z.shape[0], self.L, self.L)
+        logits = self.dec_out(h)
+        if self.decoder == "autoregressive":
+            if s is None:
+                raise InvalidParameterError("the autoregressive decoder needs s (teacher forcing)")
+            logits = logits + self.made.logits(s.reshape(s.shape[0], -1).astype(jnp.float32))
+        return logits.reshape(z.shape[0], self.L, self.L)
 
     def __call__(self, s, key):
         mean, log_var = self.encode(s)
         z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(key, mean.shape, mean.dtype)
-        return self.decode(z), mean, log_var
+        return self.decode(z, s), mean, log_var
 
 
 def bernoulli_log_lik(logits: jax.Array, s: jax.Array) -> jax.Array:
@@ -120,6 +146,7 @@ def train_vae(
     learning_rate: float = 1e-3,
     seed: int = 0,
     out=None,
+    decoder: str = "factorised",
 ) -> TrainedVAE:
     """Fit an :class:`IsingVAE` to ``spins`` ``(n, L, L)`` (10% held out for validation)."""
     from qml_phys.train import TrainConfig, fit
@@ -128,7 +155,9 @@ def train_vae(
     latent = check_positive_int("latent", latent)
     if not (math.isfinite(beta) and beta > 0):
         raise InvalidParameterError(f"beta must be a finite number > 0; got {beta!r}")
-    module = IsingVAE(x.shape[1], latent, hidden)
+    if decoder not in DECODERS:
+        raise UnknownNameError(f"decoder: expected one of {DECODERS}; got {decoder!r}")
+    module = IsingVAE(x.shape[1], latent, hidden, decoder)
     params = module.init(jax.random.key(seed), jnp.asarray(x[:2]), jax.random.key(1))["params"]
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
     res = fit(elbo_loss(module, beta), params, {"x": x}, config=cfg, out=out, desc="VAE")
@@ -148,20 +177,37 @@ def reconstruction_error(vae: TrainedVAE, spins) -> np.ndarray:
 
     def f(p, s):
         mean, _ = vae.module.apply({"params": p}, s, method="encode")
-        logits = vae.module.apply({"params": p}, mean, method="decode")
+        logits = vae.module.apply({"params": p}, mean, s, method="decode")
         return -bernoulli_log_lik(logits, s) / (s.shape[-1] * s.shape[-2])
 
     return np.asarray(jax.jit(f)(vae.params, x))
 
 
 def sample_vae(vae: TrainedVAE, *, key: jax.Array, n: int) -> np.ndarray:
-    """``n`` configurations ``(n, L, L)`` int8: z ~ N(0, I), s_i ~ Bernoulli(σ(ℓ_i(z)))."""
+    """``n`` configurations ``(n, L, L)`` int8: z ~ N(0, I), then s ~ p(s | z) (independent
+    Bernoulli sites, or site by site in raster order for the autoregressive decoder)."""
     n = check_positive_int("n", n)
     k_z, k_s = jax.random.split(key)
-    z = jax.random.normal(k_z, (n, vae.module.latent), jnp.float32)
-    logits = vae.module.apply({"params": vae.params}, z, method="decode")
-    up = jax.random.uniform(k_s, logits.shape, jnp.float32) < jax.nn.sigmoid(logits)
-    return np.where(np.asarray(up), 1, -1).astype(np.int8)
+    module, params = vae.module, vae.params
+    z = jax.random.normal(k_z, (n, module.latent), jnp.float32)
+    L = module.L
+    u = jax.random.uniform(k_s, (n, L * L), jnp.float32)
+    if module.decoder != "autoregressive":
+        logits = module.apply({"params": params}, z, method="decode").reshape(n, -1)
+        return (
+            np.where(np.asarray(u < jax.nn.sigmoid(logits)), 1, -1).astype(np.int8).reshape(n, L, L)
+        )
+
+    @jax.jit
+    def run(z, u):
+        def body(i, s):
+            logits = module.apply({"params": params}, z, s, method="decode").reshape(n, -1)
+            new = jnp.where(u[:, i] < jax.nn.sigmoid(logits[:, i]), 1.0, -1.0)
+            return s.reshape(n, -1).at[:, i].set(new.astype(jnp.float32)).reshape(n, L, L)
+
+        return jax.lax.fori_loop(0, L * L, body, jnp.zeros((n, L, L), jnp.float32))
+
+    return np.asarray(run(z, u)).astype(np.int8)
 
 
 def latent_correlations(latent_means: np.ndarray, m: np.ndarray) -> dict:
@@ -323,8 +369,10 @@ def train_command(args) -> dict:
     data, spins, T = load_training_spins(args)
     seed = int(getattr(args, "seed", 0))
     out = getattr(args, "out", None)
+    decoder = getattr(args, "decoder", None) or ("factorised" if T is None else "autoregressive")
     vae = train_vae(
         spins,
+        decoder=decoder,
         latent=int(getattr(args, "latent", 2)),
         hidden=int(getattr(args, "hidden", None) or 128),
         epochs=int(getattr(args, "epochs", 30)),
@@ -334,7 +382,13 @@ def train_command(args) -> dict:
         out=None if out is None else Path(out) / "checkpoint",
     )
     key = jax.random.key(seed)
-    result: dict = {"model": "vae", "L": int(spins.shape[1]), "T": T, "training": vae.summary}
+    result: dict = {
+        "model": "vae",
+        "decoder": decoder,
+        "L": int(spins.shape[1]),
+        "T": T,
+        "training": vae.summary,
+    }
     if T is None:
         ana = analyse(vae, data, key=key)
         result["latent_correlation"] = ana["correlation"]

@@ -113,9 +113,7 @@ def test_sa_and_pt_find_the_spin_glass_ground_state(seed):
     energies = problem.energy(all_states())
     e_gs = energies.min()
     assert np.sum(energies == e_gs) < 100  # frustrated: few ground states among 65536
-    res = an.anneal(
-        jax.random.key(seed), model, n_sweeps=200, n_restarts=16, order="sequential"
-    )
+    res = an.anneal(jax.random.key(seed), model, n_sweeps=200, n_restarts=16, order="sequential")
     assert res.best_energy == e_gs
     assert problem.energy(res.best_spins) == e_gs
     quench = an.anneal(jax.random.key(seed), model, n_sweeps=1, n_restarts=16)
@@ -193,8 +191,12 @@ def test_fixed_order_sweeps_have_closed_cycles_and_random_order_escapes():
 def test_pt_swaps_are_rare_between_distant_temperatures():
     """Acceptance falls with the energy gap: T = 0.5 vs 50 almost never swap."""
     res = an.parallel_tempering(
-        jax.random.key(SEED_PT), IsingModel(Lattice.square(4)), [0.5, 50.0],
-        n_chains=8, n_therm=20, n_meas=100,
+        jax.random.key(SEED_PT),
+        IsingModel(Lattice.square(4)),
+        [0.5, 50.0],
+        n_chains=8,
+        n_therm=20,
+        n_meas=100,
     )
     assert res.swap_acceptance[0] < 0.01
 

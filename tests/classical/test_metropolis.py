@@ -125,8 +125,7 @@ def equilibrated(key, L, temps, n_chains, *, n_sweeps, J=1.0, h=0.0, method="aut
     hot start quenched below T_c coarsens slowly (domain walls across the torus)."""
     k0, k1 = jax.random.split(key)
     spins = mp.init_spins(k0, len(temps), n_chains, L, hot=hot)
-    return mp.sweep(k1, spins, 1.0 / np.asarray(temps), n_sweeps=n_sweeps, J=J, h=h,
-                    method=method)
+    return mp.sweep(k1, spins, 1.0 / np.asarray(temps), n_sweeps=n_sweeps, J=J, h=h, method=method)
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -180,15 +179,16 @@ def _reference_accept(classes, a, seeds, T4, T8, G, rounds):
     ``rounds`` undecided spins, from bit-slice words 8..31 for the rest. Returns the
     acceptance words, the number of undecided spins and whether the fall-back ran."""
     a = np.asarray(a)
-    words = np.stack([np.asarray(mp._triple32(jnp.asarray(a) ^ seeds[k]))
-                      for k in range(32 + rounds)]).astype(np.uint64)
+    words = np.stack(
+        [np.asarray(mp._triple32(jnp.asarray(a) ^ seeds[k])) for k in range(32 + rounds)]
+    ).astype(np.uint64)
     bits = np.arange(32, dtype=np.uint64)
     slice_bits = (words[:32, ..., None] >> bits) & np.uint64(1)  # (32, *shape, 32)
     u = np.zeros(slice_bits.shape[1:], np.uint64)
     for k in range(32):
         u |= slice_bits[k] << np.uint64(31 - k)
     P = a.shape[-1]
-    lattice = (np.arange(P)[:, None] * G + np.arange(32) % G)  # (P, 32): bit -> lattice
+    lattice = np.arange(P)[:, None] * G + np.arange(32) % G  # (P, 32): bit -> lattice
     T = np.where(classes == 1, T4[lattice], T8[lattice]).astype(np.uint64)
     hi = np.uint64(0xFF000000)
     open_ = ((classes == 0) | (classes == 1)) & ((u & hi) == (T & hi))
@@ -199,9 +199,12 @@ def _reference_accept(classes, a, seeds, T4, T8, G, rounds):
         mine = open_ & (rank == j)
         u_low = np.where(mine, (words[32 + j][..., None] & np.uint64(0xFFFFFF)), u_low)
     accept = np.where(
-        classes == 3, True,
-        np.where(classes == 2, u < 0xFF000000,
-                 np.where(open_, u_low < (T & np.uint64(0xFFFFFF)), u < T)))
+        classes == 3,
+        True,
+        np.where(
+            classes == 2, u < 0xFF000000, np.where(open_, u_low < (T & np.uint64(0xFFFFFF)), u < T)
+        ),
+    )
     words_out = np.sum(accept.astype(np.uint64) << bits, axis=-1).astype(np.uint32)
     return words_out, int(open_.sum()), fallback
 
@@ -217,7 +220,8 @@ def test_packed_acceptance_is_exact_32_bit_comparison(G, rounds):
     P = shape[-1]
     classes = rng.integers(0, 4, size=shape + (32,))  # unsatisfied bonds 0, 1, 2 or >= 3
     pack = lambda m: jnp.asarray(
-        np.sum(m.astype(np.uint64) << np.arange(32, dtype=np.uint64), axis=-1).astype(np.uint32))
+        np.sum(m.astype(np.uint64) << np.arange(32, dtype=np.uint64), axis=-1).astype(np.uint32)
+    )
     v0, v1, v2, ge3 = (pack(classes == i) for i in range(4))
     a = jnp.asarray(rng.integers(0, 2**32, size=shape, dtype=np.uint64).astype(np.uint32))
     seeds = jnp.asarray(rng.integers(0, 2**32, size=32 + rounds, dtype=np.uint64).astype(np.uint32))
@@ -247,8 +251,15 @@ def test_thresholds_are_floor_p_two32():
     p = np.array([0.0, 2.0**-33, 2.0**-32, 0.5, 1 - 2.0**-32, 1 - 2.0**-40, math.exp(-8 / 2.269)])
     got = mp._thresholds(p)
     assert got.dtype == np.uint32
-    assert got.tolist() == [0, 0, 1, 2**31, 2**32 - 1, 2**32 - 1,
-                            math.floor(math.exp(-8 / 2.269) * 2**32)]
+    assert got.tolist() == [
+        0,
+        0,
+        1,
+        2**31,
+        2**32 - 1,
+        2**32 - 1,
+        math.floor(math.exp(-8 / 2.269) * 2**32),
+    ]
 
 
 # ----------------------------------------------------------------------------- layouts
@@ -298,8 +309,15 @@ def test_zero_temperature_sweep_matches_numpy(method, L, J, h):
         J = tuple((2 * rng.integers(-8, 8, size=(2, L, L)) + 1) / 8.0)
         h = (2 * rng.integers(-4, 4, size=(L, L)) + 1) / 16.0
     spins = jnp.asarray(rng.choice(np.array([-1, 1], np.int8), size=(2, 8, L, L)))
-    out, trace = mp.run(jax.random.key(SEED_ZERO_T), spins, np.array([1000.0, 2000.0]),
-                        n_sweeps=1, J=J, h=h, method=method)
+    out, trace = mp.run(
+        jax.random.key(SEED_ZERO_T),
+        spins,
+        np.array([1000.0, 2000.0]),
+        n_sweeps=1,
+        J=J,
+        h=h,
+        method=method,
+    )
     assert out.dtype == jnp.int8 and out.shape == spins.shape
     n_free, n_flipped = check_zero_temperature_sweep(spins, out, J, h)
     p = 1 - 2.0**-8
@@ -324,8 +342,11 @@ def test_stripe_cycle_is_left(method):
     stripe = np.where((r + c) % 4 < 2, 1, -1).astype(np.int8)
     assert np.all(np_local_field(stripe, *_couplings(L, 1.0), 0.0) == 0)
     spins = jnp.asarray(np.broadcast_to(stripe, (1, 64, L, L)))
-    out = np.asarray(mp.sweep(jax.random.key(SEED_ZERO_T), spins, np.array([1 / 1.5]),
-                              n_sweeps=200, method=method))
+    out = np.asarray(
+        mp.sweep(
+            jax.random.key(SEED_ZERO_T), spins, np.array([1 / 1.5]), n_sweeps=200, method=method
+        )
+    )
     trapped = np.all(out == stripe, axis=(-2, -1)) | np.all(out == -stripe, axis=(-2, -1))
     assert not np.any(trapped)
 
@@ -333,12 +354,17 @@ def test_stripe_cycle_is_left(method):
 def test_trace_matches_final_spins_at_finite_temperature(key):
     for method in ("packed", "general"):
         spins = mp.init_spins(key, 2, 5, 8)
-        out, trace = mp.run(jax.random.key(SEED_ZERO_T), spins, np.array([0.3, 0.6]),
-                            n_sweeps=6, measure_every=3, method=method)
+        out, trace = mp.run(
+            jax.random.key(SEED_ZERO_T),
+            spins,
+            np.array([0.3, 0.6]),
+            n_sweeps=6,
+            measure_every=3,
+            method=method,
+        )
         assert trace.energy.shape == (2, 2, 5)
         np.testing.assert_allclose(trace.energy[-1], np_energy(out), atol=1e-6)
-        np.testing.assert_allclose(trace.magnetization[-1], np.mean(out, axis=(-2, -1)),
-                                   atol=1e-6)
+        np.testing.assert_allclose(trace.magnetization[-1], np.mean(out, axis=(-2, -1)), atol=1e-6)
 
 
 def test_same_key_same_chain_and_x64_independent(key):
@@ -363,8 +389,9 @@ def test_l4_joint_histogram_matches_enumeration(method):
     """(bond sum, magnetization) histogram of 16384 independent chains per temperature at
     L = 4 against exact enumeration. One sample per chain, so samples are independent and
     the plain chi-square applies. Hot starts: they would also reveal absorbing cycles."""
-    spins = equilibrated(jax.random.key(SEED_HIST), 4, HIST_TEMPS, 16384, n_sweeps=200,
-                         method=method, hot=True)
+    spins = equilibrated(
+        jax.random.key(SEED_HIST), 4, HIST_TEMPS, 16384, n_sweeps=200, method=method, hot=True
+    )
     for i, T in enumerate(HIST_TEMPS):
         dos, counts = joint_histogram(spins[i])
         p = chi_square_p(counts.ravel(), joint_probabilities(dos, T).ravel())
@@ -393,8 +420,7 @@ def test_l4_random_couplings_and_fields_match_brute_force():
     h = rng.normal(0.0, 0.5, (L, L))
     states = all_states(L)
     E = np_energy(states, J, h) * L * L
-    spins = equilibrated(jax.random.key(SEED_RANDOM_J), L, temps, 16384, n_sweeps=1000, J=J,
-                         h=h)
+    spins = equilibrated(jax.random.key(SEED_RANDOM_J), L, temps, 16384, n_sweeps=1000, J=J, h=h)
     for i, T in enumerate(temps):
         w = np.exp(-(E - E.min()) / T)
         prob = w / w.sum()
@@ -412,8 +438,9 @@ def _observables(trace, temps, n_sites, i, names=("energy", "specific_heat")):
     observable in ``names`` must be at least 50 tau_int long (error bars are reliable).
     The signed magnetization, which tunnels slowly below T_c, is not used."""
     e = np.asarray(trace.energy[:, i]).T
-    obs = ising_observables(e, np.asarray(trace.magnetization[:, i]).T, T=temps[i],
-                            n_sites=n_sites, warn=False)
+    obs = ising_observables(
+        e, np.asarray(trace.magnetization[:, i]).T, T=temps[i], n_sites=n_sites, warn=False
+    )
     for name in names:
         assert e.shape[1] >= 50 * obs[name].tau_int, f"{name}: {obs[name]} too short"
     return obs
@@ -430,8 +457,10 @@ def test_energy_and_specific_heat_match_kaufman(method, L):
     exact = kaufman(L, np.asarray(temps))
     for i, T in enumerate(temps):
         obs = _observables(trace, temps, L * L, i)
-        for name, ref in (("energy", exact.energy_per_site[i]),
-                          ("specific_heat", exact.specific_heat_per_site[i])):
+        for name, ref in (
+            ("energy", exact.energy_per_site[i]),
+            ("specific_heat", exact.specific_heat_per_site[i]),
+        ):
             est = obs[name]
             assert abs(est.mean - ref) < N_SIGMA * est.error, f"T={T} {name}: {est} vs {ref}"
             assert est.error < 0.05 * abs(ref), f"T={T} {name}: error bar too large: {est}"
@@ -460,8 +489,9 @@ def _cross_check(L, temps, n_chains, n_therm, n_meas, seed):
         k0, k1 = jax.random.split(jax.random.key(seed))
         spins = equilibrated(k0, L, temps, n_chains, n_sweeps=n_therm, method=method)
         _, trace = mp.run(k1, spins, 1.0 / np.asarray(temps), n_sweeps=n_meas, method=method)
-        results[method] = [_observables(trace, temps, L * L, i, ("energy", "abs_m"))
-                           for i in range(len(temps))]
+        results[method] = [
+            _observables(trace, temps, L * L, i, ("energy", "abs_m")) for i in range(len(temps))
+        ]
     for i, T in enumerate(temps):
         a, b = results["packed"][i], results["general"][i]
         for name in ("energy", "abs_m"):
@@ -488,13 +518,16 @@ def test_l32_kaufman_high_precision(method):
     L = 32
     k0, k1 = jax.random.split(jax.random.key(SEED_SLOW + 1))
     spins = equilibrated(k0, L, temps, 64, n_sweeps=5000, method=method)
-    _, trace = mp.run(k1, spins, 1.0 / np.asarray(temps), n_sweeps=40000, measure_every=2,
-                      method=method)
+    _, trace = mp.run(
+        k1, spins, 1.0 / np.asarray(temps), n_sweeps=40000, measure_every=2, method=method
+    )
     exact = kaufman(L, np.asarray(temps))
     for i, T in enumerate(temps):
         obs = _observables(trace, temps, L * L, i)
-        for name, ref in (("energy", exact.energy_per_site[i]),
-                          ("specific_heat", exact.specific_heat_per_site[i])):
+        for name, ref in (
+            ("energy", exact.energy_per_site[i]),
+            ("specific_heat", exact.specific_heat_per_site[i]),
+        ):
             est = obs[name]
             assert abs(est.mean - ref) < N_SIGMA * est.error, f"T={T} {name}: {est} vs {ref}"
         assert obs["energy"].error < 5e-4
@@ -504,8 +537,9 @@ def test_l32_kaufman_high_precision(method):
 @pytest.mark.parametrize("method", ["packed", "general"])
 def test_l4_histogram_many_samples(method):
     """A harder chi-square: 2^18 independent chains per temperature."""
-    spins = equilibrated(jax.random.key(SEED_SLOW + 2), 4, HIST_TEMPS, 1 << 18, n_sweeps=200,
-                         method=method, hot=True)
+    spins = equilibrated(
+        jax.random.key(SEED_SLOW + 2), 4, HIST_TEMPS, 1 << 18, n_sweeps=200, method=method, hot=True
+    )
     for i, T in enumerate(HIST_TEMPS):
         dos, counts = joint_histogram(spins[i])
         assert chi_square_p(counts.ravel(), joint_probabilities(dos, T).ravel()) > P_MIN
@@ -538,39 +572,62 @@ BAD_INPUTS = [
     (dict(L=0), InvalidParameterError, r"L must be an integer >= 2; got 0"),
     (dict(L=-4), InvalidParameterError, r"L must be an integer >= 2; got -4"),
     (dict(spins=np.ones((1, 1, 5, 5), np.int8)), InvalidParameterError, r"got L=5"),
-    (dict(spins=np.ones((1, 2, 4, 4), np.float32)), ShapeError,
-     r"expected spins of dtype int8 .*got float32"),
-    (dict(spins=np.ones((2, 4, 4), np.int8)), ShapeError,
-     r"expected spins of shape \(n_temps, n_chains, L, L\); got \(2, 4, 4\)"),
+    (
+        dict(spins=np.ones((1, 2, 4, 4), np.float32)),
+        ShapeError,
+        r"expected spins of dtype int8 .*got float32",
+    ),
+    (
+        dict(spins=np.ones((2, 4, 4), np.int8)),
+        ShapeError,
+        r"expected spins of shape \(n_temps, n_chains, L, L\); got \(2, 4, 4\)",
+    ),
     (dict(spins=np.ones((1, 2, 4, 6), np.int8)), ShapeError, r"got \(1, 2, 4, 6\)"),
-    (dict(spins=np.zeros((1, 2, 4, 4), np.int8)), InvalidParameterError,
-     r"expected spins with values in \{-1, \+1\}"),
+    (
+        dict(spins=np.zeros((1, 2, 4, 4), np.int8)),
+        InvalidParameterError,
+        r"expected spins with values in \{-1, \+1\}",
+    ),
     (dict(betas=[0.0]), InvalidParameterError, r"expected inverse temperatures beta > 0"),
     (dict(betas=[-0.5]), InvalidParameterError, r"beta > 0 .*got \[-0.5\]"),
     (dict(betas=[np.nan]), InvalidParameterError, r"beta > 0 and finite"),
-    (dict(betas=[0.4, 0.5]), ShapeError,
-     r"expected betas of shape \(n_temps,\) = \(1,\); got \(2,\)"),
-    (dict(h=0.5, method="packed"), InvalidParameterError,
-     r"expected h = 0 and a uniform nonzero J for method='packed'.*got J=1.0, h=0.5"),
-    (dict(J=(np.ones((4, 4)), np.ones((4, 4))), method="packed"), InvalidParameterError,
-     r"method='packed'.*got J=per-bond"),
+    (
+        dict(betas=[0.4, 0.5]),
+        ShapeError,
+        r"expected betas of shape \(n_temps,\) = \(1,\); got \(2,\)",
+    ),
+    (
+        dict(h=0.5, method="packed"),
+        InvalidParameterError,
+        r"expected h = 0 and a uniform nonzero J for method='packed'.*got J=1.0, h=0.5",
+    ),
+    (
+        dict(J=(np.ones((4, 4)), np.ones((4, 4))), method="packed"),
+        InvalidParameterError,
+        r"method='packed'.*got J=per-bond",
+    ),
     (dict(J=0.0, method="packed"), InvalidParameterError, r"got J=0.0"),
     (dict(method="heatbath"), UnknownNameError, r"expected method in .*got 'heatbath'"),
     (dict(J=np.ones((4, 4))), ShapeError, r"expected J as a scalar or a pair \(Jx, Jy\)"),
-    (dict(J=(np.ones((4, 4)), np.ones((3, 4)))), ShapeError,
-     r"expected Jy as a scalar or of shape \(4, 4\); got \(3, 4\)"),
+    (
+        dict(J=(np.ones((4, 4)), np.ones((3, 4)))),
+        ShapeError,
+        r"expected Jy as a scalar or of shape \(4, 4\); got \(3, 4\)",
+    ),
     (dict(h=np.ones(4)), ShapeError, r"expected h as a scalar or of shape \(4, 4\); got \(4,\)"),
     (dict(h=np.inf), InvalidParameterError, r"expected a finite h; got inf"),
     (dict(n_sweeps=0), InvalidParameterError, r"n_sweeps must be an integer >= 1; got 0"),
-    (dict(n_sweeps=10, measure_every=3), InvalidParameterError,
-     r"expected n_sweeps to be a multiple of measure_every=3; got n_sweeps=10"),
+    (
+        dict(n_sweeps=10, measure_every=3),
+        InvalidParameterError,
+        r"expected n_sweeps to be a multiple of measure_every=3; got n_sweeps=10",
+    ),
 ]
 
 
 @pytest.mark.parametrize("bad, error, match", BAD_INPUTS)
 def test_bad_inputs(bad, error, match, key):
-    args = dict(spins=None, betas=[0.4], n_sweeps=2, measure_every=1, J=1.0, h=0.0,
-                method="auto")
+    args = dict(spins=None, betas=[0.4], n_sweeps=2, measure_every=1, J=1.0, h=0.0, method="auto")
     L = bad.pop("L", None)
     args.update(bad)
     with pytest.raises(error, match=match):
@@ -584,6 +641,14 @@ def test_bad_inputs(bad, error, match, key):
 def test_counter_space_limit(key):
     spins = jax.ShapeDtypeStruct((4096, 1, 2048, 2048), jnp.int8)  # never materialised
     with pytest.raises(TooLargeError, match=r"expected n_temps \* n_chains \* L\^2 / 2 < 2\*\*32"):
-        mp._dispatch(key, spins, np.ones(4096), n_sweeps=1, measure_every=1, n_meas=0,
-                     J=1.0, h=0.0, method="auto")
-
+        mp._dispatch(
+            key,
+            spins,
+            np.ones(4096),
+            n_sweeps=1,
+            measure_every=1,
+            n_meas=0,
+            J=1.0,
+            h=0.0,
+            method="auto",
+        )
