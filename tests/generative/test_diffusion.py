@@ -2,6 +2,7 @@
 
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -54,3 +55,14 @@ def test_config_and_spins_are_checked():
         D.DiffusionConfig(n_steps=0)
     with pytest.raises(InvalidParameterError, match=r"expected spins in \{-1,\+1\}"):
         D.train_diffusion(np.zeros((4, 4, 4)), D.DiffusionConfig(epochs=1))
+
+
+def test_symmetry_augmentation_preserves_the_ising_energy(key):
+    from qml_phys.generative.evaluate import ising_energy
+
+    s = jnp.where(jax.random.bernoulli(key, 0.5, (64, 6, 6)), 1.0, -1.0)
+    a = D.symmetry_augment(jax.random.fold_in(key, 1), s)
+    assert a.shape == s.shape and not np.array_equal(np.asarray(a), np.asarray(s))
+    np.testing.assert_array_equal(ising_energy(np.asarray(a)), ising_energy(np.asarray(s)))
+    m_a, m_s = np.abs(np.asarray(a).sum((1, 2))), np.abs(np.asarray(s).sum((1, 2)))
+    np.testing.assert_array_equal(m_a, m_s)
