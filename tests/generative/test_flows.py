@@ -120,3 +120,11 @@ def test_flow_phi4_command_parses_and_runs(tmp_path, capsys):
     assert (tmp_path / "checkpoint" / "checkpoint.msgpack").exists()
     with pytest.raises(SystemExit):
         parser.parse_args(["flow-phi4", "--L", "0"])
+
+
+def test_flow_phi4_default_coupling_needs_a_published_size(capsys):
+    from qml_phys.cli import main
+
+    code = main(["generative", "flow-phi4", "--L", "4", "--epochs", "1", "--json"])
+    assert code != 0
+    assert "expected L in (6, 8, 10, 12, 14)" in capsys.readouterr().err
