@@ -36,6 +36,7 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=4000, help="MC samples per temperature")
     ap.add_argument("--samples4", type=int, default=20000, help="MC samples on 4x4")
     ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--mh-proposals", type=int, default=20000, help="chain length (corrected)")
     ap.add_argument("--width", type=int, default=None, help="hidden width (model default)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="results/rbm_ising")
@@ -86,7 +87,7 @@ def main(argv=None):
             )
             if getattr(m, "exact_sampling", False):
                 chain = base.independence_metropolis(
-                    m, p, jax.random.fold_in(key, 100 + i), args.samples,
+                    m, p, jax.random.fold_in(key, 100 + i), args.mh_proposals,
                     lambda s, T=T: jax.numpy.sum(
                         s * jax.numpy.roll(s, -1, -1) + s * jax.numpy.roll(s, -1, -2), (-2, -1)
                     ) / T,

@@ -223,7 +223,9 @@ def normalised_log_prob_fn(module, params):
     return lambda s: np.asarray(f(s), np.float64) - log_z
 
 
-def independence_metropolis(module, params, key: jax.Array, n: int, log_target) -> dict:
+def independence_metropolis(
+    module, params, key: jax.Array, n: int, log_target, *, burn_in: float = 0.1
+) -> dict:
     r"""Make an exact sampler's draws exact for a target: independence Metropolis.
 
     Proposals ``s' ~ q`` (the model, exact sampling) are accepted with
@@ -239,13 +241,18 @@ def independence_metropolis(module, params, key: jax.Array, n: int, log_target) 
         key: PRNG key.
         n: proposals (= chain length).
         log_target: ``(n, *shape) -> (n,)`` unnormalised ``log pi``, e.g. ``-E(s) / T``.
+        burn_in: fraction of the chain dropped at its start (it starts at a draw of ``q``,
+            not of ``pi``), in [0, 1).
 
     Returns:
-        ``{"samples": (n, *shape) float32 chain, "acceptance": float, "ess_fraction":
+        ``{"samples": (n - burn, *shape) float32 chain, "acceptance": float, "ess_fraction":
         float}`` with the normalised effective sample size of the importance weights
         ``pi / q`` of the proposals (1 for a perfect model).
     """
     n = check_positive_int("n", n, minimum=2)
+    if not (0.0 <= burn_in < 1.0):
+        raise InvalidParameterError(f"burn_in: expected a fraction in [0, 1); got {burn_in!r}")
+    burn = min(int(burn_in * n), n - 2)
     k_x, k_u = jax.random.split(key)
     x = jax.jit(lambda k: sample(module, params, k, n))(k_x)
     log_w = jnp.asarray(log_target(x), jnp.float32) - jnp.asarray(
@@ -263,7 +270,7 @@ def independence_metropolis(module, params, key: jax.Array, n: int, log_target) 
     w = np.asarray(log_w, np.float64)
     w = np.exp(w - w.max())
     return {
-        "samples": x[idx],
+        "samples": x[idx[burn:]],
         "acceptance": float(jnp.mean(acc.astype(jnp.float32))),
         "ess_fraction": float(w.sum() ** 2 / (n * np.sum(w * w))),
     }
