@@ -7,6 +7,11 @@ sign rule, S^z = 0 sector with exchange moves, SR. L <= 4 is compared with exact
 diagonalisation. Writes results/heisenberg_2d/.
 
     python studies/heisenberg_2d.py [--L 4] [--alpha 2] [--iters 300] [--J2 0.0] [--seed 0]
+    python studies/heisenberg_2d.py --L 6 --alpha 8 --iters 1000   # the slow 6x6 target
+
+Measured (2 CPU cores, 2026-11-27, seed 0): 6x6, alpha = 8, 1000 iterations of 2048
+samples: E/N = -0.678177 +- 0.000064 against QMC -0.678873, |diff| = 7.0e-4 (26 min);
+alpha = 4: -0.677769 +- 0.000072, |diff| = 1.1e-3 (14 min).
 """
 
 import argparse
