@@ -444,7 +444,7 @@ def reconstruct_sampled(
             seed=seeds[0],
             sampler_seed=seeds[1],
         )
-    apply = vstate._apply_fun
+    apply = vstate.model.apply
     model_state = vstate.model_state
     data = jnp.asarray(s, jnp.float64)
 
