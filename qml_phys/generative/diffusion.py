@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
+from qml_phys.generative.base import symmetry_augment
 
 
 def flip_probability(t):
@@ -94,19 +95,6 @@ class Denoiser(nn.Module):
         # the clean spin is the noisy one; the network learns the correction
         skip = 2.0 * x[..., 0] * jnp.arctanh(jnp.clip(jnp.exp(-2 * t), 0.0, 0.999))[:, None, None]
         return out + skip
-
-
-def symmetry_augment(key: jax.Array, s: jax.Array) -> jax.Array:
-    """Each configuration ``(n, L, L)`` under a random symmetry of the zero-field Ising
-    model on the torus: global spin flip, transpose, and reflection of either axis (the
-    point group D4 times Z2; translations need no augmenting, the denoiser is a periodic
-    CNN). The Boltzmann distribution is invariant, so this multiplies the data 16-fold."""
-    k = jax.random.bernoulli(key, 0.5, (4, s.shape[0]))
-    b = lambda i: k[i][:, None, None]
-    s = jnp.where(b(0), -s, s)
-    s = jnp.where(b(1), jnp.swapaxes(s, -1, -2), s)
-    s = jnp.where(b(2), s[:, ::-1, :], s)
-    return jnp.where(b(3), s[:, :, ::-1], s)
 
 
 def denoising_loss(module: Denoiser, t_max: float, augment: bool = True):

@@ -38,6 +38,7 @@ import numpy as np
 import optax
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
+from qml_phys.generative.base import symmetry_augment
 
 
 class Generator(nn.Module):
@@ -76,6 +77,11 @@ class GANConfig:
     beta1: float = 0.5
     """Adam's first-moment decay (0.5 is the usual GAN setting)."""
     checkpoint_every: int = 10
+    augment: bool = False
+    """Pass every real batch through :func:`qml_phys.generative.base.symmetry_augment`
+    (spin flip and the point group: 16x the data). Off by default: on 2000 configurations
+    at T = 3 (8x8) it made the sample energy worse, z = 10.6 against 4.9 without it
+    (measured once)."""
     seed: int = 0
 
     def __post_init__(self):
@@ -148,8 +154,8 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
     def epoch_fn(state, perm, key):
         def step(state, inp):
             idx, k = inp
-            k1, k2 = jax.random.split(k)
-            real = x[idx]
+            k1, k2, k3 = jax.random.split(k, 3)
+            real = symmetry_augment(k3, x[idx]) if config.augment else x[idx]
             z1 = jax.random.normal(k1, (bs, config.latent), jnp.float32)
             (ld, (p_real, p_fake)), gd = jax.value_and_grad(d_loss, has_aux=True)(
                 state.d_params, state.g_params, real, z1

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from qml_phys.errors import InvalidParameterError
+from qml_phys.generative import base
 from qml_phys.generative import diffusion as D
 
 
@@ -61,7 +62,7 @@ def test_symmetry_augmentation_preserves_the_ising_energy(key):
     from qml_phys.generative.evaluate import ising_energy
 
     s = jnp.where(jax.random.bernoulli(key, 0.5, (64, 6, 6)), 1.0, -1.0)
-    a = D.symmetry_augment(jax.random.fold_in(key, 1), s)
+    a = base.symmetry_augment(jax.random.fold_in(key, 1), s)
     assert a.shape == s.shape and not np.array_equal(np.asarray(a), np.asarray(s))
     np.testing.assert_array_equal(ising_energy(np.asarray(a)), ising_energy(np.asarray(s)))
     m_a, m_s = np.abs(np.asarray(a).sum((1, 2))), np.abs(np.asarray(s).sum((1, 2)))
