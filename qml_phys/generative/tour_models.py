@@ -91,8 +91,12 @@ def vae(ctx: TourContext) -> Section:
             "error rises steeply through T<sub>c</sub> (dashed). A VAE trained at T = 3 "
             "alone with the factorised decoder samples configurations that are too "
             "disordered: it has no site-site correlations beyond what the latent carries, so "
-            "the energy of its samples misses the Monte Carlo value; the autoregressive "
-            "(PixelVAE-style) decoder builds the local correlations site by site (table)."
+            "the energy of its samples misses the Monte Carlo value (z = "
+            f"{comp['observables']['energy']['z']:.1f}). The autoregressive (PixelVAE-style) "
+            "decoder builds local correlations site by site (z = "
+            f"{comp_ar['observables']['energy']['z']:.1f} here, from only {len(s3)} "
+            "training configurations; with 4000 it agrees with held-out Monte Carlo within "
+            "3 errors, a slow test)."
         ),
         figures=["vae.png"],
         table=_comparison_rows("VAE factorised, T = 3", comp)
