@@ -8,7 +8,12 @@ in the S^z = 0 sector), stochastic reconfiguration; relative error against free 
 
     python studies/carleo_troyer.py [--N 12] [--alphas 1 2] [--iters 300] [--seed 0]
     python studies/carleo_troyer.py --N 80 --alphas 2 --models tfim --tfim-ansatz rbm-symm \
-        --iters 1000   # the slow N = 80 target (relative error <= 1e-5), about 20 min on 2 cores
+        --iters 1000   # the slow N = 80 target (relative error <= 1e-5)
+
+Measured (2 CPU cores, 2026-11-27): N = 80, h = 1, RBMSymm alpha = 2, 2048 samples: the
+relative error plateaued at 8e-5 (step 725 of 1000); alpha = 4, 800 iterations: 1.64e-5
+(+- 0.53e-5, 24 min); then 250 more iterations warm-started from it (4096 samples,
+learning rate 0.01): 1.04e-5 (+- 0.40e-5). The 1e-5 target is not yet shown.
 """
 
 import argparse

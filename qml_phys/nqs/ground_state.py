@@ -767,10 +767,17 @@ def _final_estimate(driver, op, config: VMCConfig, log: dict, status: str):
         var = float(log["variance"][-1]) if len(log["variance"]) else math.nan
         return e, err, var, tail
     with netket_context():
-        old_n = vstate.n_samples
+        old_n, old_chunk = vstate.n_samples, vstate.chunk_size
         vstate.n_samples = max(config.final_samples, old_n)
-        stats = vstate.expect(op)
-        vstate.n_samples = old_n
+        # the closing estimate has many more samples than an iteration: evaluate them in
+        # chunks of an iteration's size (65536 samples of a 320-unit RBM on 80 sites needed
+        # 41 GB at once)
+        if old_chunk is None and vstate.n_samples > old_n:
+            vstate.chunk_size = old_n
+        try:
+            stats = vstate.expect(op)
+        finally:
+            vstate.n_samples, vstate.chunk_size = old_n, old_chunk
     return float(np.real(stats.mean)), float(stats.error_of_mean), float(stats.variance), tail
 
 
