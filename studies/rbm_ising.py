@@ -87,11 +87,12 @@ def main(argv=None):
             )
             if getattr(m, "exact_sampling", False):
                 chain = base.independence_metropolis(
-                    m, p, jax.random.fold_in(key, 100 + i), args.mh_proposals,
-                    lambda s, T=T: jax.numpy.sum(
-                        s * jax.numpy.roll(s, -1, -1) + s * jax.numpy.roll(s, -1, -2), (-2, -1)
-                    ) / T,
-                )  # fmt: skip
+                    m,
+                    p,
+                    jax.random.fold_in(key, 100 + i),
+                    args.mh_proposals,
+                    evaluate.boltzmann_log_weight(T),
+                )
                 rows[-1]["mh"] = {
                     "acceptance": chain["acceptance"],
                     "ess_fraction": chain["ess_fraction"],

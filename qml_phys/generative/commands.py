@@ -116,13 +116,12 @@ def cmd_train(args) -> dict:
         "exact_kl": None,
     }
     if getattr(args, "mh", False):
-        beta = 1.0 / T
         chain = base.independence_metropolis(
             module,
             res.params,
             jax.random.fold_in(key, 1),
             args.samples,
-            lambda x: -beta * jax.numpy.asarray(_ising_energy_jax(x)),
+            evaluate.boltzmann_log_weight(T),
         )
         result["comparison_mh"] = {
             "acceptance": chain["acceptance"],
@@ -142,14 +141,6 @@ def cmd_train(args) -> dict:
         write_record(out / "result.json", result, config=config_record, seed=args.seed)
         result["record"] = str(out / "result.json")
     return result
-
-
-def _ising_energy_jax(x):
-    """``E = -sum_<ij> s_i s_j`` of ``(n, L, L)`` periodic configurations (J = 1)."""
-    import jax.numpy as jnp
-
-    bonds = x * jnp.roll(x, -1, axis=-1) + x * jnp.roll(x, -1, axis=-2)
-    return -jnp.sum(bonds, axis=(-1, -2))
 
 
 def cmd_van(args) -> dict:

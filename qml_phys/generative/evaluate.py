@@ -140,6 +140,19 @@ def ising_energy(spins, J: float = 1.0) -> np.ndarray:
     return -float(J) * bonds.sum(axis=(-1, -2))
 
 
+def boltzmann_log_weight(T: float, J: float = 1.0):
+    """``s -> -E(s) / T`` for ``(n, L, L)`` periodic configurations, in JAX (jit-able; the
+    ``log_target`` of :func:`qml_phys.generative.base.independence_metropolis`)."""
+    import jax.numpy as jnp
+
+    beta_j = float(J) / check_temperature(T)
+
+    def log_weight(s):
+        return beta_j * jnp.sum(s * jnp.roll(s, -1, -1) + s * jnp.roll(s, -1, -2), axis=(-2, -1))
+
+    return log_weight
+
+
 def lattice_states(L: int) -> np.ndarray:
     """All ``2**(L*L)`` configurations of the ``L x L`` lattice, ``(2**N, L, L)`` int8.
 

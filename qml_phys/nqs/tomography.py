@@ -434,7 +434,7 @@ def reconstruct_sampled(
     n_data, n = s.shape
     batch = min(check_positive_int("batch_size", config.batch_size), n_data)
     hilbert = nk.hilbert.Spin(0.5, n)
-    k_init, k_samp, k_batch = jax.random.split(key, 3)
+    k_init, k_batch = jax.random.split(key)
     seeds = [int(x) for x in jax.random.randint(k_init, (2,), 0, 2**30)]
     with standard_promotion():
         vstate = nk.vqs.MCState(
