@@ -148,6 +148,7 @@ def boltzmann_log_weight(T: float, J: float = 1.0):
     beta_j = float(J) / check_temperature(T)
 
     def log_weight(s):
+        s = jnp.asarray(s, jnp.float32)
         return beta_j * jnp.sum(s * jnp.roll(s, -1, -1) + s * jnp.roll(s, -1, -2), axis=(-2, -1))
 
     return log_weight
