@@ -7,7 +7,23 @@ at and below T_c; compare the energy, |m| and specific heat of its samples with 
 Carlo and measure the +-m symmetry below T_c (fraction of samples with m > 0). Writes
 results/diffusion_ising/record.json.
 
-    python studies/diffusion_ising.py [--L 8] [--samples 3000] [--epochs 60]
+    python studies/diffusion_ising.py [--L 8] [--samples 3000] [--epochs 40]
+
+Measured (2-core CPU) at L = 8, T = 3.0, 2000 training and 1000 held-out Monte Carlo
+configurations, 40 epochs, 3000 samples, mean energy z against the held-out data:
+
+    ==================================  ======  =====
+    denoiser (channels x layers), K     z(e)    z(|m|)
+    ==================================  ======  =====
+    16 x 3, K = 50 (the old default)    5.9     -0.46
+    48 x 5, K = 100 (the default)       1.24    1.03
+    ==================================  ======  =====
+
+The wider, deeper denoiser (receptive field 13 > L) lowered the held-out cross-entropy
+from 0.471 to 0.465 nats per site; training took 754 s on a loaded machine. A
+predictor-corrector variant (heat-bath corrector on the learned p_t, Campbell et al.
+arXiv:2205.14987) was tried with the small denoiser and over-ordered the samples (z -7 to
+-36), so it is not in the package.
 """
 
 import argparse
@@ -26,7 +42,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--L", type=int, default=8)
     ap.add_argument("--samples", type=int, default=3000, help="per temperature")
-    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="results/diffusion_ising")
     args = ap.parse_args(argv)

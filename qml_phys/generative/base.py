@@ -122,10 +122,13 @@ def sample(module, params, key: jax.Array, n: int) -> jax.Array:
     return _generic_sample(module, params, key, n)
 
 
-def nll_loss(module):
+def nll_loss(module, *, augment: bool = False):
     """A :func:`qml_phys.train.fit` loss: mean negative log-likelihood (nats) of ``batch["x"]``.
 
-    For normalised models; metrics report ``nll_per_site``.
+    For normalised models; metrics report ``nll_per_site``. ``augment``: training batches
+    of a 2D ``(L, L)`` torus pass through :func:`symmetry_augment` with random translations
+    (the zero-field Ising measure is invariant under all of them; a raster-order model is
+    not, so this is extra data, not a no-op); validation batches are left as they are.
     """
     if not getattr(module, "normalised", False):
         raise InvalidParameterError(
@@ -134,8 +137,17 @@ def nll_loss(module):
         )
     N = n_sites(module.shape)
 
+    shape = tuple(module.shape)
+    if augment and (len(shape) != 2 or shape[0] != shape[1]):
+        raise InvalidParameterError(
+            f"augment: expected a model of a square lattice (L, L); got shape {shape}"
+        )
+
     def loss_fn(params, batch, *, key, model_state, train):
-        lp = module.apply({"params": params}, batch["x"])
+        x = batch["x"]
+        if augment and train:
+            x = symmetry_augment(key, x.reshape((-1, *shape)), translations=True)
+        lp = module.apply({"params": params}, x)
         nll = -jnp.mean(lp)
         return nll, ({"nll_per_site": nll / N}, model_state)
 
@@ -161,6 +173,7 @@ def train_spin_model(
     cd_k: int = 10,
     persistent: bool = False,
     desc: str | None = None,
+    augment: bool = False,
 ):
     """Fit a spin model to data with :func:`qml_phys.train.fit`; returns the ``TrainResult``.
 
@@ -172,7 +185,7 @@ def train_spin_model(
     instead of a fresh initialisation
     (from ``config.seed``). A non-finite loss stops training with ``status="diverged"``,
     a ``RuntimeWarning``, and the parameters of the last good epoch (see
-    :func:`qml_phys.train.fit`).
+    :func:`qml_phys.train.fit`). ``augment``: see :func:`nll_loss` (normalised models).
     """
     from qml_phys.train import TrainConfig, fit
 
@@ -183,7 +196,7 @@ def train_spin_model(
         params = init_params(module, key=k_init)
     model_state = None
     if getattr(module, "normalised", False):
-        loss_fn = nll_loss(module)
+        loss_fn = nll_loss(module, augment=augment)
     else:
         from qml_phys.generative import rbm
 
@@ -255,10 +268,23 @@ def independence_metropolis(
         raise InvalidParameterError(f"burn_in: expected a fraction in [0, 1); got {burn_in!r}")
     burn = min(int(burn_in * n), n - 2)
     k_x, k_u = jax.random.split(key)
-    x = jax.jit(lambda k: sample(module, params, k, n))(k_x)
-    log_w = jnp.asarray(log_target(x), jnp.float32) - jnp.asarray(
-        log_prob(module, params, x), jnp.float32
+    # proposals and their weights in chunks: one pass over 10^5 configurations of a 16x16
+    # window model would hold (n, N, window) activations at once (tens of GB)
+    chunk = max(1024, 2**21 // n_sites(module.shape))
+    draw = jax.jit(lambda k, m: sample(module, params, k, m), static_argnums=1)
+    weight = jax.jit(
+        lambda s: (
+            jnp.asarray(log_target(s), jnp.float32)
+            - jnp.asarray(log_prob(module, params, s), jnp.float32)
+        )
     )
+    if n <= chunk:
+        x = draw(k_x, n)
+        log_w = weight(x)
+    else:
+        parts = [draw(jax.random.fold_in(k_x, i), chunk) for i in range(-(-n // chunk))]
+        x = jnp.concatenate(parts)[:n]
+        log_w = jnp.concatenate([weight(x[i : i + chunk]) for i in range(0, n, chunk)])
     log_u = jnp.log(jax.random.uniform(k_u, (n,), jnp.float32))
 
     def step(cur, i):
@@ -277,11 +303,17 @@ def independence_metropolis(
     }
 
 
-def symmetry_augment(key: jax.Array, s: jax.Array) -> jax.Array:
+def symmetry_augment(key: jax.Array, s: jax.Array, *, translations: bool = False) -> jax.Array:
     """Each configuration ``(n, L, L)`` under a random symmetry of the zero-field Ising
     model on the torus: global spin flip, transpose, and reflection of either axis (the
     point group D4 times Z2; translations need no augmenting, the denoiser is a periodic
-    CNN). The Boltzmann distribution is invariant, so this multiplies the data 16-fold."""
+    CNN). The Boltzmann distribution is invariant, so this multiplies the data 16-fold.
+    ``translations``: also roll the batch by one random lattice vector (for models that
+    are not translation invariant, such as raster-order autoregressive ones)."""
+    if translations:
+        key, k_t = jax.random.split(key)
+        shift = jax.random.randint(k_t, (2,), 0, jnp.array(s.shape[-2:]))
+        s = jnp.roll(s, (shift[0], shift[1]), axis=(-2, -1))
     k = jax.random.bernoulli(key, 0.5, (4, s.shape[0]))
     b = lambda i: k[i][:, None, None]
     s = jnp.where(b(0), -s, s)

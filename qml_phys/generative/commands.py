@@ -2,7 +2,7 @@
 
 Cheap to import: jax/flax are imported inside the command functions.
 
-* ``generative train --model rbm|made|pixelcnn|rnn|transformer|vae|gan|diffusion --data
+* ``generative train --model rbm|made|pixelcnn|rnn|transformer|local|vae|gan|diffusion --data
   FILE.h5 --L L --T T``: trains on the configurations at ``(L, T)`` of a dataset written by
   ``qml-phys ising dataset``; prints observables of generated samples against the data
   and, for ``L*L <= 20``, the exact KL divergence. ``vae``, ``gan`` and ``diffusion`` are
@@ -18,7 +18,7 @@ import math
 
 from qml_phys.errors import InvalidParameterError
 
-AUTOREGRESSIVE = ("made", "pixelcnn", "rnn", "transformer")
+AUTOREGRESSIVE = ("made", "pixelcnn", "rnn", "transformer", "local")
 EXTERNAL = ("vae", "gan", "diffusion")
 MODELS = ("rbm", *AUTOREGRESSIVE, *EXTERNAL)
 
@@ -48,6 +48,7 @@ def build_model(name: str, L: int, *, hidden: int | None = None, z2: bool = Fals
             "pixelcnn": {"features": hidden},
             "rnn": {"hidden": hidden},
             "transformer": {"d_model": hidden},
+            "local": {"hidden": (hidden, hidden)},
         }[name]
     return autoregressive.make_model(name, L, z2=z2, **kwargs)
 
@@ -80,7 +81,7 @@ def cmd_train(args) -> dict:
     L = args.L
     if getattr(args, "z2", False) and name == "rbm":
         raise InvalidParameterError(
-            "--z2: expected an autoregressive model (made, pixelcnn, rnn, transformer); the "
+            f"--z2: expected an autoregressive model ({', '.join(AUTOREGRESSIVE)}); the "
             "RBM with zero visible biases is already symmetric"
         )
     if getattr(args, "mh", False) and name == "rbm":
@@ -100,7 +101,12 @@ def cmd_train(args) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         res = base.train_spin_model(
-            module, spins, config=config, out=out / "train" if out else None, cd_k=args.cd_k
+            module,
+            spins,
+            config=config,
+            out=out / "train" if out else None,
+            cd_k=args.cd_k,
+            augment=getattr(args, "augment", False),
         )
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     key = jax.random.key(args.seed + 1)
@@ -227,6 +233,12 @@ def register(areas, add) -> None:
         action="store_true",
         help="also correct the samples to the Boltzmann distribution at T by independence "
         "Metropolis (autoregressive): 'comparison_mh' next to the raw 'comparison'",
+    )
+    p.add_argument(
+        "--augment",
+        action="store_true",
+        help="train on random symmetry images of each batch: translations, D4, spin flip "
+        "(autoregressive)",
     )
     p.add_argument("--cd-k", type=_positive_int, default=10, help="Gibbs steps of CD-k (rbm)")
     p.add_argument(

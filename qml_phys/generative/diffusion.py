@@ -119,9 +119,11 @@ def denoising_loss(module: Denoiser, t_max: float, augment: bool = True):
 
 @dataclasses.dataclass(frozen=True)
 class DiffusionConfig:
-    hidden: int = 16
+    hidden: int = 48
     """Channels of the denoiser's convolutions."""
-    n_steps: int = 50
+    layers: int = 5
+    """Hidden 3x3 convolutions of the denoiser (receptive field ``2 * layers + 3``)."""
+    n_steps: int = 100
     """Reverse steps K."""
     t_max: float = 3.0
     """Final forward time (flip probability (1 - e^{-6})/2 = 0.4988 at the default)."""
@@ -132,6 +134,7 @@ class DiffusionConfig:
 
     def __post_init__(self):
         check_positive_int("n_steps", self.n_steps)
+        check_positive_int("layers", self.layers)
         if not (math.isfinite(self.t_max) and self.t_max > 0):
             raise InvalidParameterError(f"t_max must be a finite number > 0; got {self.t_max!r}")
 
@@ -151,7 +154,7 @@ def train_diffusion(spins, config: DiffusionConfig = DiffusionConfig(), *, out=N
     from qml_phys.train import TrainConfig, fit
 
     x = check_lattice_spins(spins)
-    module = Denoiser(x.shape[1], config.hidden)
+    module = Denoiser(x.shape[1], config.hidden, config.layers)
     params = module.init(
         jax.random.key(config.seed), jnp.asarray(x[:1]), jnp.zeros((1,), jnp.float32)
     )["params"]
@@ -219,8 +222,8 @@ def train_command(args) -> dict:
     from qml_phys.generative.vae import fixed_temperature_command
 
     cfg = DiffusionConfig(
-        n_steps=int(getattr(args, "steps", 50)),
-        hidden=int(getattr(args, "hidden", None) or 16),
+        n_steps=int(getattr(args, "steps", None) or DiffusionConfig.n_steps),
+        hidden=int(getattr(args, "hidden", None) or DiffusionConfig.hidden),
         epochs=int(getattr(args, "epochs", 100)),
         batch_size=int(getattr(args, "batch_size", 128)),
         learning_rate=float(getattr(args, "lr", None) or 1e-3),

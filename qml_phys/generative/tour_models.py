@@ -245,7 +245,12 @@ def diffusion(ctx: TourContext) -> Section:
     model = D.train_diffusion(
         s,
         D.DiffusionConfig(
-            epochs=60 if not ctx.quick else 5, batch_size=64, n_steps=50, seed=ctx.seed % 2**31
+            epochs=60 if not ctx.quick else 5,
+            batch_size=64,
+            n_steps=50,
+            hidden=16,  # the tour's small denoiser; the study's default one is 48 x 5 layers
+            layers=3,
+            seed=ctx.seed % 2**31,
         ),
     )
     samples = D.sample_diffusion(model, key=jax.random.key(3), n=2000 if not ctx.quick else 300)

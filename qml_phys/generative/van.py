@@ -139,9 +139,10 @@ def train_van(
 ) -> VANResult:
     """Train a VAN on the ``L x L`` Ising model at ``T`` and compare with Kaufman.
 
-    ``model``: ``made|pixelcnn|rnn|transformer``
+    ``model``: ``made|pixelcnn|rnn|transformer|local``
     (:func:`~qml_phys.generative.autoregressive.make_model`), spin-flip symmetrised with
-    ``z2``. ``steps`` Adam steps of ``batch_size`` samples
+    ``z2`` (``local`` is symmetric by construction and is not wrapped). ``steps`` Adam
+    steps of ``batch_size`` samples
     (checkpointed under ``out`` in blocks of 100, resumable); the free energy is then
     estimated from ``n_eval`` fresh samples. A non-finite loss stops with
     ``status="diverged"`` and keeps the last good parameters.
@@ -153,7 +154,7 @@ def train_van(
     L = check_positive_int("L", L, minimum=2)
     T = check_temperature(T)
     steps = check_positive_int("steps", steps)
-    module = make_model(model, L, z2=z2, **(model_kwargs or {}))
+    module = make_model(model, L, z2=z2 and model != "local", **(model_kwargs or {}))
     key = jax.random.key(seed)
     k_init, k_eval = jax.random.split(key)
     params = init_params(module, key=k_init)

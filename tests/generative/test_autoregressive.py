@@ -22,6 +22,7 @@ SMALL = {
     "pixelcnn": {"features": 8, "depth": 2},
     "rnn": {"hidden": 8},
     "transformer": {"d_model": 8, "heads": 2, "layers": 1},
+    "local": {"hidden": (8,), "radius": 1},
 }
 
 
@@ -53,6 +54,7 @@ def _index(s):
         ("rnn", False),
         pytest.param("transformer", False, marks=pytest.mark.slow),
         ("made", True),
+        ("local", False),
     ],
 )
 def test_normalised_and_sampled_exactly(name, z2, key):
@@ -66,7 +68,7 @@ def test_normalised_and_sampled_exactly(name, z2, key):
     np.testing.assert_allclose(
         np.asarray(base.log_prob(model, params, states.reshape(-1, 9))), lp, atol=1e-6
     )
-    if z2:  # the symmetrised model gives s and -s the same probability
+    if z2 or name == "local":  # symmetrised (local: odd logits) - p(s) = p(-s)
         np.testing.assert_allclose(lp, lp[::-1], atol=1e-5)
     model, params = _random_model(name, 2, key, z2=z2, scale=0.6)
     lp = np.asarray(base.log_prob(model, params, lattice_states(2).astype(np.float32)))
@@ -103,7 +105,8 @@ def test_bad_input():
         base.log_prob(model, params, jnp.ones((2, 4, 4), jnp.float32))
     with pytest.raises(
         UnknownNameError,
-        match="expected an autoregressive model in made, pixelcnn, rnn, transformer; got 'lstm'",
+        match="expected an autoregressive model in made, pixelcnn, rnn, transformer, local; "
+        "got 'lstm'",
     ):
         ar.make_model("lstm", 4)
     with pytest.raises(
@@ -152,11 +155,12 @@ KL_SETTINGS = {
     "pixelcnn": ({}, 40, 3e-3),
     "rnn": ({"hidden": 32, "z2": True}, 30, 3e-3),  # without z2: 0.029 (H=64, 60 epochs)
     "transformer": ({}, 40, 3e-3),
+    "local": ({}, 30, 3e-3),
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["made", "pixelcnn", "rnn", "transformer"])
+@pytest.mark.parametrize("name", ["made", "pixelcnn", "rnn", "transformer", "local"])
 def test_kl_target_4x4_at_tc(name):
     """Target of issue 4: exact KL < 0.02 nats on the 4x4 torus at T_c (20000 exact samples)."""
     kwargs, epochs, lr = KL_SETTINGS[name]
@@ -190,3 +194,37 @@ def test_independence_metropolis_makes_a_poor_model_exact(key):
     assert abs(raw.mean() - e_exact) > 10 * raw.std() / np.sqrt(raw.size)
     with pytest.raises(InvalidParameterError, match="at least 2|>= 2|expected n"):
         base.independence_metropolis(model, params, k1, 1, target)
+
+
+def test_local_window_sees_the_earlier_periodic_neighbours():
+    """LocalAR's window tables on the 5x5 torus with r = 1: site (0, 0) has no earlier
+    neighbour; site (4, 0) sees row 3 (column 4 wrapped) and its wrapped neighbours in
+    row 0, not the later (4, 1) and (4, 4); every window
+    entry is a distinct site at chessboard distance <= 1."""
+    nb, earlier = ar._window_tables(5, 1)
+    assert nb.shape == earlier.shape == (25, 8)
+    assert not earlier[0].any()
+    site = 4 * 5 + 0
+    assert set(nb[site][earlier[site]]) == {15, 16, 19, 0, 1, 4}
+    assert all(len(set(row)) == 8 for row in nb)
+
+
+def test_local_model_samples_a_16x16_lattice_in_one_scan(key):
+    """Sampling a 16x16 LocalAR gives spins in {-1,+1} whose log-probabilities are finite
+    and symmetric under a global flip; a bad shape is refused by name."""
+    model, params = _random_model("local", 16, key)
+    s = base.draw_samples(model, params, key, 64)
+    assert s.shape == (64, 16, 16) and set(np.unique(np.asarray(s))) == {-1.0, 1.0}
+    lp = np.asarray(base.log_prob(model, params, s))
+    assert np.all(np.isfinite(lp)) and np.all(lp < 0)
+    np.testing.assert_allclose(lp, np.asarray(base.log_prob(model, params, -s)), atol=1e-4)
+    bad = ar.LocalAR(shape=(4, 5))
+    with pytest.raises(InvalidParameterError, match=r"LocalAR: expected a square lattice"):
+        base.init_params(bad, key=key)
+
+
+def test_augmented_training_is_refused_off_the_square_lattice():
+    model = ar.make_model("made", 3)
+    with pytest.raises(InvalidParameterError, match="augment: expected a model of a square"):
+        base.nll_loss(ar.MADE(shape=(9,)), augment=True)
+    assert callable(base.nll_loss(model, augment=True))
