@@ -294,11 +294,11 @@ class LocalAR(_Autoregressive):
     """Widths of the MLP ``g``."""
 
     def _tables(self):
-        L = self.shape[0]
-        if len(self.shape) != 2 or self.shape[0] != self.shape[1] or L < 2:
+        if len(self.shape) != 2 or self.shape[0] != self.shape[1] or self.shape[0] < 2:
             raise InvalidParameterError(
                 f"LocalAR: expected a square lattice shape (L, L) with L >= 2; got {self.shape}"
             )
+        L = self.shape[0]
         r = max(1, min(int(self.radius), (L - 1) // 2))
         return _window_tables(L, r)
 

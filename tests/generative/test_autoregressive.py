@@ -218,9 +218,9 @@ def test_local_model_samples_a_16x16_lattice_in_one_scan(key):
     lp = np.asarray(base.log_prob(model, params, s))
     assert np.all(np.isfinite(lp)) and np.all(lp < 0)
     np.testing.assert_allclose(lp, np.asarray(base.log_prob(model, params, -s)), atol=1e-4)
-    bad = ar.LocalAR(shape=(4, 5))
-    with pytest.raises(InvalidParameterError, match=r"LocalAR: expected a square lattice"):
-        base.init_params(bad, key=key)
+    for bad in ((4, 5), (16,)):
+        with pytest.raises(InvalidParameterError, match=r"LocalAR: expected a square lattice"):
+            base.init_params(ar.LocalAR(shape=bad), key=key)
 
 
 def test_augmented_training_is_refused_off_the_square_lattice():
