@@ -6,7 +6,26 @@ at and below T_c; compare the energy, |m| and specific heat of its samples with 
 Carlo and measure the +-m symmetry below T_c (fraction of samples with m > 0). Writes
 results/gan_ising/record.json.
 
-    python studies/gan_ising.py [--L 8] [--samples 3000] [--epochs 100]
+    python studies/gan_ising.py [--L 8] [--samples 3000] [--epochs 100] [--r1 1] [--snapshots 10]
+
+``--r1 0 --snapshots 1`` is the plain GAN (last iterate, no gradient penalty).
+
+Measured (2-core CPU, defaults: 2250 training and 750 held-out configurations per T),
+z-scores of the sample mean against the held-out Monte Carlo samples:
+
+    =====  ======  =====  =============  ==============
+    T      energy  |m|    specific heat  m > 0 fraction
+    =====  ======  =====  =============  ==============
+    1.8    +7.2    -8.5   +21.0          0.580 (flagged)
+    2.269  +1.8    -3.2   +21.6          0.507
+    3.0    +1.1    -1.3   +0.9           0.501
+    =====  ======  =====  =============  ==============
+
+The GAN matches T = 3; below and at T_c its energy fluctuations are several times too large
+(the specific heat) and at 1.8 the two magnetisation modes are unevenly populated, which
+the study flags. Robustness at T = 3 (2000 training configurations, 8 training seeds):
+|z| of the energy at most 2.3 with the defaults, against 4 of 8 seeds above 3 (up to 9.3)
+for the plain GAN.
 """
 
 import argparse
@@ -26,6 +45,10 @@ def main(argv=None):
     ap.add_argument("--L", type=int, default=8)
     ap.add_argument("--samples", type=int, default=3000, help="per temperature")
     ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument("--r1", type=float, default=GANConfig.r1, help="R1 penalty weight")
+    ap.add_argument(
+        "--snapshots", type=int, default=GANConfig.snapshots, help="generators in the mixture"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="results/gan_ising")
     args = ap.parse_args(argv)
@@ -40,7 +63,9 @@ def main(argv=None):
         s, T = spins_at(data, T)
         n_train = int(0.75 * len(s))  # held-out Monte Carlo samples are the reference
         model = train_gan(
-            s[:n_train], GANConfig(epochs=args.epochs, seed=args.seed), out=out / f"checkpoint_T{T}"
+            s[:n_train],
+            GANConfig(epochs=args.epochs, r1=args.r1, snapshots=args.snapshots, seed=args.seed),
+            out=out / f"checkpoint_T{T}",
         )
         comp = compare_at(sample_gan(model, key=jax.random.key(args.seed), n=4000), s[n_train:], T)
         results[str(T)] = comp | {"status": model.status, "last_epoch": model.history[-1]}

@@ -342,13 +342,18 @@ class LocalAR(_Autoregressive):
     @staticmethod
     def sample_fn(module, params, key, n: int) -> jax.Array:
         """Exact sampling in one scan over the sites (one window MLP per site and step)."""
+        return LocalAR.sample_log_prob_fn(module, params, key, n)[0]
+
+    @staticmethod
+    def sample_log_prob_fn(module, params, key, n: int) -> tuple[jax.Array, jax.Array]:
+        """Exact samples and their ``log p`` from the same scan (no second pass)."""
         nb, earlier = module._tables()
         N = n_sites(module.shape)
         u = jax.random.uniform(key, (N, n), jnp.float32)
         a = jnp.asarray(earlier, jnp.float32)
 
         def step(carry, xs):
-            s, total = carry
+            s, total, lp = carry
             k, nbk, ak, uk = xs
             kf = k.astype(jnp.float32)
             m = total / jnp.maximum(kf, 1.0)
@@ -360,13 +365,15 @@ class LocalAR(_Autoregressive):
                 jnp.full((n,), kf / N, jnp.float32),
             )
             sk = jnp.where(uk < jax.nn.sigmoid(logit), 1.0, -1.0).astype(jnp.float32)
-            return (s.at[:, k].set(sk), total + sk), None
+            lp = lp + jax.nn.log_sigmoid(sk * logit)
+            return (s.at[:, k].set(sk), total + sk, lp), None
 
-        init = (jnp.zeros((n, N), jnp.float32), jnp.zeros((n,), jnp.float32))
-        (s, _), _ = jax.lax.scan(
+        zeros = jnp.zeros((n,), jnp.float32)
+        init = (jnp.zeros((n, N), jnp.float32), zeros, zeros)
+        (s, _, lp), _ = jax.lax.scan(
             step, init, (jnp.arange(N, dtype=jnp.int32), jnp.asarray(nb), a, u)
         )
-        return s.reshape((n, *module.shape))
+        return s.reshape((n, *module.shape)), lp
 
 
 class Z2Symmetric(nn.Module):

@@ -26,6 +26,7 @@ an explicit PRNG ``key``. :func:`nll_loss` turns a normalised model into a
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -88,19 +89,30 @@ def log_prob(module, params, s) -> jax.Array:
     return module.apply({"params": params}, s)
 
 
-def _generic_sample(module, params, key: jax.Array, n: int) -> jax.Array:
-    """Exact ancestral sampling by ``N`` passes of a masked network (O(N) forward passes)."""
+def _generic_sample(module, params, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    """Exact ancestral sampling by ``N`` passes of a masked network (O(N) forward passes);
+    returns the samples and their ``log p`` (summed along the way)."""
     N = n_sites(module.shape)
     logits_fn = lambda s: module.apply({"params": params}, s, method="logits")
     u = jax.random.uniform(key, (N, n), jnp.float32)
 
-    def body(i, s):
-        p_up = jax.nn.sigmoid(logits_fn(s)[:, i])
-        new = jnp.where(u[i] < p_up, 1.0, -1.0).astype(jnp.float32)
-        return s.at[:, i].set(new)
+    def body(i, carry):
+        s, lp = carry
+        logit = logits_fn(s)[:, i]
+        new = jnp.where(u[i] < jax.nn.sigmoid(logit), 1.0, -1.0).astype(jnp.float32)
+        return s.at[:, i].set(new), lp + jax.nn.log_sigmoid(new * logit)
 
-    s = jax.lax.fori_loop(0, N, body, jnp.zeros((n, N), jnp.float32))
-    return s.reshape((n, *module.shape))
+    init = (jnp.zeros((n, N), jnp.float32), jnp.zeros((n,), jnp.float32))
+    s, lp = jax.lax.fori_loop(0, N, body, init)
+    return s.reshape((n, *module.shape)), lp
+
+
+def _check_exact_sampling(module) -> None:
+    if not getattr(module, "exact_sampling", False):
+        raise InvalidParameterError(
+            f"expected a model with exact sampling (autoregressive); got "
+            f"{type(module).__name__}: use its Markov-chain sampler instead"
+        )
 
 
 def sample(module, params, key: jax.Array, n: int) -> jax.Array:
@@ -111,15 +123,29 @@ def sample(module, params, key: jax.Array, n: int) -> jax.Array:
     ``sample_fn(params, key, n)``.
     """
     n = check_positive_int("n", n)
-    if not getattr(module, "exact_sampling", False):
-        raise InvalidParameterError(
-            f"expected a model with exact sampling (autoregressive); got "
-            f"{type(module).__name__}: use its Markov-chain sampler instead"
-        )
+    _check_exact_sampling(module)
     custom = getattr(type(module), "sample_fn", None)
     if custom is not None:
         return custom(module, params, key, n)
-    return _generic_sample(module, params, key, n)
+    return _generic_sample(module, params, key, n)[0]
+
+
+def sample_and_log_prob(module, params, key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+    """The samples of :func:`sample` (same key, same draws) and their ``log p`` ``(n,)``.
+
+    Ancestral samplers sum ``log p`` while they draw (``sample_log_prob_fn`` of the model,
+    or the generic sampler), which spares a second pass over the lattice; other exact
+    samplers fall back to :func:`log_prob` of their draws.
+    """
+    n = check_positive_int("n", n)
+    _check_exact_sampling(module)
+    fused = getattr(type(module), "sample_log_prob_fn", None)
+    if fused is not None:
+        return fused(module, params, key, n)
+    if getattr(type(module), "sample_fn", None) is None:
+        return _generic_sample(module, params, key, n)
+    s = sample(module, params, key, n)
+    return s, log_prob(module, params, s)
 
 
 def nll_loss(module, *, augment: bool = False):
@@ -271,20 +297,18 @@ def independence_metropolis(
     # proposals and their weights in chunks: one pass over 10^5 configurations of a 16x16
     # window model would hold (n, N, window) activations at once (tens of GB)
     chunk = max(1024, 2**21 // n_sites(module.shape))
-    draw = jax.jit(lambda k, m: sample(module, params, k, m), static_argnums=1)
-    weight = jax.jit(
-        lambda s: (
-            jnp.asarray(log_target(s), jnp.float32)
-            - jnp.asarray(log_prob(module, params, s), jnp.float32)
-        )
-    )
+
+    @functools.partial(jax.jit, static_argnums=1)
+    def draw(k, m):  # proposals and their log importance weights log pi - log q
+        s, log_q = sample_and_log_prob(module, params, k, m)
+        return s, jnp.asarray(log_target(s), jnp.float32) - jnp.asarray(log_q, jnp.float32)
+
     if n <= chunk:
-        x = draw(k_x, n)
-        log_w = weight(x)
+        x, log_w = draw(k_x, n)
     else:
         parts = [draw(jax.random.fold_in(k_x, i), chunk) for i in range(-(-n // chunk))]
-        x = jnp.concatenate(parts)[:n]
-        log_w = jnp.concatenate([weight(x[i : i + chunk]) for i in range(0, n, chunk)])
+        x = jnp.concatenate([p[0] for p in parts])[:n]
+        log_w = jnp.concatenate([p[1] for p in parts])[:n]
     log_u = jnp.log(jax.random.uniform(k_u, (n,), jnp.float32))
 
     def step(cur, i):

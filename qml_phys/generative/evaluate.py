@@ -321,7 +321,12 @@ def compare_with_reference(
                                     "difference", "z"}},   # energy, abs_m, specific_heat
              "max_abs_z",
              "ks_abs_m": {"statistic", "pvalue"},  # scipy.stats.ks_2samp on |m|
-             "ks_energy": {"statistic", "pvalue"}}
+             "ks_energy": {"statistic", "pvalue"},
+             "exact": {name: {"value", "z_model", "z_reference"}}}  # energy, specific_heat
+
+        ``exact`` holds Kaufman's finite-torus values (:func:`qml_phys.physics.exact.kaufman`)
+        for a ferromagnetic ``J > 0`` on a square lattice, with each set's own z-score
+        against them (``None`` otherwise): an independent check of both sets.
 
         ``z = (model - reference) / sqrt(err_model^2 + err_reference^2)``; ``|z| < 2`` is
         agreement at two standard errors. The KS p-value is approximate for the discrete
@@ -361,4 +366,25 @@ def compare_with_reference(
         "observables": out,
         "max_abs_z": max_z,
         **ks,
+        "exact": _exact_comparison(s.shape[1:], T, J, out),
     }
+
+
+def _exact_comparison(shape, T: float, J: float, observables: dict) -> dict | None:
+    """Kaufman's energy and specific heat per site of the torus against both sets."""
+    if J <= 0 or shape[0] != shape[1]:
+        return None
+    from qml_phys.physics.exact import kaufman
+
+    th = kaufman(int(shape[0]), float(T), float(J))
+    out = {}
+    for name, value in (
+        ("energy", float(th.energy_per_site)),
+        ("specific_heat", float(th.specific_heat_per_site)),
+    ):
+        row = {"value": value}
+        for side in ("model", "reference"):
+            est = observables[name][side]
+            row[f"z_{side}"] = (est["mean"] - value) / est["error"] if est["error"] > 0 else None
+        out[name] = row
+    return out

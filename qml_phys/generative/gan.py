@@ -11,7 +11,16 @@ Gradients pass the sign with the straight-through estimator
 Courville, arXiv:1308.3432). Discriminator: a dense network on the spins (logit of "real").
 
 Training (:func:`train_gan`) alternates one discriminator and one generator Adam step per
-minibatch in one ``lax.scan`` per epoch; the shared trainer :func:`qml_phys.train.fit`
+minibatch in one ``lax.scan`` per epoch, with the R1 gradient penalty on real data
+(Mescheder, Geiger, Nowozin, arXiv:1801.04406), which damps the oscillation of the
+two-player game. The last iterate still circles the equilibrium: on 8x8 at T = 3 the
+sample energy of successive epochs swung between -4.7 and +4.3 error bars. So samples are
+drawn from the uniform mixture of the generators of the last ``snapshots`` epochs (itself a
+generative model), which averages the cycle out (-0.59 ... 3.54 per snapshot, 0.30 for the
+mixture, in one such run). Tried and dropped: an exponential moving average of the
+generator's weights (it sharpens the hard-sign output: z = -13 to -15 at T = 3), the
+energy and |m| as extra discriminator inputs, and a cosine learning-rate decay (both no
+better than R1 alone in 8 seeds); the shared trainer :func:`qml_phys.train.fit`
 drives one optimiser, so this loop is written here, with the same conventions:
 atomic checkpoint/resume of the whole state through :mod:`qml_phys.runtime.checkpoint`
 (``out/checkpoint.msgpack``, same configuration required), a progress bar, and a
@@ -77,6 +86,14 @@ class GANConfig:
     beta1: float = 0.5
     """Adam's first-moment decay (0.5 is the usual GAN setting)."""
     checkpoint_every: int = 10
+    r1: float = 1.0
+    """Weight gamma of the R1 penalty gamma/2 E_real |grad_s D|^2 on the discriminator (0:
+    none). At T = 3, 8x8, 2000 configurations, 8 seeds: |z| of the sample energy <= 3 in 7
+    of 8 runs with gamma = 1 (last iterate), against 4.9 and 3.0 in 2 seeds without it;
+    gamma = 0.3 or 10 did worse."""
+    snapshots: int = 10
+    """Sample from the uniform mixture of the generators after each of the last this many
+    epochs (1: the last iterate only)."""
     augment: bool = False
     """Pass every real batch through :func:`qml_phys.generative.base.symmetry_augment`
     (spin flip and the point group: 16x the data). Off by default: on 2000 configurations
@@ -85,8 +102,10 @@ class GANConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name in ("latent", "hidden", "epochs", "batch_size", "checkpoint_every"):
+        for name in ("latent", "hidden", "epochs", "batch_size", "checkpoint_every", "snapshots"):
             check_positive_int(name, getattr(self, name))
+        if not (math.isfinite(self.r1) and self.r1 >= 0):
+            raise InvalidParameterError(f"r1: expected a finite number >= 0; got {self.r1!r}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise InvalidParameterError(
                 f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
@@ -98,11 +117,17 @@ class GANState(NamedTuple):
     d_params: Any
     g_opt: Any
     d_opt: Any
+    g_snapshots: Any
+    """``g_params`` after epoch ``e`` in slot ``e % snapshots`` (leading axis)."""
 
 
 class TrainedGAN(NamedTuple):
     generator: Generator
     g_params: Any
+    """The last iterate."""
+    g_snapshots: Any
+    """The generators :func:`sample_gan` mixes: ``(k, ...)`` stacked, ``k = min(snapshots,
+    epochs trained)``; ``None`` when no epoch completed (then the initial generator)."""
     history: list
     status: str
     """completed | diverged"""
@@ -131,16 +156,20 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
     d_params = disc.init(k_d, x[:1])["params"]
     opt = optax.adam(config.learning_rate, b1=config.beta1)
     with jax.numpy_dtype_promotion("standard"):
-        state = GANState(g_params, d_params, opt.init(g_params), opt.init(d_params))
+        ring = jax.tree_util.tree_map(
+            lambda p: jnp.repeat(p[None], config.snapshots, axis=0), g_params
+        )
+        state = GANState(g_params, d_params, opt.init(g_params), opt.init(d_params), ring)
 
     def d_loss(dp, gp, real, z):
         fake = gen.apply({"params": gp}, z)
         lr_ = disc.apply({"params": dp}, real)
         lf = disc.apply({"params": dp}, jax.lax.stop_gradient(fake))
-        return _bce_logits(lr_, 1.0) + _bce_logits(lf, 0.0), (
-            jnp.mean(jax.nn.sigmoid(lr_)),
-            jnp.mean(jax.nn.sigmoid(lf)),
-        )
+        loss = _bce_logits(lr_, 1.0) + _bce_logits(lf, 0.0)
+        if config.r1 > 0:
+            grad_s = jax.grad(lambda r: jnp.sum(disc.apply({"params": dp}, r)))(real)
+            loss = loss + 0.5 * config.r1 * jnp.mean(jnp.sum(grad_s**2, axis=(-2, -1)))
+        return loss, (jnp.mean(jax.nn.sigmoid(lr_)), jnp.mean(jax.nn.sigmoid(lf)))
 
     def g_loss(gp, dp, z):
         return _bce_logits(disc.apply({"params": dp}, gen.apply({"params": gp}, z)), 1.0)
@@ -151,11 +180,12 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
             return optax.apply_updates(params, updates), opt_state
 
     @jax.jit
-    def epoch_fn(state, perm, key):
+    def epoch_fn(state, perm, key, epoch):
         def step(state, inp):
             idx, k = inp
             k1, k2, k3 = jax.random.split(k, 3)
             real = symmetry_augment(k3, x[idx]) if config.augment else x[idx]
+            real = real.astype(jnp.float32)
             z1 = jax.random.normal(k1, (bs, config.latent), jnp.float32)
             (ld, (p_real, p_fake)), gd = jax.value_and_grad(d_loss, has_aux=True)(
                 state.d_params, state.g_params, real, z1
@@ -164,10 +194,16 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
             z2 = jax.random.normal(k2, (bs, config.latent), jnp.float32)
             lg, gg = jax.value_and_grad(g_loss)(state.g_params, d_params, z2)
             g_params, g_opt = apply(gg, state.g_opt, state.g_params)
-            return GANState(g_params, d_params, g_opt, d_opt), (ld, lg, p_real, p_fake)
+            new = GANState(g_params, d_params, g_opt, d_opt, state.g_snapshots)
+            return new, (ld, lg, p_real, p_fake)
 
         idx = perm[: n_batches * bs].reshape(n_batches, bs)
-        return jax.lax.scan(step, state, (idx, jax.random.split(key, n_batches)))
+        state, out = jax.lax.scan(step, state, (idx, jax.random.split(key, n_batches)))
+        slot = epoch % config.snapshots
+        snaps = jax.tree_util.tree_map(
+            lambda r, p: r.at[slot].set(p), state.g_snapshots, state.g_params
+        )
+        return state._replace(g_snapshots=snaps), out
 
     cfg_record = to_jsonable(dataclasses.asdict(config)) | {"n_train": int(n), "L": int(L)}
     resume_key = {k: v for k, v in cfg_record.items() if k != "epochs"}
@@ -197,7 +233,7 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
     ):
         perm = jnp.asarray(np.random.default_rng([config.seed, epoch]).permutation(n))
         key = jax.random.fold_in(jax.random.key(config.seed + 1), epoch)
-        new_state, (ld, lg, pr, pf) = epoch_fn(state, perm, key)
+        new_state, (ld, lg, pr, pf) = epoch_fn(state, perm, key, epoch)
         ld, lg = np.asarray(ld), np.asarray(lg)
         finite = (
             np.all(np.isfinite(ld))
@@ -227,15 +263,28 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
         )
         if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
             save()
-    return TrainedGAN(gen, state.g_params, history, status, start, time.perf_counter() - t0)
+    k = min(config.snapshots, len(history))
+    snaps = jax.tree_util.tree_map(lambda r: r[:k], state.g_snapshots) if k else None
+    return TrainedGAN(gen, state.g_params, snaps, history, status, start, time.perf_counter() - t0)
 
 
 def sample_gan(gan: TrainedGAN, *, key: jax.Array, n: int) -> np.ndarray:
-    """``n`` generated configurations ``(n, L, L)`` int8 in {-1,+1}."""
+    """``n`` generated configurations ``(n, L, L)`` int8 in {-1,+1}: each from a generator
+    drawn uniformly from ``gan.g_snapshots`` (the last iterate if there are none)."""
     n = check_positive_int("n", n)
-    z = jax.random.normal(key, (n, gan.generator.latent), jnp.float32)
-    s = gan.generator.apply({"params": gan.g_params}, z)
-    return np.where(np.asarray(s) > 0, 1, -1).astype(np.int8)
+    k_z, k_c = jax.random.split(key)
+    z = jax.random.normal(k_z, (n, gan.generator.latent), jnp.float32)
+    if gan.g_snapshots is None:
+        s = np.asarray(gan.generator.apply({"params": gan.g_params}, z))
+    else:
+        k = jax.tree_util.tree_leaves(gan.g_snapshots)[0].shape[0]
+        which = np.asarray(jax.random.randint(k_c, (n,), 0, k))
+        s = np.zeros((n, gan.generator.L, gan.generator.L), np.float32)
+        for i in range(k):
+            params = jax.tree_util.tree_map(lambda r, i=i: r[i], gan.g_snapshots)
+            s_i = np.asarray(gan.generator.apply({"params": params}, z))
+            s = np.where((which == i)[:, None, None], s_i, s)
+    return np.where(s > 0, 1, -1).astype(np.int8)
 
 
 def train_command(args) -> dict:

@@ -80,6 +80,20 @@ def test_normalised_and_sampled_exactly(name, z2, key):
     assert chi_square_pvalue(counts, np.exp(lp)) > 1e-3
 
 
+@pytest.mark.parametrize(("name", "z2"), [("made", False), ("local", False), ("rnn", True)])
+def test_sample_and_log_prob_agree_with_sample_and_log_prob(name, z2, key):
+    """The fused sampler (log p summed while drawing: generic masked sampler, the window
+    model's scan; the z2 wrapper falls back to a second pass) gives the draws of ``sample``
+    for the same key and the ``log_prob`` of those draws."""
+    model, params = _random_model(name, 4, key, z2=z2, scale=0.5)
+    k = jax.random.fold_in(key, 3)
+    s, lq = base.sample_and_log_prob(model, params, k, 300)
+    np.testing.assert_array_equal(np.asarray(s), np.asarray(base.sample(model, params, k, 300)))
+    lp = np.asarray(base.log_prob(model, params, s))
+    assert np.ptp(lp) > 1.0  # a spread of probabilities, so agreement means something
+    np.testing.assert_allclose(np.asarray(lq), lp, rtol=1e-5, atol=1e-4)
+
+
 @pytest.mark.parametrize("name", list(ar.MODELS))
 def test_autoregressive_property(name, key):
     """Flipping s_j leaves logit_i unchanged for i <= j and changes some later logit."""

@@ -213,6 +213,7 @@ def test_tour_sections(tmp_path):
 def test_train_with_z2_and_metropolis_correction(dataset, capsys):
     argv = ["generative", "train", "--data", str(dataset), "--L", "4", "--T", str(TC)]
     argv += ["--epochs", "5", "--batch-size", "50", "--lr", "1e-2", "--samples", "3000"]
+    argv += ["--mh-proposals", "3000"]
     code, out, _ = _run(capsys, argv + ["--model", "made", "--z2", "--mh", "--json"])
     assert code == 0
     mh = out["comparison_mh"]
@@ -232,6 +233,7 @@ def test_train_local_model_with_augmentation_and_correction(dataset, capsys):
     argv = ["generative", "train", "--data", str(dataset), "--L", "4", "--T", str(TC)]
     argv += ["--epochs", "5", "--batch-size", "50", "--lr", "1e-2", "--samples", "3000"]
     code, out, _ = _run(capsys, argv + ["--model", "local", "--augment", "--mh", "--json"])
+    assert out["comparison_mh"]["n_samples"] == 90000  # default 100000 proposals, 10% burn-in
     assert code == 0 and out["model"] == "local" and out["status"] == "completed"
     assert 0.0 <= out["exact_kl"] < 0.5, out["exact_kl"]
     mh = out["comparison_mh"]

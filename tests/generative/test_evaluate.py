@@ -121,8 +121,15 @@ def test_compare_with_reference_detects_a_wrong_temperature():
     assert set(same["observables"]) == {"energy", "abs_m", "specific_heat"}
     assert same["max_abs_z"] < 4.0
     assert same["ks_abs_m"]["pvalue"] > 1e-3
+    # Kaufman's exact torus values, checked here against enumeration, judge both sets
+    exact_e = float(np.sum(np.exp(log_p) * ising_energy(states)) / L**2)
+    assert same["exact"]["energy"]["value"] == pytest.approx(exact_e, rel=1e-10)
+    for name in ("energy", "specific_heat"):
+        assert abs(same["exact"][name]["z_model"]) < 4
+        assert abs(same["exact"][name]["z_reference"]) < 4
     wrong = compare_with_reference(draw(log_p_cold, 5000), ref, T=T)
     assert wrong["observables"]["energy"]["z"] < -10
+    assert wrong["exact"]["energy"]["z_model"] < -10
     assert wrong["ks_abs_m"]["pvalue"] < 1e-6
     with pytest.raises(ShapeError, match="same lattice"):
         compare_with_reference(ref, lattice_states(2), T=T)

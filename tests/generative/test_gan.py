@@ -25,13 +25,34 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
     second = train_gan(_two_modes(), cfg, out=tmp_path)
     assert second.resumed_from == 2 and len(second.history) == 4
     for a, b in zip(
-        jax.tree_util.tree_leaves(full.g_params),
-        jax.tree_util.tree_leaves(second.g_params),
+        jax.tree_util.tree_leaves((full.g_params, full.g_snapshots)),
+        jax.tree_util.tree_leaves((second.g_params, second.g_snapshots)),
         strict=True,
     ):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    # 4 epochs, 10 slots: the mixture holds the 4 generators, the last one the last iterate
+    kernel = lambda tree: np.asarray(tree["Dense_2"]["kernel"])
+    assert kernel(second.g_snapshots).shape[0] == 4
+    np.testing.assert_array_equal(kernel(second.g_snapshots)[-1], kernel(second.g_params))
     s = sample_gan(second, key=jax.random.key(0), n=100)
     assert s.shape == (100, 4, 4) and s.dtype == np.int8 and set(np.unique(s)) <= {-1, 1}
+
+
+def test_samples_come_from_the_mixture_of_snapshots():
+    """Two snapshot generators, one all-up and one all-down: half the samples from each."""
+    gan = train_gan(_two_modes(), GANConfig(latent=4, hidden=16, epochs=2, batch_size=64))
+    snaps = jax.tree_util.tree_map(lambda r: r[:2], gan.g_snapshots)
+    bias = np.array(snaps["Dense_2"]["bias"])
+    bias[0], bias[1] = 1e3, -1e3
+    snaps["Dense_2"]["bias"] = bias
+    s = sample_gan(gan._replace(g_snapshots=snaps), key=jax.random.key(0), n=4000)
+    m = s.reshape(4000, -1).mean(axis=1)
+    assert set(np.unique(m)) == {-1.0, 1.0}
+    assert abs(np.mean(m > 0) - 0.5) < 0.03  # 4000 draws: sd 0.008
+    with pytest.raises(InvalidParameterError, match="r1: expected a finite number >= 0"):
+        GANConfig(r1=-1.0)
+    with pytest.raises(InvalidParameterError, match="snapshots"):
+        GANConfig(snapshots=0)
 
 
 def test_divergence_stops_cleanly_and_keeps_the_last_good_state(tmp_path):
@@ -59,12 +80,10 @@ def test_mode_collapse_is_detected_below_tc():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="measured: trained on 2000 configurations the GAN's T=3 energy was -0.799(4) vs "
-    "Monte Carlo -0.846(9), z=4.9 (with 3000 it was z=0.5); not yet robust",
-)
 def test_gan_energy_matches_monte_carlo_at_T3(tmp_path):
+    """The default GAN (R1 penalty, mixture of the last 10 epochs' generators) on 2000
+    configurations. Measured in 8 training seeds: |z| of the energy <= 2.3; the plain GAN
+    (no penalty, last iterate) exceeded 3 in 4 of the same 8 (up to 9.3)."""
     from qml_phys.classical.datasets import load_dataset, write_dataset
 
     path = tmp_path / "d.h5"
