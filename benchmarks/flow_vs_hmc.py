@@ -72,6 +72,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--lam", type=float, default=None, help="default: Albergo et al.'s for L")
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--hidden", type=int, default=8)
+    ap.add_argument("--net", choices=("cnn", "mlp"), default="cnn", help="coupling networks")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=20, help="of 100 steps")
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -89,6 +90,7 @@ def main(argv=None) -> dict:
     cfg = FlowConfig(
         n_layers=args.layers,
         hidden=args.hidden,
+        net=args.net,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
@@ -103,7 +105,7 @@ def main(argv=None) -> dict:
         "training_status": flow.status,
     }
     print(
-        f"flow ({args.layers} layers x {args.hidden} ch, batch {args.batch_size}, "
+        f"flow ({args.net}, {args.layers} layers x {args.hidden}, batch {args.batch_size}, "
         f"{args.epochs * 100} steps, {flow.seconds:.0f} s): acceptance {fm.acceptance:.3f}, "
         f"ESS {fm.ess:.3f}, tau_int {flow_row['tau_int']:.2f}, "
         f"{1e6 * fm.seconds_per_sample:.2f} us/sample, "
