@@ -351,11 +351,6 @@ def flow_vs_hmc(
     from qml_phys.classical.hmc import run_hmc
 
     theory = Phi4(L, m2, lam)
-    flow = train_flow(theory, config, out=None if out is None else f"{out}/checkpoint")
-    key = jax.random.key(seed)
-    k_f, k_h, k_0 = jax.random.split(key, 3)
-    fm = flow_mcmc(flow, key=k_f, n_samples=n_samples, n_chains=n_chains)
-    per = n_samples // n_chains
     hmc_chains = n_chains if hmc_chains is None else check_positive_int("hmc_chains", hmc_chains)
     hmc_per = n_samples // hmc_chains
     if hmc_per < 20:
@@ -363,6 +358,11 @@ def flow_vs_hmc(
             f"expected at least 20 HMC samples per chain (n_samples // hmc_chains); got "
             f"n_samples={n_samples}, hmc_chains={hmc_chains}"
         )
+    flow = train_flow(theory, config, out=None if out is None else f"{out}/checkpoint")
+    key = jax.random.key(seed)
+    k_f, k_h, k_0 = jax.random.split(key, 3)
+    fm = flow_mcmc(flow, key=k_f, n_samples=n_samples, n_chains=n_chains)
+    per = n_samples // n_chains
     x0 = 0.1 * jax.random.normal(k_0, (hmc_chains, L, L), jnp.float32)
     hmc = run_hmc(
         theory.action,

@@ -81,7 +81,7 @@ def test_normalised_and_sampled_exactly(name, z2, key):
 
 
 @pytest.mark.parametrize(("name", "z2"), [("made", False), ("local", False), ("rnn", True)])
-def test_sample_and_log_prob_agree_with_sample_and_log_prob(name, z2, key):
+def test_fused_sampler_matches_sample_and_log_prob(name, z2, key):
     """The fused sampler (log p summed while drawing: generic masked sampler, the window
     model's scan; the z2 wrapper falls back to a second pass) gives the draws of ``sample``
     for the same key and the ``log_prob`` of those draws."""

@@ -14,6 +14,7 @@ from qml_phys.generative.flows import (
     FlowConfig,
     RealNVP,
     flow_mcmc,
+    flow_vs_hmc,
     flow_phi4_command,
     init_flow,
     register_commands,
@@ -76,6 +77,9 @@ def test_flow_rejects_bad_input():
         Phi4(8, m2=-4.0, lam=-1.0)
     with pytest.raises(UnknownNameError, match="net: expected 'cnn' or 'mlp'; got 'rnn'"):
         init_flow(RealNVP(4, net="rnn"), key=jax.random.key(0))
+    # refused before any training: too many HMC chains for the samples
+    with pytest.raises(InvalidParameterError, match="at least 20 HMC samples per chain"):
+        flow_vs_hmc(4, 1.0, 0.5, n_samples=1000, hmc_chains=100)
 
 
 @pytest.mark.slow
