@@ -59,8 +59,7 @@ def numpy_sweeps(rng, spins, betas, n_sweeps):
     p4, p8 = np.exp(-4.0 * b), np.exp(-8.0 * b)
     for _ in range(n_sweeps):
         for mask in masks:
-            nb = (np.roll(s, 1, -1) + np.roll(s, -1, -1) + np.roll(s, 1, -2)
-                  + np.roll(s, -1, -2))
+            nb = np.roll(s, 1, -1) + np.roll(s, -1, -1) + np.roll(s, 1, -2) + np.roll(s, -1, -2)
             sn = s * nb  # dE = 2 J s nb
             u = rng.random(s.shape, dtype=np.float32)
             accept = (sn <= 0) | ((sn == 2) & (u < p4)) | ((sn == 4) & (u < p8))
@@ -80,8 +79,12 @@ if numba is not None:
                     for r in range(L):
                         up, down = (r - 1) % L, (r + 1) % L
                         for c in range((r + colour) % 2, L, 2):
-                            nb = s[t, up, c] + s[t, down, c] + s[t, r, (c - 1) % L] \
+                            nb = (
+                                s[t, up, c]
+                                + s[t, down, c]
+                                + s[t, r, (c - 1) % L]
                                 + s[t, r, (c + 1) % L]
+                            )
                             sn = s[t, r, c] * nb
                             if sn <= 0:
                                 s[t, r, c] = -s[t, r, c]
@@ -91,8 +94,7 @@ if numba is not None:
 
 
 def numba_sweeps(seed, spins, betas, n_sweeps):
-    return _numba_kernel(spins.copy(), np.exp(-4.0 * betas), np.exp(-8.0 * betas),
-                         n_sweeps, seed)
+    return _numba_kernel(spins.copy(), np.exp(-4.0 * betas), np.exp(-8.0 * betas), n_sweeps, seed)
 
 
 @jax.jit
@@ -103,8 +105,7 @@ def jax_random_sweeps(key, spins, betas, n_sweeps):
     b = betas[:, None, None].astype(jnp.float32)
 
     def half(s, key, mask):
-        nb = (jnp.roll(s, 1, -1) + jnp.roll(s, -1, -1) + jnp.roll(s, 1, -2)
-              + jnp.roll(s, -1, -2))
+        nb = jnp.roll(s, 1, -1) + jnp.roll(s, -1, -1) + jnp.roll(s, 1, -2) + jnp.roll(s, -1, -2)
         de = (2 * s * nb).astype(jnp.float32)
         u = jax.random.uniform(key, s.shape, jnp.float32)
         return jnp.where(mask & (u < jnp.exp(-b * de)), -s, s)
@@ -150,10 +151,12 @@ def engines(workload, key):
     spins_tll = np.asarray(spins[:, 0])
     rng = np.random.default_rng(SEED)
     out = {
-        "qml_phys packed": lambda n: mp.sweep(key, spins, betas, n_sweeps=n,
-                                              method="packed").block_until_ready(),
-        "qml_phys general": lambda n: mp.sweep(key, spins, betas, n_sweeps=n,
-                                               method="general").block_until_ready(),
+        "qml_phys packed": lambda n: mp.sweep(
+            key, spins, betas, n_sweeps=n, method="packed"
+        ).block_until_ready(),
+        "qml_phys general": lambda n: mp.sweep(
+            key, spins, betas, n_sweeps=n, method="general"
+        ).block_until_ready(),
         "numpy": lambda n: numpy_sweeps(rng, spins_tll, betas, n),
     }
     if numba is not None:
@@ -170,19 +173,29 @@ OURS = ("qml_phys packed", "qml_phys general")
 def _table(results):
     names = list(next(iter(results.values())))
     cols = list(results)
-    lines = ["flips/ns (attempted spin updates per ns, best of 3)",
-             f"{'implementation':<20}" + "".join(f"{c:>14}" for c in cols)]
+    lines = [
+        "flips/ns (attempted spin updates per ns, best of 3)",
+        f"{'implementation':<20}" + "".join(f"{c:>14}" for c in cols),
+    ]
     for name in names:
-        lines.append(f"{name:<20}" + "".join(
-            f"{results[c][name]['flips_per_ns']:>14.4g}" for c in cols))
+        lines.append(
+            f"{name:<20}" + "".join(f"{results[c][name]['flips_per_ns']:>14.4g}" for c in cols)
+        )
     refs = [n for n in names if n not in OURS]
-    lines += ["", "ratios (qml_phys engine / reference)",
-              f"{'':<36}" + "".join(f"{c:>14}" for c in cols)]
+    lines += [
+        "",
+        "ratios (qml_phys engine / reference)",
+        f"{'':<36}" + "".join(f"{c:>14}" for c in cols),
+    ]
     for ours in OURS:
         for ref in refs:
-            lines.append(f"{ours + ' / ' + ref:<36}" + "".join(
-                f"{results[c][ours]['flips_per_ns'] / results[c][ref]['flips_per_ns']:>14.3g}"
-                for c in cols))
+            lines.append(
+                f"{ours + ' / ' + ref:<36}"
+                + "".join(
+                    f"{results[c][ours]['flips_per_ns'] / results[c][ref]['flips_per_ns']:>14.3g}"
+                    for c in cols
+                )
+            )
     return "\n".join(lines)
 
 
@@ -199,19 +212,24 @@ def main(argv=None):
         results[wname] = {}
         for name, run in engines(workload, key).items():
             results[wname][name] = measure(run, n_sites, target)
-            print(f"  {wname:>10}  {name:<18} {results[wname][name]['flips_per_ns']:.4g} flips/ns",
-                  flush=True)
+            print(
+                f"  {wname:>10}  {name:<18} {results[wname][name]['flips_per_ns']:.4g} flips/ns",
+                flush=True,
+            )
     print()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
-          f"({len(os.sched_getaffinity(0))} usable), "
-          f"jax {jax.__version__} on {jax.devices()[0].platform}"
-          + ("" if numba else "; numba not installed"))
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs "
+        f"({len(os.sched_getaffinity(0))} usable), "
+        f"jax {jax.__version__} on {jax.devices()[0].platform}"
+        + ("" if numba else "; numba not installed")
+    )
     print(_table(results))
     if args.json:
         workloads = {k: {"L": v["L"], "temps": v["temps"]} for k, v in WORKLOADS.items()}
         config = {"quick": args.quick, "target_seconds": target, "workloads": workloads}
-        write_record(args.json, {"flips_per_ns": results},
-                     config=config, seed=SEED, kind="benchmark")
+        write_record(
+            args.json, {"flips_per_ns": results}, config=config, seed=SEED, kind="benchmark"
+        )
         print(f"wrote {args.json}")
     return results
 

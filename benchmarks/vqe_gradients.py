@@ -51,8 +51,13 @@ def step_time(name: str, diff_method: str, model, ansatz, params, repeats: int =
         energy(x)
         grad(x)
         times.append(time.perf_counter() - t0)
-    return {"backend": name, "diff_method": diff_method, "seconds_per_step": min(times),
-            "energy": float(e0), "gradient": np.asarray(g0, np.float64)}
+    return {
+        "backend": name,
+        "diff_method": diff_method,
+        "seconds_per_step": min(times),
+        "energy": float(e0),
+        "gradient": np.asarray(g0, np.float64),
+    }
 
 
 def main(argv=None):
@@ -66,15 +71,19 @@ def main(argv=None):
     params = init_params(ansatz, layers, seed=1)
     rows = [step_time(n, d, model, ansatz, params) for n, d in BACKENDS]
     ref = rows[0]
-    print(f"VQE step (energy + gradient), TFIM N={args.N}, HVA {layers} layers "
-          f"({params.size} parameters)")
+    print(
+        f"VQE step (energy + gradient), TFIM N={args.N}, HVA {layers} layers "
+        f"({params.size} parameters)"
+    )
     print(f"{'backend':<18}{'gradient':<18}{'s/step':>10}{'ratio':>9}{'max |dgrad|':>14}")
     for r in rows:
         dg = float(np.max(np.abs(r["gradient"] - ref["gradient"])))
         r["ratio_to_adjoint"] = r["seconds_per_step"] / ref["seconds_per_step"]
         r["max_gradient_difference"] = dg
-        print(f"{r['backend']:<18}{r['diff_method']:<18}{r['seconds_per_step']:>10.4f}"
-              f"{r['ratio_to_adjoint']:>9.1f}{dg:>14.2e}")
+        print(
+            f"{r['backend']:<18}{r['diff_method']:<18}{r['seconds_per_step']:>10.4f}"
+            f"{r['ratio_to_adjoint']:>9.1f}{dg:>14.2e}"
+        )
     if args.json:
         write_record(args.json, {"rows": rows}, config=vars(args), kind="benchmark")
     return rows
