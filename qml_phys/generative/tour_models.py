@@ -152,7 +152,9 @@ def gan(ctx: TourContext) -> Section:
         title="GAN on Ising configurations",
         text=(
             "A dense GAN whose generator ends in a hard sign (straight-through gradients), "
-            "so every sample is a spin configuration. At T = 3 the sample energy and |m| "
+            "so every sample is a spin configuration; an R1 penalty steadies the "
+            "discriminator, and samples come from the generators of the last 10 epochs, "
+            "which averages out the game's oscillation. At T = 3 the sample energy and |m| "
             "are compared with Monte Carlo. Below T<sub>c</sub> the Boltzmann distribution "
             "has two mirror-image modes (m > 0 and m < 0); "
             + (
