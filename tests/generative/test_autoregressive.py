@@ -186,6 +186,30 @@ def test_kl_target_4x4_at_tc(name):
     assert kl < 0.02, kl
 
 
+@pytest.mark.slow
+def test_corrected_local_chain_matches_kaufman_at_L16_tc(tmp_path):
+    """Issue 4's L = 16 target, judged against the exact answer: a window model trained
+    briefly on Wolff configurations at T_c proposes; the 10^5-proposal corrected chain's
+    mean energy is within 3 autocorrelation-aware errors of Kaufman's for the 16x16 torus
+    (about 1 minute on 2 CPU cores)."""
+    from qml_phys.classical.datasets import load_dataset, write_dataset
+    from qml_phys.generative.evaluate import boltzmann_log_weight, compare_with_reference
+
+    path = tmp_path / "d.h5"
+    write_dataset(path, sizes=[16], temperatures=[TC], n_samples=2000, seed=3, show_progress=False)
+    x = load_dataset(path, 16).spins
+    model = ar.make_model("local", 16)
+    cfg = TrainConfig(epochs=15, batch_size=100, learning_rate=3e-3, schedule="cosine")
+    params = base.train_spin_model(model, x, config=cfg).params
+    chain = base.independence_metropolis(
+        model, params, jax.random.key(5), 100000, boltzmann_log_weight(TC)
+    )
+    assert chain["acceptance"] > 0.3, chain["acceptance"]
+    mh = compare_with_reference(np.asarray(chain["samples"]), x, T=TC, independent=False)
+    z = mh["exact"]["energy"]["z_model"]
+    assert abs(z) < 3, mh["exact"]["energy"]
+
+
 def test_independence_metropolis_makes_a_poor_model_exact(key):
     """A random (untrained) MADE proposes; the corrected chain's mean energy on the 3x3
     torus at T = 3 matches exact enumeration within 4 autocorrelation-aware errors, while
