@@ -291,7 +291,9 @@ def flow_mcmc(flow: TrainedFlow, *, key: jax.Array, n_samples: int, n_chains: in
 
 
 # --------------------------------------------------------------------------- comparison
-def _chain_estimates(chains: np.ndarray) -> dict:
+def chain_estimates(chains: np.ndarray) -> dict:
+    """``{phi2, abs_m, chi, g1}`` of chains ``(n_chains, n, L, L)``: mean, error, tau_int,
+    n_eff (autocorrelation-aware, :func:`qml_phys.classical.statistics.estimate`)."""
     from qml_phys.classical.statistics import estimate
     from qml_phys.physics.phi4 import observables
 
@@ -375,7 +377,7 @@ def flow_vs_hmc(
         grad=theory.grad,
     )
     hmc_sps = hmc.seconds_per_sample / hmc_chains
-    est_f, est_h = _chain_estimates(fm.samples), _chain_estimates(hmc.samples)
+    est_f, est_h = chain_estimates(fm.samples), chain_estimates(hmc.samples)
     comparison = {}
     for name in est_f:
         a, b = est_f[name], est_h[name]
