@@ -33,9 +33,10 @@ def _perturbed(module, key):
     return jax.tree_util.tree_unflatten(tree, leaves)
 
 
+@pytest.mark.parametrize("z2", [True, False])
 @pytest.mark.parametrize("net", ["cnn", "mlp"])
-def test_log_det_is_the_log_jacobian_determinant(net, key):
-    module = RealNVP(4, n_layers=4, hidden=4, net=net)
+def test_log_det_is_the_log_jacobian_determinant(net, z2, key):
+    module = RealNVP(4, n_layers=4, hidden=4, net=net, z2=z2)
     params = _perturbed(module, key)
     z = jax.random.normal(jax.random.fold_in(key, 2), (4, 4), jnp.float32)
     f = lambda v: module.apply({"params": params}, v.reshape(1, 4, 4))[0].ravel()  # noqa: E731
@@ -45,6 +46,63 @@ def test_log_det_is_the_log_jacobian_determinant(net, key):
     assert sign > 0
     assert float(logdet[0]) == pytest.approx(want, abs=1e-3)
     assert abs(want) > 0.1  # the perturbed flow is not the identity
+
+
+@pytest.mark.parametrize("net", ["cnn", "mlp"])
+def test_z2_flow_is_odd_and_its_density_even(net, key):
+    """``z2=True``: f(-z) = -f(z) with the same log-Jacobian, so q(-x) = q(x); without it
+    a generic (perturbed) flow breaks the symmetry, so the check can fail."""
+    z = jax.random.normal(jax.random.fold_in(key, 2), (5, 4, 4), jnp.float32)
+    for z2 in (True, False):
+        module = RealNVP(4, n_layers=4, hidden=4, net=net, z2=z2)
+        params = _perturbed(module, key)
+        x, ld = module.apply({"params": params}, z)
+        xm, ldm = module.apply({"params": params}, -z)
+        odd = float(jnp.max(jnp.abs(x + xm)))
+        even = float(jnp.max(jnp.abs(ld - ldm)))
+        if z2:
+            assert odd < 1e-5 and even < 1e-5
+            assert float(jnp.max(jnp.abs(x - z))) > 0.1  # not the identity
+        else:
+            assert odd > 1e-2 and even > 1e-2
+
+
+@pytest.mark.parametrize("z2", [True, False])
+@pytest.mark.parametrize("net", ["cnn", "mlp"])
+def test_inverse_undoes_the_flow_with_the_same_log_det(net, z2, key):
+    module = RealNVP(4, n_layers=4, hidden=4, net=net, z2=z2)
+    params = _perturbed(module, key)
+    z = jax.random.normal(jax.random.fold_in(key, 3), (6, 4, 4), jnp.float32)
+    x, ld = module.apply({"params": params}, z)
+    z_back, ld_back = module.apply({"params": params}, x, method=RealNVP.inverse)
+    assert float(jnp.max(jnp.abs(z_back - z))) < 1e-4
+    assert float(jnp.max(jnp.abs(ld_back - ld))) < 1e-4
+    assert float(jnp.max(jnp.abs(x - z))) > 0.1
+
+
+def test_path_gradient_estimates_the_same_gradient(key):
+    """The path estimator drops a zero-mean term: same loss value, and over a large batch
+    the same gradient as the total (reparameterisation) one; at the exact optimum its
+    variance vanishes (here q is not exact, so only the means are compared)."""
+    from qml_phys.generative.flows import reverse_kl_loss
+
+    theory = Phi4(4, m2=0.5, lam=0.5)
+    module = RealNVP(4, n_layers=2, hidden=4, net="mlp")
+    params = _perturbed(module, key)
+    grads, values = {}, {}
+    for est in ("path", "total"):
+        loss = reverse_kl_loss(module, theory, 200_000, est)
+
+        def f(p, loss=loss):
+            return loss(p, None, key=jax.random.key(7), model_state=None, train=True)[0]
+
+        values[est], g = jax.value_and_grad(f)(params)
+        grads[est] = np.concatenate([np.ravel(v) for v in jax.tree_util.tree_leaves(g)])
+    assert float(values["path"]) == pytest.approx(float(values["total"]), abs=1e-3)
+    a, b = grads["path"], grads["total"]
+    assert np.linalg.norm(a - b) < 0.05 * np.linalg.norm(b)
+    with pytest.raises(UnknownNameError, match="estimator: expected one of"):
+        reverse_kl_loss(module, theory, 10, "score")
 
 
 def test_flow_mcmc_is_exact_on_the_free_field():
@@ -109,6 +167,12 @@ def test_flow_phi4_command_parses_and_runs(tmp_path, capsys):
             "1",
             "--samples",
             "800",
+            "--net",
+            "mlp",
+            "--batch-size",
+            "64",
+            "--hmc-chains",
+            "4",
             "--out",
             str(tmp_path),
         ]
@@ -120,6 +184,9 @@ def test_flow_phi4_command_parses_and_runs(tmp_path, capsys):
     assert out["L"] == 4 and out["n_samples"] == 800
     assert 0 < out["flow"]["acceptance"] <= 1 and 0 < out["hmc"]["acceptance"] <= 1
     assert set(out["observables"]) == {"phi2", "abs_m", "chi", "g1"}
+    cfg = out["flow"]["config"]
+    assert (cfg["net"], cfg["hidden"], cfg["batch_size"], cfg["z2"]) == ("mlp", 64, 64, True)
+    assert cfg["estimator"] == "path" and out["hmc"]["n_chains"] == 4
     assert (tmp_path / "record.json").exists()
     assert (tmp_path / "checkpoint" / "checkpoint.msgpack").exists()
     with pytest.raises(SystemExit):
