@@ -8,10 +8,11 @@ The figure of merit is the wall time per independent sample of the order paramet
 with tau_int in Sokal's convention (``qml_phys.classical.statistics``). One flow is trained
 by reverse KL (its training time is reported apart, with the number of independent
 samples after which it has paid for itself) and used as the independence-Metropolis
-proposal (``qml_phys.generative.flows.flow_mcmc``); HMC (``qml_phys.classical.hmc``,
-trajectory length 1, the package's defaults) is run in the same process on the same device
-with several numbers of parallel chains, since a GPU needs many chains to be busy, and each
-count is reported. Compilation is excluded from every timing; HMC's thermalisation
+proposal (``qml_phys.generative.flows.flow_mcmc``); HMC (``qml_phys.classical.hmc``) is
+run in the same process on the same device with several numbers of parallel chains, since
+a GPU needs many chains to be busy, and several (step size, leapfrog steps) settings
+(``--hmc``, trajectory lengths 1 to 2.5 by default); every row is reported and the flow
+is compared with the cheapest. Compilation is excluded from every timing; HMC's thermalisation
 trajectories are timed as trajectories (its cost per sample is the time per trajectory).
 
     python benchmarks/flow_vs_hmc.py                       # CPU defaults, a few minutes
@@ -59,6 +60,18 @@ def _z(a: dict, b: dict) -> dict:
     return out
 
 
+def _hmc_setting(text: str) -> tuple[float, int]:
+    """``"0.1:10"`` -> ``(0.1, 10)`` (leapfrog step size, steps per trajectory)."""
+    try:
+        eps, n = text.split(":")
+        eps, n = float(eps), int(n)
+    except ValueError:
+        raise SystemExit(f"--hmc: expected STEP:LEAPFROG such as 0.1:10; got {text!r}") from None
+    if not (eps > 0 and n > 0):
+        raise SystemExit(f"--hmc: expected a step > 0 and leapfrog steps > 0; got {text!r}")
+    return eps, n
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--L", type=int, default=8)
@@ -68,11 +81,19 @@ def main(argv=None) -> dict:
     ap.add_argument("--hidden", type=int, default=8)
     ap.add_argument("--net", choices=("cnn", "mlp"), default="cnn", help="coupling networks")
     ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--no-z2", action="store_true", help="coupling layers without Z2 symmetry")
+    ap.add_argument("--estimator", choices=("path", "total"), default="path", help="KL gradient")
     ap.add_argument("--epochs", type=int, default=20, help="of 100 steps")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--samples", type=int, default=20000, help="per sampler and chain count")
     ap.add_argument("--chains", type=int, default=4, help="flow-MCMC chains")
     ap.add_argument("--hmc-chains", type=int, nargs="+", default=[4, 64])
+    ap.add_argument(
+        "--hmc",
+        nargs="+",
+        default=["0.1:10", "0.08:15", "0.1:20", "0.08:25", "0.1:25"],
+        help="HMC settings STEP:LEAPFROG, each run at every chain count (the best is used)",
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     lam = albergo_lambda(args.L) if args.lam is None else args.lam
@@ -88,6 +109,8 @@ def main(argv=None) -> dict:
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
+        z2=not args.no_z2,
+        estimator=args.estimator,
         seed=SEED,
     )
     flow = train_flow(theory, cfg)
@@ -99,7 +122,8 @@ def main(argv=None) -> dict:
         "training_status": flow.status,
     }
     print(
-        f"flow ({args.net}, {args.layers} layers x {args.hidden}, batch {args.batch_size}, "
+        f"flow ({args.net}, {args.layers} layers x {args.hidden}, z2 {not args.no_z2}, "
+        f"{args.estimator} gradient, batch {args.batch_size}, "
         f"{args.epochs * 100} steps, {flow.seconds:.0f} s): acceptance {fm.acceptance:.3f}, "
         f"ESS {fm.ess:.3f}, tau_int {flow_row['tau_int']:.2f}, "
         f"{1e6 * fm.seconds_per_sample:.2f} us/sample, "
@@ -107,7 +131,8 @@ def main(argv=None) -> dict:
     )
 
     rows = []
-    for c in args.hmc_chains:
+    settings = [_hmc_setting(h) for h in args.hmc]
+    for c, (eps, n_lf) in ((c, h) for c in args.hmc_chains for h in settings):
         per = max(args.samples // c, 50)
         x0 = 0.1 * jax.random.normal(jax.random.key(SEED + 2), (c, args.L, args.L), jnp.float32)
         h = run_hmc(
@@ -115,12 +140,12 @@ def main(argv=None) -> dict:
             x0,
             key=jax.random.key(SEED + 3),
             n_samples=per,
-            step_size=0.1,
-            n_leapfrog=10,
+            step_size=eps,
+            n_leapfrog=n_lf,
             n_therm=max(per // 10, 20),
             grad=theory.grad,
         )
-        row = {"n_chains": c, "acceptance": h.acceptance}
+        row = {"n_chains": c, "step_size": eps, "n_leapfrog": n_lf, "acceptance": h.acceptance}
         row |= _cost(h.samples, h.seconds_per_sample / c)
         ratio = row["cost_per_independent_s"] / flow_row["cost_per_independent_s"]
         saving = row["cost_per_independent_s"] - flow_row["cost_per_independent_s"]
@@ -130,7 +155,8 @@ def main(argv=None) -> dict:
         rows.append(row)
         be = row["break_even_independent_samples"]
         print(
-            f"HMC {c:5d} chains: acceptance {h.acceptance:.3f}, tau_int {row['tau_int']:.2f}, "
+            f"HMC {c:5d} chains, eps {eps:g} x {n_lf}: acceptance {h.acceptance:.3f}, "
+            f"tau_int {row['tau_int']:.2f}, "
             f"{1e6 * row['seconds_per_sample']:.2f} us/sample, "
             f"{1e6 * row['cost_per_independent_s']:.2f} us per independent |M|; "
             f"HMC/flow {ratio:.2f}; z(flow - HMC) "
@@ -150,7 +176,8 @@ def main(argv=None) -> dict:
         "flow_cheaper_than_best_hmc": best["hmc_over_flow"] > 1,
     }
     print(
-        f"best HMC ({best['n_chains']} chains) / flow cost per independent |M|: "
+        f"best HMC ({best['n_chains']} chains, eps {best['step_size']:g} x "
+        f"{best['n_leapfrog']}) / flow cost per independent |M|: "
         f"{best['hmc_over_flow']:.2f}"
     )
     if args.json:

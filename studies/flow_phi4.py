@@ -1,17 +1,22 @@
 """Normalizing-flow MCMC for 2D lattice phi^4 theory, against Hybrid Monte Carlo.
 
 Method (Albergo, Kanwar, Shanahan, PRD 100, 034515 (2019), arXiv:1904.12072): train a
-RealNVP flow (affine couplings, checkerboard masks, periodic CNNs) by reverse KL on the
-action alone, use it as the proposal of an independence Metropolis chain (exact whatever
-the flow's quality), and compare <phi^2>, <|m|>, chi, G(1) and the zero-momentum
-two-point function with HMC, with error bars from tau_int, and the wall-time cost per
-independent sample. Writes results/flow_phi4/record.json and two_point.png.
+RealNVP flow (affine couplings on the two checkerboard sublattices, Z2-odd so that
+q(-phi) = q(phi)) by reverse KL on the action alone (path gradient), use it as the
+proposal of an independence Metropolis chain (exact whatever the flow's quality), and
+compare <phi^2>, <|m|>, chi, G(1) and the zero-momentum two-point function with HMC, with
+error bars from tau_int, and the wall-time cost per independent sample of |M|. Writes
+results/flow_phi4/record.json and two_point.png.
 
-    python studies/flow_phi4.py [--L 8] [--m2 -4] [--lam LAMBDA] [--epochs 20] [--samples 20000]
-        [--layers 8] [--hidden 8] [--batch-size 128] [--chains 4] [--hmc-chains 4]
+    python studies/flow_phi4.py [--L 8] [--m2 -4] [--lam LAMBDA] [--epochs 600]
+        [--samples 40000] [--layers 8] [--net mlp|cnn] [--hidden H] [--batch-size 1024]
+        [--no-z2] [--estimator path|total] [--chains 4] [--hmc-chains 16]
 
-The defaults fit 2 CPU cores; on a GPU a larger flow trained on larger batches is cheap, and
-``--hmc-chains`` gives HMC the parallel chains a GPU needs for a fair wall-time comparison.
+The defaults are the configuration that meets the wall-time comparison on 2 CPU cores
+(about 13 min of training): dense coupling networks 8 x 64, batch 1024, 6x10^4 steps; HMC
+with 16 parallel chains (its cheapest per sample there) and trajectory 0.08 x 25 (the best
+of lengths 0.6 to 4). ``benchmarks/flow_vs_hmc.py`` runs HMC at several chain counts and
+trajectory lengths in the same process; its measured table is in benchmarks/README.md.
 """
 
 import argparse
@@ -28,26 +33,34 @@ def main(argv=None):
     ap.add_argument("--L", type=int, default=8)
     ap.add_argument("--m2", type=float, default=-4.0)
     ap.add_argument("--lam", type=float, default=None, help="default: Albergo et al.'s for L")
-    ap.add_argument("--epochs", type=int, default=20, help="of 100 steps, batch 128")
+    ap.add_argument("--epochs", type=int, default=600, help="of 100 steps")
     ap.add_argument("--layers", type=int, default=8, help="coupling layers")
-    ap.add_argument("--hidden", type=int, default=8, help="channels per convolution")
-    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--net", choices=("cnn", "mlp"), default="mlp", help="coupling networks")
+    ap.add_argument("--hidden", type=int, default=None, help="channels/width (8 cnn, 64 mlp)")
+    ap.add_argument("--batch-size", type=int, default=1024)
+    ap.add_argument("--no-z2", action="store_true", help="coupling layers without Z2 symmetry")
+    ap.add_argument("--estimator", choices=("path", "total"), default="path", help="KL gradient")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak Adam learning rate (cosine)")
     ap.add_argument("--chains", type=int, default=4, help="flow-MCMC chains")
-    ap.add_argument("--hmc-chains", type=int, default=None, help="default: --chains")
-    ap.add_argument("--samples", type=int, default=20000)
+    ap.add_argument("--hmc-chains", type=int, default=16, help="parallel HMC chains")
+    ap.add_argument("--samples", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="results/flow_phi4")
     args = ap.parse_args(argv)
     out = Path(args.out)
     if args.lam is None:
         args.lam = albergo_lambda(args.L)
+    if args.hidden is None:
+        args.hidden = 8 if args.net == "cnn" else 64
     cfg = FlowConfig(
         n_layers=args.layers,
         hidden=args.hidden,
+        net=args.net,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
+        z2=not args.no_z2,
+        estimator=args.estimator,
         seed=args.seed,
     )
     res = flow_vs_hmc(
@@ -62,7 +75,7 @@ def main(argv=None):
         out=out,
     )
     fig, (ax_l, ax_g) = plots.figure(1, 2)
-    ax_l.plot(res["flow"]["loss_history"], "o-")
+    ax_l.plot(res["flow"]["loss_history"], "-")
     ax_l.set_xlabel("epoch (100 steps)")
     ax_l.set_ylabel("reverse KL loss  E_q[log q + S]")
     for name, curve in res["two_point"].items():
