@@ -635,9 +635,10 @@ def flow_phi4_command(args) -> dict:
         out=args.out,
     )
     if args.out:
-        keys = ("L", "m2", "lam", "epochs", "net", "hidden", "batch_size", "samples")
-        keys += ("hmc_chains", "no_z2")
-        keys += ("estimator", "seed")
+        keys = (
+            *("L", "m2", "lam", "epochs", "net", "hidden", "batch_size", "samples"),
+            *("hmc_chains", "no_z2", "estimator", "seed"),
+        )
         config = {k: getattr(args, k) for k in keys}
         write_record(
             Path(args.out) / "record.json",
