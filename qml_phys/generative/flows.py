@@ -158,56 +158,42 @@ class RealNVP(nn.Module):
 
     def __call__(self, z):
         """``(x, log_det)``: ``x = f(z)`` ``(n, L, L)`` and ``log|det df/dz|`` ``(n,)``."""
-        n, L = z.shape[0], self.L
-        log_det = jnp.zeros(n, z.dtype)
-        if self.net == "mlp":
-            # the two sublattices as two dense halves, permuted in and out once (as exact
-            # permutation-matrix products: XLA fuses those into the action, not gathers)
-            perm = jnp.asarray(_sublattice_permutation(L), z.dtype)
-            exact = jax.lax.Precision.HIGHEST
-            halves = jnp.matmul(z.reshape(n, L * L), perm, precision=exact)
-            halves = [halves[:, : L * L // 2], halves[:, L * L // 2 :]]
-            for i, net in enumerate(self.nets):
-                frozen, active = i % 2, 1 - i % 2
-                s, t = net(halves[frozen])
-                halves[active] = halves[active] * jnp.exp(s) + t
-                log_det = log_det + jnp.sum(s, axis=-1)
-            flat = jnp.matmul(jnp.concatenate(halves, axis=-1), perm.T, precision=exact)
-            return flat.reshape(n, L, L), log_det
-        x = z
-        for i, net in enumerate(self.nets):
-            m = checkerboard(L, i % 2).astype(z.dtype)[None]
-            s, t = net((x * m)[..., None])
-            s = s * (1 - m)
-            x = x * m + (1 - m) * (x * jnp.exp(s) + t)
-            log_det = log_det + jnp.sum(s, axis=(-2, -1))
-        return x, log_det
+        return self._couplings(z, inverse=False)
 
     def inverse(self, x):
         """``(z, log_det)``: ``z = f^{-1}(x)`` and ``log|det df/dz|`` at that ``z`` (the same
         number the forward pass gives), so ``log q(x) = log r(z) - log_det``."""
-        n, L = x.shape[0], self.L
-        log_det = jnp.zeros(n, x.dtype)
+        return self._couplings(x, inverse=True)
+
+    def _couplings(self, v, *, inverse: bool):
+        n, L = v.shape[0], self.L
+        layers = reversed(range(self.n_layers)) if inverse else range(self.n_layers)
+
+        def update(a, s, t):
+            return (a - t) * jnp.exp(-s) if inverse else a * jnp.exp(s) + t
+
+        log_det = jnp.zeros(n, v.dtype)
         if self.net == "mlp":
-            perm = jnp.asarray(_sublattice_permutation(L), x.dtype)
+            # the two sublattices as two dense halves, permuted in and out once (as exact
+            # permutation-matrix products: XLA fuses those into the action, not gathers)
+            perm = jnp.asarray(_sublattice_permutation(L), v.dtype)
             exact = jax.lax.Precision.HIGHEST
-            halves = jnp.matmul(x.reshape(n, L * L), perm, precision=exact)
-            halves = [halves[:, : L * L // 2], halves[:, L * L // 2 :]]
-            for i in reversed(range(self.n_layers)):
+            flat = jnp.matmul(v.reshape(n, L * L), perm, precision=exact)
+            halves = [flat[:, : L * L // 2], flat[:, L * L // 2 :]]
+            for i in layers:
                 frozen, active = i % 2, 1 - i % 2
                 s, t = self.nets[i](halves[frozen])
-                halves[active] = (halves[active] - t) * jnp.exp(-s)
+                halves[active] = update(halves[active], s, t)
                 log_det = log_det + jnp.sum(s, axis=-1)
             flat = jnp.matmul(jnp.concatenate(halves, axis=-1), perm.T, precision=exact)
             return flat.reshape(n, L, L), log_det
-        z = x
-        for i in reversed(range(self.n_layers)):
-            m = checkerboard(L, i % 2).astype(x.dtype)[None]
-            s, t = self.nets[i]((z * m)[..., None])
+        for i in layers:
+            m = checkerboard(L, i % 2).astype(v.dtype)[None]
+            s, t = self.nets[i]((v * m)[..., None])
             s = s * (1 - m)
-            z = z * m + (1 - m) * ((z - t) * jnp.exp(-s))
+            v = v * m + (1 - m) * update(v, s, t)
             log_det = log_det + jnp.sum(s, axis=(-2, -1))
-        return z, log_det
+        return v, log_det
 
 
 def _parity_sites(L: int, parity: int) -> tuple[np.ndarray, np.ndarray]:
