@@ -32,7 +32,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.classical.hmc import run_hmc
-from qml_phys.generative.flows import FlowConfig, chain_estimates, flow_mcmc, train_flow
+from qml_phys.generative.flows import (
+    DEFAULT_HIDDEN,
+    ESTIMATORS,
+    FlowConfig,
+    chain_estimates,
+    flow_mcmc,
+    train_flow,
+)
 from qml_phys.physics.phi4 import DEFAULT_M2, Phi4, albergo_lambda
 
 SEED = 0
@@ -78,11 +85,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--m2", type=float, default=DEFAULT_M2)
     ap.add_argument("--lam", type=float, default=None, help="default: Albergo et al.'s for L")
     ap.add_argument("--layers", type=int, default=8)
-    ap.add_argument("--hidden", type=int, default=8)
+    ap.add_argument("--hidden", type=int, default=None, help="default 8 (cnn), 64 (mlp)")
     ap.add_argument("--net", choices=("cnn", "mlp"), default="cnn", help="coupling networks")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--no-z2", action="store_true", help="coupling layers without Z2 symmetry")
-    ap.add_argument("--estimator", choices=("path", "total"), default="path", help="KL gradient")
+    ap.add_argument("--estimator", choices=ESTIMATORS, default="path", help="KL gradient")
     ap.add_argument("--epochs", type=int, default=20, help="of 100 steps")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--samples", type=int, default=20000, help="per sampler and chain count")
@@ -97,6 +104,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
     lam = albergo_lambda(args.L) if args.lam is None else args.lam
+    if args.hidden is None:
+        args.hidden = DEFAULT_HIDDEN[args.net]
     theory = Phi4(args.L, args.m2, lam)
     dev = jax.devices()[0]
     device = f"{dev.platform}: {dev.device_kind}"

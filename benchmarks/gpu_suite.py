@@ -16,7 +16,7 @@ Parts (each is skipped with a reason rather than failing the others):
 5. **Flow vs HMC** (phi^4, 8x8, Albergo et al.'s E2): wall time per independent |M| sample
    of flow-MCMC (Z2-odd dense couplings, 8 layers x 64, batch 4096, 6x10^4 steps: the
    best family on the CPU) against HMC with 16 to 8192 parallel chains and trajectory
-   lengths 1 to 2 — see ``benchmarks/flow_vs_hmc.py``.
+   lengths 1 to 2.5 — see ``benchmarks/flow_vs_hmc.py``.
 
 It runs on CPU too (smaller sizes are not chosen automatically: the point is the GPU), and
 prints the device it ran on. Results go to ``--json`` as a self-describing record.

@@ -22,7 +22,7 @@ trajectory lengths in the same process; its measured table is in benchmarks/READ
 import argparse
 from pathlib import Path
 
-from qml_phys.generative.flows import FlowConfig, flow_vs_hmc
+from qml_phys.generative.flows import DEFAULT_HIDDEN, ESTIMATORS, FlowConfig, flow_vs_hmc
 from qml_phys.physics.phi4 import albergo_lambda
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -39,7 +39,7 @@ def main(argv=None):
     ap.add_argument("--hidden", type=int, default=None, help="channels/width (8 cnn, 64 mlp)")
     ap.add_argument("--batch-size", type=int, default=1024)
     ap.add_argument("--no-z2", action="store_true", help="coupling layers without Z2 symmetry")
-    ap.add_argument("--estimator", choices=("path", "total"), default="path", help="KL gradient")
+    ap.add_argument("--estimator", choices=ESTIMATORS, default="path", help="KL gradient")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak Adam learning rate (cosine)")
     ap.add_argument("--chains", type=int, default=4, help="flow-MCMC chains")
     ap.add_argument("--hmc-chains", type=int, default=16, help="parallel HMC chains")
@@ -51,7 +51,7 @@ def main(argv=None):
     if args.lam is None:
         args.lam = albergo_lambda(args.L)
     if args.hidden is None:
-        args.hidden = 8 if args.net == "cnn" else 64
+        args.hidden = DEFAULT_HIDDEN[args.net]
     cfg = FlowConfig(
         n_layers=args.layers,
         hidden=args.hidden,

@@ -73,8 +73,7 @@ class _OddEvenNet(nn.Module):
     """Coupling network with ``t`` odd and ``s`` even in its input, for a Z2-odd flow.
 
     Bias-free layers with ``tanh`` make every hidden feature ``h`` odd; ``t`` is a
-    bias-free linear map of ``h`` (odd) and ``s`` a map of ``h * h`` (even). ``dense``:
-    dense layers on the ``V/2`` frozen sites instead of periodic 3x3 convolutions.
+    bias-free linear map of ``h`` (odd) and ``s`` a map of ``h * h`` (even).
     """
 
     hidden: int
@@ -88,7 +87,7 @@ class _OddEvenNet(nn.Module):
             layer = lambda c, **kw: nn.Conv(c, (3, 3), padding="CIRCULAR", **kw)  # noqa: E731
             n_out = 1
         else:
-            layer = nn.Dense  # noqa: E731
+            layer = nn.Dense
             n_out = self.n_out
         h = x
         for _ in range(self.n_hidden_layers):
@@ -228,6 +227,8 @@ def init_flow(module: RealNVP, *, key: jax.Array):
 
 
 ESTIMATORS = ("path", "total")
+DEFAULT_HIDDEN = {"cnn": 8, "mlp": 64}
+"""Default ``hidden`` per ``net`` for the CLI, the study and the benchmark."""
 
 
 def reverse_kl_loss(module: RealNVP, theory: Phi4, batch_size: int, estimator: str = "path"):
@@ -254,8 +255,7 @@ def reverse_kl_loss(module: RealNVP, theory: Phi4, batch_size: int, estimator: s
         if estimator == "total":
             x, log_q = sample_flow(module, params, key, batch_size)
         else:
-            z = jax.random.normal(key, (batch_size, module.L, module.L), jnp.float32)
-            x, _ = module.apply({"params": params}, z)
+            x, _ = sample_flow(module, params, key, batch_size)
             fixed = {"params": jax.lax.stop_gradient(params)}
             z_back, log_det = module.apply(fixed, x, method=RealNVP.inverse)
             log_q = prior_log_prob(z_back) - log_det
@@ -598,7 +598,7 @@ def flow_phi4_command(args) -> dict:
     from qml_phys.runtime.records import write_record
 
     if args.hidden is None:
-        args.hidden = 8 if args.net == "cnn" else 64
+        args.hidden = DEFAULT_HIDDEN[args.net]
     cfg = FlowConfig(
         hidden=args.hidden,
         net=args.net,

@@ -82,25 +82,25 @@ def test_inverse_undoes_the_flow_with_the_same_log_det(net, z2, key):
 
 def test_path_gradient_estimates_the_same_gradient(key):
     """The path estimator drops a zero-mean term: same loss value, and over a large batch
-    the same gradient as the total (reparameterisation) one; at the exact optimum its
-    variance vanishes (here q is not exact, so only the means are compared)."""
+    the same gradient as the total (reparameterisation) one; on a small batch the dropped
+    term is visible (a path gradient that kept it would agree to rounding, ~1e-6)."""
     from qml_phys.generative.flows import reverse_kl_loss
 
     theory = Phi4(4, m2=0.5, lam=0.5)
     module = RealNVP(4, n_layers=2, hidden=4, net="mlp")
     params = _perturbed(module, key)
-    grads, values = {}, {}
-    for est in ("path", "total"):
-        loss = reverse_kl_loss(module, theory, 200_000, est)
 
-        def f(p, loss=loss):
-            return loss(p, None, key=jax.random.key(7), model_state=None, train=True)[0]
+    def value_and_grad(estimator, n, seed):
+        loss = reverse_kl_loss(module, theory, n, estimator)
+        f = lambda p: loss(p, None, key=jax.random.key(seed), model_state=None, train=True)[0]  # noqa: E731
+        v, g = jax.value_and_grad(f)(params)
+        return float(v), np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(g)])
 
-        values[est], g = jax.value_and_grad(f)(params)
-        grads[est] = np.concatenate([np.ravel(v) for v in jax.tree_util.tree_leaves(g)])
-    assert float(values["path"]) == pytest.approx(float(values["total"]), abs=1e-3)
-    a, b = grads["path"], grads["total"]
-    assert np.linalg.norm(a - b) < 0.05 * np.linalg.norm(b)
+    (v_path, a), (v_total, b) = (value_and_grad(e, 200_000, 7) for e in ("path", "total"))
+    assert v_path == pytest.approx(v_total, abs=1e-3)
+    assert np.linalg.norm(a - b) < 0.01 * np.linalg.norm(b)  # measured 2e-4
+    (_, a), (_, b) = (value_and_grad(e, 16, 100) for e in ("path", "total"))
+    assert np.linalg.norm(a - b) > 5e-3 * np.linalg.norm(b)  # measured 2e-2
     with pytest.raises(UnknownNameError, match="estimator: expected one of"):
         reverse_kl_loss(module, theory, 10, "score")
 
