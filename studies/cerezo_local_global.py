@@ -17,16 +17,16 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.circuits.barren import plateau_scan, plot_scan
-from qml_phys.circuits.commands import _layers, _qubits, summarize
+from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+from qml_phys.cli import args as A
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--qubits", type=_qubits, default=list(range(2, 15, 2)))
-    ap.add_argument("--layers", type=_layers, default="log")
+    ap.add_argument("--qubits", type=A.qubits, default=list(range(2, 15, 2)))
+    ap.add_argument("--layers", type=A.layers, default="log")
     ap.add_argument("--gates", default="mcclean", help="mcclean (CZ ladder: local light cone)")
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
@@ -45,7 +45,7 @@ def main(argv=None):
     ax.legend(fontsize=6)
     out = Path(args.out)
     plots.save(fig, out / "cerezo_local_global.png")
-    summary = {c: summarize(s) for c, s in scans.items()}
+    summary = {c: scan_summary(s) for c, s in scans.items()}
     write_record(out / "cerezo_local_global.json", {"summary": summary, "scans": scans},
                  config=vars(args), seed=args.seed, kind="study.cerezo_local_global")  # fmt: skip
     for cost, s in summary.items():

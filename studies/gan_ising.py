@@ -33,9 +33,9 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.classical.datasets import load_dataset, write_dataset
+from qml_phys.classical.datasets import load_dataset, spins_at, write_dataset
+from qml_phys.generative.evaluate import compare_at
 from qml_phys.generative.gan import GANConfig, sample_gan, train_gan
-from qml_phys.generative.vae import compare_at, spins_at
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.records import write_record
 

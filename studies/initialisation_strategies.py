@@ -15,15 +15,15 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.circuits.barren import plateau_scan, plot_scan
-from qml_phys.circuits.commands import _qubits, summarize
+from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+from qml_phys.cli import args as A
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--qubits", type=_qubits, default=[2, 4, 6, 8, 10, 12])
+    ap.add_argument("--qubits", type=A.qubits, default=[2, 4, 6, 8, 10, 12])
     ap.add_argument("--layers", type=int, default=40)
     ap.add_argument("--blocks", type=int, default=2)
     ap.add_argument("--sigma", type=float, default=0.1)
@@ -45,7 +45,7 @@ def main(argv=None):
     ax.legend(fontsize=6)
     out = Path(args.out)
     plots.save(fig, out / "initialisation_strategies.png")
-    summary = {i: summarize(s) for i, s in scans.items()}
+    summary = {i: scan_summary(s) for i, s in scans.items()}
     write_record(out / "initialisation_strategies.json", {"summary": summary, "scans": scans},
                  config=vars(args), seed=args.seed, kind="study.initialisation")  # fmt: skip
     for init, s in summary.items():

@@ -16,15 +16,15 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.circuits.barren import plateau_scan, plot_scan
-from qml_phys.circuits.commands import _qubits, summarize
+from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+from qml_phys.cli import args as A
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--qubits", type=_qubits, default=[2, 4, 6, 8, 10, 12])
+    ap.add_argument("--qubits", type=A.qubits, default=[2, 4, 6, 8, 10, 12])
     ap.add_argument("--depths", type=int, nargs="+", default=[5, 20, 100])
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
@@ -52,7 +52,7 @@ def main(argv=None):
     ax_d.legend(fontsize=6)
     out = Path(args.out)
     plots.save(fig, out / "mcclean_barren.png")
-    summary = {str(d): summarize(s) for d, s in scans.items()}
+    summary = {str(d): scan_summary(s) for d, s in scans.items()}
     write_record(out / "mcclean_barren.json", {"summary": summary, "scans": scans},
                  config=vars(args), seed=args.seed, kind="study.mcclean_barren")  # fmt: skip
     for d, s in summary.items():

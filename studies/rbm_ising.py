@@ -47,8 +47,8 @@ import jax
 import numpy as np
 
 from qml_phys.classical.datasets import load_dataset, write_dataset
-from qml_phys.generative import base, evaluate, rbm
-from qml_phys.generative.commands import build_model
+from qml_phys.generative import base, evaluate, models, rbm
+from qml_phys.generative.models import make_spin_model
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -87,9 +87,11 @@ def main(argv=None):
     res = {"4x4": {}, "L": {}}
     d4 = load_dataset(out / "data4.h5", 4).spins
     for name in args.models:
-        m = build_model(name, 4)
-        p = base.train_spin_model(m, d4, config=cfg(name)).params
-        res["4x4"][name] = {"exact_kl": evaluate.exact_kl(base.normalised_log_prob_fn(m, p), 4, tc)}
+        m = make_spin_model(name, 4)
+        p = models.train_spin_model(m, d4, config=cfg(name)).params
+        res["4x4"][name] = {
+            "exact_kl": evaluate.exact_kl(models.normalised_log_prob_fn(m, p), 4, tc)
+        }
         if name == "rbm":
             ais = rbm.ais_log_partition(m, p, key=key, n_chains=500, n_betas=5000)
             res["4x4"][name] |= {
@@ -104,9 +106,11 @@ def main(argv=None):
         rows = []
         for i, T in enumerate(temps):
             x = data.spins[abs(data.T - T) < 1e-9]
-            m = build_model(name, args.L, hidden=args.width)
-            p = base.train_spin_model(m, x, config=cfg(name)).params
-            s = base.draw_samples(m, p, jax.random.fold_in(key, i), args.samples, gibbs_steps=2000)
+            m = make_spin_model(name, args.L, hidden=args.width)
+            p = models.train_spin_model(m, x, config=cfg(name)).params
+            s = models.draw_samples(
+                m, p, jax.random.fold_in(key, i), args.samples, gibbs_steps=2000
+            )
             rows.append({"T": T, **evaluate.compare_with_reference(s, x, T=T)})
             ex = rows[-1]["exact"]["energy"]
             line = (

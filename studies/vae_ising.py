@@ -17,8 +17,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.classical.datasets import load_dataset, write_dataset
+from qml_phys.classical.datasets import load_dataset, spins_at, write_dataset
 from qml_phys.generative import vae as V
+from qml_phys.generative.evaluate import compare_at
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -53,11 +54,11 @@ def main(argv=None):
     )
     fixed = load_dataset(out / "fixed.h5", args.L)
     for T in fixed_t:
-        s, T = V.spins_at(fixed, T)
+        s, T = spins_at(fixed, T)
         comparisons[str(T)] = {}
         for decoder in V.DECODERS:
             m = V.train_vae(s, decoder=decoder, epochs=args.fixed_epochs, seed=args.seed)
-            c = V.compare_at(V.sample_vae(m, key=jax.random.key(1), n=len(s)), s, T)
+            c = compare_at(V.sample_vae(m, key=jax.random.key(1), n=len(s)), s, T)
             comparisons[str(T)][decoder] = c
             z = {k: round(v["z"], 2) for k, v in c["observables"].items()}
             print(f"T = {T}: {decoder:14s} decoder, z vs Monte Carlo {z}")

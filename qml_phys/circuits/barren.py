@@ -84,9 +84,11 @@ __all__ = [
     "n_rotations",
     "pennylane_qnode",
     "plateau_scan",
+    "scan_summary",
     "ring_pairs",
     "shot_ensemble",
     "trace_count",
+    "two_design_variance",
     "variance_scan",
 ]
 
@@ -861,11 +863,11 @@ def plateau_scan(
     For each ``n`` in ``ns`` draws ``n_draws`` random circuits of depth
     :func:`depth_for` ``(n, layers)`` and reports the variance of the first parameter's
     derivative and the variance averaged over parameters, each with a bootstrap interval
-    (:func:`~qml_phys.circuits.barren_stats.bootstrap_variance`), and the 2-design value
-    (:func:`~qml_phys.circuits.barren_stats.two_design_variance`). Then it fits the decay
+    (:func:`~qml_phys.stats.bootstrap.bootstrap_variance`), and the 2-design value
+    (:func:`two_design_variance`). Then it fits the decay
     rate of :math:`\ln\mathrm{Var}` per qubit (weighted by the bootstrap errors, with a
     ``level`` interval) and compares exponential against polynomial decay
-    (:func:`~qml_phys.circuits.barren_stats.compare_decay`; needs 3 or more sizes).
+    (:func:`~qml_phys.stats.fits.compare_decay`; needs 3 or more sizes).
     With ``shots``, the first parameter is also estimated from ``shots`` measurements per
     shift term (:func:`shot_ensemble`), and the observed variance is split into landscape
     variance and mean shot variance.
@@ -875,8 +877,9 @@ def plateau_scan(
         (``"mean"`` and ``"first"``: the exponential fit and the model comparison),
         ``"two_design_rate"`` (the reference's rate over the same ``ns``) and ``"config"``.
     """
-    from qml_phys.circuits import barren_stats as bs
     from qml_phys.runtime.progress import progress as bar
+    from qml_phys.stats.bootstrap import bootstrap_variance, shot_corrected_variance
+    from qml_phys.stats.fits import compare_decay, fit_decay
 
     ns = [check_positive_int("n_qubits", n) for n in ns]
     if not ns:
@@ -901,23 +904,23 @@ def plateau_scan(
             gates=gates, n_blocks=n_blocks, dtype=dtype, memory_limit=memory_limit,
         )  # fmt: skip
         g = np.asarray(gradient_ensemble(k_grad, **common), dtype=np.float64)
-        first = bs.bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level, reduce="first")
-        mean = bs.bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level, reduce="mean")
+        first = bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level, reduce="first")
+        mean = bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level, reduce="mean")
         row = {
             "n": n,
             "layers": d,
             "n_params": int(g.shape[1]),
             "var_first": first._asdict(),
             "var_mean": mean._asdict(),
-            "two_design_mean": bs.two_design_variance(n, cost, which="mean", gates=gates),
-            "two_design_first": bs.two_design_variance(n, cost, which="first", gates=gates),
+            "two_design_mean": two_design_variance(n, cost, which="mean", gates=gates),
+            "two_design_first": two_design_variance(n, cost, which="first", gates=gates),
         }
         if shots:
             s = shot_ensemble(k_grad, shots=shots, **common)
-            split = bs.shot_corrected_variance(
+            split = shot_corrected_variance(
                 s["grad_shots"], s["shot_variance"], key=k_boot, n_boot=n_boot, level=level
             )
-            est = bs.shot_corrected_variance(
+            est = shot_corrected_variance(
                 s["grad_shots"], s["shot_variance_estimate"], key=k_boot, n_boot=n_boot, level=level
             )
             row["shots"] = {
@@ -936,9 +939,9 @@ def plateau_scan(
         if len(ns) < 2 or np.any(v <= 0) or not np.all(np.isfinite(s)) or np.any(s <= 0):
             fit[which] = None  # e.g. identity start: every gradient is 0
             continue
-        entry = {"exponential": bs.fit_decay(ns, v, s, level=level)._asdict()}
+        entry = {"exponential": fit_decay(ns, v, s, level=level)._asdict()}
         if len(ns) >= 3:
-            cmp = bs.compare_decay(ns, v, s)
+            cmp = compare_decay(ns, v, s)
             entry["comparison"] = {
                 k: (val._asdict() if hasattr(val, "_asdict") else val) for k, val in cmp.items()
             }
@@ -965,6 +968,58 @@ def plateau_scan(
             "dtype": dtype,
         },
     }
+
+
+def _interval(est: dict) -> dict:
+    return {"value": est["value"], "low": est["low"], "high": est["high"]}
+
+
+def scan_summary(scan: dict) -> dict:
+    """The numbers of a :func:`~qml_phys.circuits.barren.plateau_scan` a reader wants."""
+    rows = []
+    for r in scan["rows"]:
+        row = {
+            "n": r["n"],
+            "layers": r["layers"],
+            "var_mean": _interval(r["var_mean"]),
+            "var_first": _interval(r["var_first"]),
+            "two_design_mean": r["two_design_mean"],
+        }
+        if "shots" in r:
+            s = r["shots"]
+            row["shots"] = {
+                "observed_var_first": _interval(s["observed"]),
+                "mean_shot_variance": s["mean_shot_variance"],
+                "corrected_var_first": _interval(s["corrected"]),
+                "corrected_var_first_from_samples": _interval(s["corrected_from_samples"]),
+            }
+        rows.append(row)
+    fits = {}
+    for which, fit in scan["fit"].items():
+        if fit is None:
+            fits[which] = None
+            continue
+        e = fit["exponential"]
+        fits[which] = {
+            "rate_per_qubit": e["rate"],
+            "low": e["low"],
+            "high": e["high"],
+            "level": e["level"],
+            "chi2": e["chi2"],
+            "dof": e["dof"],
+        }
+        if "comparison" in fit:
+            c = fit["comparison"]
+            fits[which] |= {
+                "polynomial_power": c["polynomial"]["rate"],
+                "p_value_exponential": c["exponential"]["p_value"],
+                "p_value_polynomial": c["polynomial"]["p_value"],
+                "delta_aic": c["delta_aic"],
+                "preferred": c["preferred"],
+                "exponential_rejected": c["exponential_rejected"],
+                "polynomial_rejected": c["polynomial_rejected"],
+            }
+    return {"rows": rows, "fit": fits, "two_design_rate": scan["two_design_rate"]}
 
 
 def pennylane_qnode(
@@ -1069,3 +1124,42 @@ def plot_scan(ax, scan: dict, *, which: str = "mean", label: str | None = None, 
     ax.set_xlabel("qubits n")
     ax.set_ylabel(r"Var[$\partial C / \partial\theta$]")
     return ax
+
+
+#: ``E[Tr A^2]`` (see :func:`two_design_variance`) for the first parameter of each circuit:
+#: HEA: RY on |0>, (1 - <Y>^2)/2 = 1/2; random Pauli on |0>: (1 - 1/3)/2 = 1/3; McClean's
+#: random Pauli on RY(pi/4)|0> (<X>^2 = <Z>^2 = 1/2, <Y> = 0): (1 - 1/3)/2 = 1/3.
+_FIRST = {"hea": 0.5, "random": 1.0 / 3.0, "mcclean": 1.0 / 3.0}
+
+
+def two_design_variance(
+    n_qubits: int, cost: str, *, which: str = "mean", gates: str = "hea"
+) -> float:
+    r"""Gradient variance when the circuit after (and before) the parameter is a 2-design.
+
+    For :math:`C = \mathrm{Tr}(O\,U_+ R(\theta) \rho_- R^\dagger U_+^\dagger)` with a Pauli
+    rotation :math:`R = e^{-i\theta P/2}` and :math:`U_+` Haar-random on :math:`N = 2^n`
+    dimensions, the second moment of the Haar average gives
+
+    .. math:: \mathrm{Var}[\partial_\theta C] = E[\mathrm{Tr} A^2]\,
+       \frac{\mathrm{Tr}\,O^2 - (\mathrm{Tr}\,O)^2/N}{N^2 - 1},\qquad
+       A = -i[P/2, \rho_-],\quad \mathrm{Tr} A^2 = \tfrac12(1 - \langle P\rangle^2).
+
+    ``which="mean"``: :math:`\rho_-` also Haar-random, :math:`E\langle P\rangle^2 =
+    1/(N+1)`, so :math:`E[\mathrm{Tr} A^2] = N / (2(N+1))` (parameters deep inside the
+    circuit). ``which="first"``: the first gate acts on the known input state (see
+    ``_FIRST``). Global projector: :math:`1/(2(N+1)^2)` (``-> ln 4`` per qubit); ``Z_0Z_1``:
+    :math:`N^2/(2(N+1)^2(N-1))` (``-> ln 2`` per qubit), as in McClean et al. (2018) and
+    Cerezo et al. (2021).
+    """
+    n = check_positive_int("n_qubits", n_qubits)
+    if cost not in COSTS or gates not in GATES or which not in ("mean", "first"):
+        raise InvalidParameterError(
+            f"expected cost in {COSTS}, gates in {GATES}, which in ('mean', 'first'); got "
+            f"{cost!r}, {gates!r}, {which!r}"
+        )
+    f = cost_values(n, cost)
+    N = float(2**n)
+    spread = float(np.sum(f * f) - np.sum(f) ** 2 / N)
+    tr_a2 = N / (2 * (N + 1)) if which == "mean" else _FIRST[gates]
+    return tr_a2 * spread / (N * N - 1)

@@ -368,3 +368,21 @@ def batches(
     for start in range(0, stop, batch_size):
         idx = np.sort(order[start : start + batch_size])
         yield data.spins[idx], data.label[idx], data.T[idx]
+
+
+def spins_at(data, T: float | None, *, name: str = "T") -> tuple[np.ndarray, float | None]:
+    """The configurations of ``data`` at the stored temperature ``T`` (all when None).
+
+    Raises InvalidParameterError naming the stored temperatures when ``T`` is not one of
+    them (within 1e-6).
+    """
+    if T is None:
+        return data.spins, None
+    temps = np.asarray(data.temperatures, np.float64)
+    i = int(np.argmin(np.abs(temps - T)))
+    if abs(temps[i] - T) > 1e-6:
+        shown = ", ".join(f"{t:.6g}" for t in temps)
+        raise InvalidParameterError(
+            f"expected {name} to be one of the dataset's temperatures ({shown}); got {T:g}"
+        )
+    return data.spins[np.isclose(data.T, temps[i])], float(temps[i])

@@ -37,9 +37,7 @@ import numpy as np
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
 
 __all__ = [
-    "draw_samples",
     "independence_metropolis",
-    "normalised_log_prob_fn",
     "flatten_spins",
     "init_params",
     "log_prob",
@@ -48,7 +46,6 @@ __all__ = [
     "sample",
     "spins_from_data",
     "symmetry_augment",
-    "train_spin_model",
 ]
 
 
@@ -187,80 +184,6 @@ def spins_from_data(spins, shape: tuple[int, ...]) -> np.ndarray:
     a = np.asarray(spins)
     check_spins(a, shape=shape)
     return a.astype(np.float32)
-
-
-def train_spin_model(
-    module,
-    spins,
-    *,
-    config=None,
-    out=None,
-    params=None,
-    cd_k: int = 10,
-    persistent: bool = False,
-    desc: str | None = None,
-    augment: bool = False,
-):
-    """Fit a spin model to data with :func:`qml_phys.train.fit`; returns the ``TrainResult``.
-
-    Normalised models are trained by maximum likelihood (:func:`nll_loss`), an RBM by
-    CD-``cd_k`` (default CD-10) or, with ``persistent=True``, PCD-``cd_k`` with
-    ``config.batch_size`` persistent chains (:func:`qml_phys.generative.rbm.cd_loss`; PCD
-    needs small learning rates: with Adam at 1e-3 it oscillates on the 3x3 torus at T_c).
-    ``spins``: ``(n, *module.shape)`` in {-1,+1} (validated). ``params``: start from these
-    instead of a fresh initialisation
-    (from ``config.seed``). A non-finite loss stops training with ``status="diverged"``,
-    a ``RuntimeWarning``, and the parameters of the last good epoch (see
-    :func:`qml_phys.train.fit`). ``augment``: see :func:`nll_loss` (normalised models).
-    """
-    from qml_phys.train import TrainConfig, fit
-
-    config = TrainConfig() if config is None else config
-    x = spins_from_data(spins, tuple(module.shape))
-    k_init, k_chains = jax.random.split(jax.random.key(config.seed))
-    if params is None:
-        params = init_params(module, key=k_init)
-    model_state = None
-    if getattr(module, "normalised", False):
-        loss_fn = nll_loss(module, augment=augment)
-    else:
-        from qml_phys.generative import rbm
-
-        loss_fn = rbm.cd_loss(module, k=cd_k, persistent=persistent)
-        if persistent:
-            model_state = rbm.init_chains(module, key=k_chains, n_chains=config.batch_size)
-    return fit(
-        loss_fn,
-        params,
-        {"x": x},
-        config=config,
-        model_state=model_state,
-        out=out,
-        desc=desc or f"training {type(module).__name__}",
-    )
-
-
-def draw_samples(module, params, key: jax.Array, n: int, *, gibbs_steps: int = 1000) -> jax.Array:
-    """``n`` independent samples ``(n, *shape)``: exact for autoregressive models; for an
-    RBM one per independent Gibbs chain after ``gibbs_steps`` steps
-    (:func:`qml_phys.generative.rbm.sample_gibbs`)."""
-    if getattr(module, "exact_sampling", False):
-        return jax.jit(lambda k: sample(module, params, k, n))(key)
-    from qml_phys.generative import rbm
-
-    return jax.jit(lambda k: rbm.sample_gibbs(module, params, k, n, n_steps=gibbs_steps))(key)
-
-
-def normalised_log_prob_fn(module, params):
-    """``s -> ln p(s)`` normalised: as is for autoregressive models, with the exact
-    ``ln Z`` (:func:`qml_phys.generative.rbm.log_partition`) for an RBM."""
-    f = jax.jit(lambda s: module.apply({"params": params}, s))
-    if getattr(module, "normalised", False):
-        return f
-    from qml_phys.generative import rbm
-
-    log_z = rbm.log_partition(module, params)
-    return lambda s: np.asarray(f(s), np.float64) - log_z
 
 
 def independence_metropolis(

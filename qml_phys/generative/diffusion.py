@@ -215,20 +215,3 @@ def sample_diffusion(model: TrainedDiffusion, *, key: jax.Array, n: int) -> np.n
         return s
 
     return np.where(np.asarray(run(key)) > 0, 1, -1).astype(np.int8)
-
-
-def train_command(args) -> dict:
-    """``qml-phys generative train --model diffusion``: train at args.T; compare with data."""
-    from qml_phys.generative.vae import fixed_temperature_command
-
-    cfg = DiffusionConfig(
-        n_steps=int(getattr(args, "steps", None) or DiffusionConfig.n_steps),
-        hidden=int(getattr(args, "hidden", None) or DiffusionConfig.hidden),
-        epochs=int(getattr(args, "epochs", 100)),
-        batch_size=int(getattr(args, "batch_size", 128)),
-        learning_rate=float(getattr(args, "lr", None) or 1e-3),
-        seed=int(getattr(args, "seed", 0)),
-    )
-    return fixed_temperature_command(
-        args, "diffusion", cfg, train_diffusion, sample_diffusion, lambda m: m.summary
-    )

@@ -388,3 +388,21 @@ def _exact_comparison(shape, T: float, J: float, observables: dict) -> dict | No
             row[f"z_{side}"] = (est["mean"] - value) / est["error"] if est["error"] > 0 else None
         out[name] = row
     return out
+
+
+def compare_at(samples, reference, T: float) -> dict:
+    """:func:`~qml_phys.generative.evaluate.compare_with_reference` plus the ±m symmetry:
+    the fraction of samples with m > 0 (0.5 for the symmetric Boltzmann distribution) and
+    its z-score; ``mode_collapse`` when below T_c the samples sit on one sign (z > 5)."""
+    from qml_phys.physics.exact import onsager_tc
+
+    out = compare_with_reference(samples, reference, T=T)
+    m = np.asarray(samples, np.float64).mean(axis=(1, 2))
+    nz = m[m != 0]
+    frac = float(np.mean(nz > 0)) if nz.size else 0.5
+    z = (frac - 0.5) / (0.5 / math.sqrt(max(nz.size, 1)))
+    out["fraction_m_positive"] = frac
+    out["symmetry_z"] = float(z)
+    out["mode_collapse"] = bool(T < onsager_tc() and abs(z) > 5)
+    out["energy_within_3_sigma"] = bool(abs(out["observables"]["energy"]["z"]) < 3)
+    return out

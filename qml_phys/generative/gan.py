@@ -285,27 +285,3 @@ def sample_gan(gan: TrainedGAN, *, key: jax.Array, n: int) -> np.ndarray:
             s_i = np.asarray(gan.generator.apply({"params": params}, z))
             s = np.where((which == i)[:, None, None], s_i, s)
     return np.where(s > 0, 1, -1).astype(np.int8)
-
-
-def train_command(args) -> dict:
-    """``qml-phys generative train --model gan``: train at args.T; compare with the data."""
-    from qml_phys.generative.vae import fixed_temperature_command
-
-    cfg = GANConfig(
-        latent=int(getattr(args, "latent", 32)),
-        hidden=int(getattr(args, "hidden", None) or 256),
-        epochs=int(getattr(args, "epochs", 100)),
-        batch_size=int(getattr(args, "batch_size", 128)),
-        learning_rate=float(getattr(args, "lr", None) or 2e-4),
-        seed=int(getattr(args, "seed", 0)),
-    )
-
-    def summary(gan):
-        return {
-            "status": gan.status,
-            "epochs": len(gan.history),
-            "resumed_from": gan.resumed_from,
-            "final": gan.history[-1] if gan.history else None,
-        }
-
-    return fixed_temperature_command(args, "gan", cfg, train_gan, sample_gan, summary)

@@ -6,7 +6,7 @@ The variance, over random initialisations of an RBM (G. Carleo and M. Troyer, Sc
 transverse-field Ising chain, computed *exactly* by full summation over the Hilbert space
 (NetKet's :class:`netket.vqs.FullSumState`, so no Monte Carlo noise), for ``N <= 16``
 (``N <= 12`` in the tour). The same bootstrap statistics as the circuit study
-(:mod:`qml_phys.circuits.barren_stats`) put both on one plot: circuit gradients with
+(:mod:`qml_phys.stats`) put both on one plot: circuit gradients with
 random angles vanish exponentially in ``n``, RBM gradients at random initialisation do not.
 
 Parameters are real (the TFIM ground state is positive); weights and biases are drawn
@@ -124,7 +124,8 @@ def rbm_variance_scan(
     """
     import jax
 
-    from qml_phys.circuits import barren_stats as bs
+    from qml_phys.stats.bootstrap import bootstrap_variance
+    from qml_phys.stats.fits import compare_decay, fit_decay
 
     sizes = [check_positive_int("n_sites", n, minimum=2) for n in sizes]
     rows = []
@@ -139,10 +140,8 @@ def rbm_variance_scan(
                 "n": n,
                 "n_params": ens["n_params"],
                 "mean_energy_per_site": float(ens["energies"].mean() / n),
-                "var_mean": bs.bootstrap_variance(
-                    g, key=k_boot, n_boot=n_boot, level=level
-                )._asdict(),
-                "var_first": bs.bootstrap_variance(
+                "var_mean": bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level)._asdict(),
+                "var_first": bootstrap_variance(
                     g, key=k_boot, n_boot=n_boot, level=level, reduce="first"
                 )._asdict(),
             }
@@ -154,9 +153,9 @@ def rbm_variance_scan(
         if len(sizes) < 2 or np.any(v <= 0) or np.any(s <= 0) or not np.all(np.isfinite(s)):
             fit[which] = None
             continue
-        fit[which] = {"exponential": bs.fit_decay(sizes, v, s, level=level)._asdict()}
+        fit[which] = {"exponential": fit_decay(sizes, v, s, level=level)._asdict()}
         if len(sizes) >= 3:
-            cmp = bs.compare_decay(sizes, v, s)
+            cmp = compare_decay(sizes, v, s)
             fit[which]["comparison"] = {
                 k: (x._asdict() if hasattr(x, "_asdict") else x) for k, x in cmp.items()
             }

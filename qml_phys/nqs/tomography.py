@@ -350,43 +350,6 @@ def tomography_demo(
 
 
 # --------------------------------------------------------------------------- PennyLane
-def measure_pennylane(
-    circuit, n_wires: int, bases, n_samples: int, *, device: str = "default.qubit", seed=None
-) -> dict[str, np.ndarray]:
-    """Shot samples of a PennyLane circuit in each Pauli basis, as ``{basis: spins}``.
-
-    ``circuit()`` applies the gates on wires ``0 .. n_wires-1`` (no measurement). For each
-    basis the circuit is followed by the basis rotation (``X``: Hadamard, ``Y``: ``S^dag``
-    then Hadamard, i.e. :data:`ROTATIONS`) and ``n_samples`` shots of ``qml.sample``; bit
-    ``0`` becomes spin ``+1`` (the package convention, wire 0 = site 0). The result feeds
-    :func:`reconstruct` like :func:`measure` does.
-    """
-    import pennylane as qml
-
-    n = check_positive_int("n_wires", n_wires)
-    shots = check_positive_int("n_samples", n_samples)
-    bases = [_check_basis(b, n) for b in bases]
-    if not callable(circuit):
-        raise InvalidParameterError(f"circuit: expected a callable applying gates; got {circuit!r}")
-    dev = qml.device(device, wires=n, seed=seed)
-    out = {}
-    for b in bases:
-
-        def rotated(b=b):
-            circuit()
-            for w, c in enumerate(b):
-                if c == "X":
-                    qml.Hadamard(w)
-                elif c == "Y":
-                    qml.adjoint(qml.S(w))
-                    qml.Hadamard(w)
-            return qml.sample(wires=range(n))
-
-        bits = np.asarray(qml.set_shots(qml.QNode(rotated, dev), shots)(), dtype=np.int64)
-        out[b] = (1 - 2 * bits.reshape(shots, n)).astype(np.int8)
-    return out
-
-
 # --------------------------------------------------------------------------- sampled
 @dataclasses.dataclass(frozen=True)
 class SampledTomographyConfig:

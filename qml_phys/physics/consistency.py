@@ -54,9 +54,7 @@ def engine_matrices(model, engines=("netket", "pennylane", "qiskit")) -> dict[st
             m = _dense(op.to_sparse())
         out["netket"] = m[np.ix_(perm, perm)]
     if "pennylane" in engines:
-        import pennylane as qml
-
-        out["pennylane"] = np.asarray(qml.matrix(model.to_pennylane(), wire_order=range(n)))
+        out["pennylane"] = np.asarray(model.to_pennylane().matrix(wire_order=range(n)))
     if "qiskit" in engines:
         rev = bit_reversal(n)
         out["qiskit"] = _dense(model.to_qiskit().to_matrix(sparse=True))[np.ix_(rev, rev)]

@@ -5,19 +5,30 @@ A checkpoint is one msgpack file holding a PyTree's state dict and a JSON metada
 into place, so a run killed at any moment leaves either the previous checkpoint or the new
 one, never a torn file. Loading needs a *target* PyTree of the same structure (e.g. freshly
 initialised parameters); shapes and dtypes are checked against it.
+
+Algorithms do not choose where checkpoints go: the face (command line, tour, study) makes
+a :class:`Checkpoint` for a folder and hands it to the algorithm, which calls
+:meth:`Checkpoint.restore` once before it starts and :meth:`Checkpoint.save` as it goes.
+A checkpoint carries a *fingerprint* -- the algorithm's config and the caller's
+description of its inputs (data file hash, lattice size, temperature, model) -- and a
+rerun resumes it only when the fingerprint matches.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from qml_phys.errors import QmlPhysError
-from qml_phys.runtime.records import atomic_path, provenance, to_jsonable
+from qml_phys.runtime.records import atomic_path, provenance, to_jsonable, write_json
+
+__all__ = ["Checkpoint", "CheckpointError", "load_checkpoint", "read_meta", "save_checkpoint"]
 
 
 class CheckpointError(QmlPhysError):
@@ -112,3 +123,85 @@ def load_checkpoint(path: str | os.PathLike, target: Any) -> tuple[Any, dict]:
     is_key = lambda x: isinstance(x, dict) and "__prng_key__" in x  # noqa: E731
     tree = jax.tree_util.tree_map(back, template, restored, target, is_leaf=is_key)
     return tree, meta
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """Where an algorithm saves its state, how often, and whether a rerun resumes it.
+
+    Attributes:
+        folder: folder of the checkpoint file (created on the first save).
+        every: save every ``every`` steps (the algorithm's unit: epochs, iterations);
+            the last step is always saved.
+        resume: restore an existing checkpoint (``False``: start over and overwrite it).
+        inputs: what the caller knows of the inputs (data file and its hash, ``L``,
+            ``T``, model name, seed): part of the fingerprint a rerun must match.
+        name: file name inside ``folder``.
+    """
+
+    folder: Path
+    every: int = 1
+    resume: bool = True
+    inputs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    name: str = "checkpoint.msgpack"
+
+    def __post_init__(self):
+        from qml_phys.errors import check_positive_int
+
+        object.__setattr__(self, "folder", Path(self.folder))
+        object.__setattr__(self, "every", check_positive_int("every", self.every))
+
+    @property
+    def path(self) -> Path:
+        """The checkpoint file."""
+        return self.folder / self.name
+
+    def fingerprint(self, config: Mapping[str, Any], extendable: Sequence[str] = ()) -> dict:
+        """What must match to resume: ``config`` without the ``extendable`` keys (a run
+        may be continued with more epochs), and :attr:`inputs`."""
+        cfg = to_jsonable(dict(config))
+        return {
+            "config": {k: v for k, v in cfg.items() if k not in extendable},
+            "inputs": to_jsonable(dict(self.inputs)),
+        }
+
+    def due(self, step: int, *, last: bool = False) -> bool:
+        """Whether to save after ``step`` (1-based) steps."""
+        return last or step % self.every == 0
+
+    def restore(
+        self, target: Any, *, config: Mapping[str, Any], extendable: Sequence[str] = ()
+    ) -> tuple[Any, dict] | None:
+        """The saved ``(tree, meta)`` in the structure of ``target``, or None when there is
+        nothing to resume (no file, or ``resume=False``).
+
+        Raises :class:`CheckpointError` when the file was written for another config or
+        other inputs (naming both), so that results are never silently mixed.
+        """
+        if not self.resume or not self.path.exists():
+            return None
+        tree, meta = load_checkpoint(self.path, target)
+        want = self.fingerprint(config, extendable)
+        have = meta.get("fingerprint")
+        if have != want:
+            raise CheckpointError(
+                f"{self.path} was written for {have}; this run is {want}. Use another "
+                "folder, or start over (resume=False, or --no-resume where offered)"
+            )
+        return tree, meta
+
+    def save(
+        self,
+        tree: Any,
+        *,
+        config: Mapping[str, Any],
+        meta: Mapping[str, Any] | None = None,
+        extendable: Sequence[str] = (),
+    ) -> Path:
+        """Write ``tree`` and ``meta`` atomically, with the fingerprint of ``config``."""
+        full = dict(meta or {}) | {"fingerprint": self.fingerprint(config, extendable)}
+        return save_checkpoint(self.path, tree, meta=full, config=dict(config))
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """Write a side file (for example a readable ``history.json``) beside the checkpoint."""
+        return write_json(self.folder / name, data)

@@ -16,10 +16,11 @@ from qml_phys.circuits.barren import (
     pennylane_qnode,
     shot_ensemble,
     trace_count,
+    two_design_variance,
     variance_scan,
 )
-from qml_phys.circuits.barren_stats import bootstrap_variance, two_design_variance
 from qml_phys.errors import InvalidParameterError, TooLargeError, UnknownNameError
+from qml_phys.stats.bootstrap import bootstrap_variance
 
 SEED_PHYSICS = 3
 
@@ -248,7 +249,7 @@ def test_mcclean_identity_blocks_return_to_the_ry_layer(key):
 def test_deep_random_circuits_reach_the_two_design_variance(cost, gates):
     """Deep random circuits on 3 qubits form an approximate 2-design, so the gradient
     variance averaged over parameters approaches the Haar value derived in
-    barren_stats.two_design_variance (1/(2(N+1)^2) for the projector, N^2/(2(N+1)^2(N-1))
+    barren.two_design_variance (1/(2(N+1)^2) for the projector, N^2/(2(N+1)^2(N-1))
     for Z0Z1). 40 layers; the first and last 12 layers (whose gates see a not yet random
     state on one side: measured, McClean's circuit needs ~12 layers on 3 qubits) are left
     out. The estimate of 4000 draws must lie within 3 bootstrap standard errors of it."""

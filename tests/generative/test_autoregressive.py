@@ -11,7 +11,7 @@ import scipy.special
 from qml_phys.classical.statistics import chi_square_pvalue
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
 from qml_phys.generative import autoregressive as ar
-from qml_phys.generative import base
+from qml_phys.generative import base, models
 from qml_phys.generative.evaluate import boltzmann_log_prob, exact_kl, lattice_states
 from qml_phys.physics import exact
 from qml_phys.train import TrainConfig
@@ -126,9 +126,11 @@ def test_bad_input():
     with pytest.raises(
         InvalidParameterError, match=r"expected spins in \{-1,\+1\}; got values \{0, 1\}"
     ):
-        base.train_spin_model(model, np.zeros((10, 3, 3)) + np.eye(3), config=TrainConfig(epochs=1))
+        models.train_spin_model(
+            model, np.zeros((10, 3, 3)) + np.eye(3), config=TrainConfig(epochs=1)
+        )
     with pytest.raises(ShapeError, match=r"expected spins of shape \(n, 3, 3\)"):
-        base.train_spin_model(model, np.ones((10, 4, 4)), config=TrainConfig(epochs=1))
+        models.train_spin_model(model, np.ones((10, 4, 4)), config=TrainConfig(epochs=1))
 
 
 def test_nan_in_training_stops_and_keeps_last_good_state(tmp_path):
@@ -140,7 +142,7 @@ def test_nan_in_training_stops_and_keeps_last_good_state(tmp_path):
         epochs=3, batch_size=64, learning_rate=1e30, optimizer="sgd", validation_fraction=0.0
     )
     with pytest.warns(RuntimeWarning, match="non-finite"):
-        res = base.train_spin_model(model, x, config=cfg, out=tmp_path)
+        res = models.train_spin_model(model, x, config=cfg, out=tmp_path)
     assert res.status == "diverged"
     assert all(bool(jnp.all(jnp.isfinite(v))) for v in jax.tree_util.tree_leaves(res.params))
 
@@ -155,12 +157,12 @@ def test_made_learns_3x3_quickly():
     x = _exact_samples(3, TC, 5000, 1)
     model = ar.make_model("made", 3, hidden=(16,))
     untrained = exact_kl(
-        base.normalised_log_prob_fn(model, base.init_params(model, key=jax.random.key(0))), 3, TC
+        models.normalised_log_prob_fn(model, base.init_params(model, key=jax.random.key(0))), 3, TC
     )
-    res = base.train_spin_model(
+    res = models.train_spin_model(
         model, x, config=TrainConfig(epochs=15, batch_size=128, learning_rate=1e-2)
     )
-    kl = exact_kl(base.normalised_log_prob_fn(model, res.params), 3, TC)
+    kl = exact_kl(models.normalised_log_prob_fn(model, res.params), 3, TC)
     assert untrained > 0.5 and kl < 0.02, (untrained, kl)
 
 
@@ -181,8 +183,8 @@ def test_kl_target_4x4_at_tc(name):
     x = _exact_samples(4, TC, 20000, 0)
     model = ar.make_model(name, 4, **kwargs)
     cfg = TrainConfig(epochs=epochs, batch_size=256, learning_rate=lr, schedule="cosine")
-    res = base.train_spin_model(model, x, config=cfg)
-    kl = exact_kl(base.normalised_log_prob_fn(model, res.params), 4, TC)
+    res = models.train_spin_model(model, x, config=cfg)
+    kl = exact_kl(models.normalised_log_prob_fn(model, res.params), 4, TC)
     assert kl < 0.02, kl
 
 
@@ -200,7 +202,7 @@ def test_corrected_local_chain_matches_kaufman_at_L16_tc(tmp_path):
     x = load_dataset(path, 16).spins
     model = ar.make_model("local", 16)
     cfg = TrainConfig(epochs=15, batch_size=100, learning_rate=3e-3, schedule="cosine")
-    params = base.train_spin_model(model, x, config=cfg).params
+    params = models.train_spin_model(model, x, config=cfg).params
     chain = base.independence_metropolis(
         model, params, jax.random.key(5), 100000, boltzmann_log_weight(TC)
     )
@@ -251,7 +253,7 @@ def test_local_model_samples_a_16x16_lattice_in_one_scan(key):
     """Sampling a 16x16 LocalAR gives spins in {-1,+1} whose log-probabilities are finite
     and symmetric under a global flip; a bad shape is refused by name."""
     model, params = _random_model("local", 16, key)
-    s = base.draw_samples(model, params, key, 64)
+    s = models.draw_samples(model, params, key, 64)
     assert s.shape == (64, 16, 16) and set(np.unique(np.asarray(s))) == {-1.0, 1.0}
     lp = np.asarray(base.log_prob(model, params, s))
     assert np.all(np.isfinite(lp)) and np.all(lp < 0)

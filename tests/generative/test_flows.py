@@ -1,6 +1,5 @@
 """RealNVP flows for phi^4: exact log-Jacobians, exact flow-MCMC, the CLI command."""
 
-import argparse
 import json
 
 import jax
@@ -14,10 +13,8 @@ from qml_phys.generative.flows import (
     FlowConfig,
     RealNVP,
     flow_mcmc,
-    flow_phi4_command,
     flow_vs_hmc,
     init_flow,
-    register_commands,
     train_flow,
 )
 from qml_phys.physics.phi4 import Phi4, free_propagator, observables
@@ -142,44 +139,12 @@ def test_flow_rejects_bad_input():
 
 @pytest.mark.slow
 def test_flow_phi4_command_parses_and_runs(tmp_path, capsys):
-    from qml_phys import cli
+    from qml_phys.cli import main
 
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-
-    def add(sub, name, func, help):
-        p = sub.add_parser(name, help=help)
-        p.add_argument("--json", action="store_true")
-        p.set_defaults(func=func)
-        return p
-
-    register_commands(sub, add)
-    args = parser.parse_args(
-        [
-            "flow-phi4",
-            "--L",
-            "4",
-            "--m2",
-            "-1",
-            "--lam",
-            "1.5",
-            "--epochs",
-            "1",
-            "--samples",
-            "800",
-            "--net",
-            "mlp",
-            "--batch-size",
-            "64",
-            "--hmc-chains",
-            "4",
-            "--out",
-            str(tmp_path),
-        ]
-    )
-    assert args.func is flow_phi4_command
-    res = args.func(args)
-    cli.emit(res, True)
+    argv = ["generative", "flow-phi4", "--L", "4", "--m2", "-1", "--lam", "1.5"]
+    argv += ["--epochs", "1", "--samples", "800", "--net", "mlp", "--batch-size", "64"]
+    argv += ["--hmc-chains", "4", "--out", str(tmp_path), "--json"]
+    assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["L"] == 4 and out["n_samples"] == 800
     assert 0 < out["flow"]["acceptance"] <= 1 and 0 < out["hmc"]["acceptance"] <= 1
@@ -190,7 +155,7 @@ def test_flow_phi4_command_parses_and_runs(tmp_path, capsys):
     assert (tmp_path / "record.json").exists()
     assert (tmp_path / "checkpoint" / "checkpoint.msgpack").exists()
     with pytest.raises(SystemExit):
-        parser.parse_args(["flow-phi4", "--L", "0"])
+        main(["generative", "flow-phi4", "--L", "0"])
 
 
 def test_flow_phi4_default_coupling_needs_a_published_size(capsys):

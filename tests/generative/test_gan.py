@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from qml_phys.errors import InvalidParameterError
+from qml_phys.generative.evaluate import compare_at
 from qml_phys.generative.gan import GANConfig, sample_gan, train_gan
-from qml_phys.generative.vae import compare_at
 
 
 def _two_modes(n=256, L=4):

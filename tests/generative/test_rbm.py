@@ -9,7 +9,7 @@ import scipy.special
 
 from qml_phys.classical.statistics import chi_square_pvalue
 from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError
-from qml_phys.generative import base, rbm
+from qml_phys.generative import base, models, rbm
 from qml_phys.generative.evaluate import boltzmann_log_prob, exact_kl, lattice_states
 from qml_phys.physics import exact
 from qml_phys.train import TrainConfig
@@ -70,10 +70,10 @@ def test_cd_training_lowers_exact_kl():
     x = states[np.random.default_rng(3).choice(512, 5000, p=np.exp(lp))]
     module = rbm.RBM(shape=(3, 3), n_hidden=9)
     p0 = base.init_params(module, key=jax.random.key(0))
-    kl0 = exact_kl(base.normalised_log_prob_fn(module, p0), 3, TC)
+    kl0 = exact_kl(models.normalised_log_prob_fn(module, p0), 3, TC)
     cfg = TrainConfig(epochs=10, batch_size=100, learning_rate=1e-2, validation_fraction=0.0)
-    res = base.train_spin_model(module, x, config=cfg)
-    kl = exact_kl(base.normalised_log_prob_fn(module, res.params), 3, TC)
+    res = models.train_spin_model(module, x, config=cfg)
+    kl = exact_kl(models.normalised_log_prob_fn(module, res.params), 3, TC)
     ll = rbm.exact_log_likelihood(module, res.params, x)
     assert kl0 > 1.0 and kl < 0.3, (kl0, kl)
     assert ll > rbm.exact_log_likelihood(module, p0, x) + 1.0
@@ -101,6 +101,6 @@ def test_kl_target_4x4_at_tc():
     cfg = TrainConfig(
         epochs=60, batch_size=100, learning_rate=5e-3, schedule="cosine", validation_fraction=0.0
     )
-    res = base.train_spin_model(module, x, config=cfg)
-    kl = exact_kl(base.normalised_log_prob_fn(module, res.params), 4, TC)
+    res = models.train_spin_model(module, x, config=cfg)
+    kl = exact_kl(models.normalised_log_prob_fn(module, res.params), 4, TC)
     assert kl < 0.05, kl

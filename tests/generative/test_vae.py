@@ -1,7 +1,6 @@
 """VAE on Ising configurations: the ELBO bounds the likelihood, the latent tracks m; and
-the `generative train` contract of the VAE, GAN and diffusion modules on one tiny dataset."""
+on one tiny dataset (the `generative train` contract is tested in tests/cli)."""
 
-import argparse
 import math
 
 import jax
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
-from qml_phys.generative import diffusion, gan, vae
+from qml_phys.generative import vae
 
 TEMPS = [1.5, 2.0, 2.6, 3.5]
 
@@ -71,36 +70,6 @@ def test_vae_rejects_bad_spins():
         vae.train_vae(np.ones((4, 6)), epochs=1)
     with pytest.raises(InvalidParameterError, match="beta must be a finite number > 0"):
         vae.train_vae(np.ones((4, 2, 2)), beta=0.0, epochs=1)
-
-
-def _args(path, **kw):
-    base = dict(data=str(path), L=6, T=None, epochs=2, batch_size=64, lr=1e-3, seed=0, out=None)
-    return argparse.Namespace(**(base | kw))
-
-
-@pytest.mark.slow
-def test_train_commands_follow_the_cli_contract(dataset, tmp_path):
-    path, _ = dataset
-    res = vae.train_command(_args(path, out=str(tmp_path / "vae")))
-    assert res["model"] == "vae" and res["T"] is None
-    assert set(res["latent_correlation"]["best"]) == {"observable", "latent", "corr"}
-    assert (tmp_path / "vae" / "record.json").exists()
-    for module, name in ((gan, "gan"), (diffusion, "diffusion")):
-        res = module.train_command(_args(path, T=3.5, steps=10))
-        assert res["model"] == name and res["T"] == pytest.approx(3.5)
-        comp = res["comparison"]
-        assert set(comp["observables"]) == {"energy", "abs_m", "specific_heat"}
-        assert 0 <= comp["fraction_m_positive"] <= 1
-        with pytest.raises(InvalidParameterError, match="expected --T; got none"):
-            module.train_command(_args(path))
-    with pytest.raises(
-        InvalidParameterError,
-        match=r"T=2\.5 is not a temperature of the dataset; expected one of "
-        r"\[1\.5, 2\.0, 2\.6, 3\.5\]",
-    ):
-        vae.train_command(_args(path, T=2.5))
-    with pytest.raises(InvalidParameterError, match="expected an existing dataset file"):
-        vae.train_command(_args(tmp_path / "missing.h5"))
 
 
 def test_autoregressive_decoder_is_normalised_and_causal(key):

@@ -4,6 +4,7 @@ import jax
 import numpy as np
 import pytest
 
+from qml_phys.circuits.measure import measure_in_bases
 from qml_phys.errors import InvalidParameterError, ShapeError
 from qml_phys.nqs import bridge, tomography
 from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing, exact
@@ -77,7 +78,7 @@ def test_pennylane_shot_samples_reconstruct_a_circuit_state(key):
 
     psi = np.asarray(state())
     bases = tomography.pair_bases(n, pbc=False)
-    data = tomography.measure_pennylane(circuit, n, bases, 2000, seed=1)
+    data = measure_in_bases(circuit, n, bases, 2000, key=jax.random.key(1))
     assert set(data) == set(bases) and all(v.shape == (2000, n) for v in data.values())
     counts = np.bincount((1 - data["ZZZZ"]) // 2 @ np.array([8, 4, 2, 1]), minlength=16)
     p = np.abs(psi) ** 2
@@ -89,7 +90,7 @@ def test_pennylane_shot_samples_reconstruct_a_circuit_state(key):
     res = tomography.reconstruct(data, cfg, key=key, reference=psi)
     assert res.fidelity > 0.99
     with pytest.raises(InvalidParameterError, match="expected a callable"):
-        tomography.measure_pennylane(None, n, bases, 10)
+        measure_in_bases(None, n, bases, 10, key=jax.random.key(1))
 
 
 def test_sampled_tomography_without_enumeration(key):

@@ -1,0 +1,69 @@
+"""Shot samples of a PennyLane circuit in rotated Pauli bases (the data of state tomography).
+
+The tomography itself (:mod:`qml_phys.nqs.tomography`) reads these samples; it needs no
+PennyLane, and this module needs no NetKet.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qml_phys.errors import InvalidParameterError, check_positive_int
+
+__all__ = ["measure_in_bases"]
+
+
+def _check_basis(basis: str, n: int) -> str:
+    if not isinstance(basis, str) or len(basis) != n or any(c not in "XYZ" for c in basis):
+        raise InvalidParameterError(
+            f"basis: expected a string of {n} letters from X, Y, Z; got {basis!r}"
+        )
+    return basis
+
+
+def measure_in_bases(
+    circuit, n_wires: int, bases, n_samples: int, *, key, device: str = "default.qubit"
+) -> dict[str, np.ndarray]:
+    """Shot samples of a PennyLane circuit in each Pauli basis, as ``{basis: spins}``.
+
+    Args:
+        circuit: ``circuit()`` applies the gates on wires ``0 .. n_wires-1`` (no
+            measurement).
+        n_wires: number of qubits.
+        bases: strings of ``n_wires`` letters from ``X``, ``Y``, ``Z``.
+        n_samples: shots per basis.
+        key: JAX PRNG key; the device's sampling seed is drawn from it.
+        device: a PennyLane device name that supports ``qml.sample``.
+
+    Returns:
+        ``{basis: (n_samples, n_wires) int8 spins}``. For each basis the circuit is
+        followed by the basis rotation (``X``: Hadamard; ``Y``: ``S^dag`` then Hadamard)
+        and bit ``0`` becomes spin ``+1`` (the package convention, wire 0 = site 0), the
+        layout :func:`qml_phys.nqs.tomography.reconstruct` reads.
+    """
+    import jax
+    import pennylane as qml
+
+    n = check_positive_int("n_wires", n_wires)
+    shots = check_positive_int("n_samples", n_samples)
+    bases = [_check_basis(b, n) for b in bases]
+    if not callable(circuit):
+        raise InvalidParameterError(f"circuit: expected a callable applying gates; got {circuit!r}")
+    seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
+    dev = qml.device(device, wires=n, seed=seed)
+    out = {}
+    for b in bases:
+
+        def rotated(b=b):
+            circuit()
+            for w, c in enumerate(b):
+                if c == "X":
+                    qml.Hadamard(w)
+                elif c == "Y":
+                    qml.adjoint(qml.S(w))
+                    qml.Hadamard(w)
+            return qml.sample(wires=range(n))
+
+        bits = np.asarray(qml.set_shots(qml.QNode(rotated, dev), shots)(), dtype=np.int64)
+        out[b] = (1 - 2 * bits.reshape(shots, n)).astype(np.int8)
+    return out

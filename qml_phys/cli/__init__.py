@@ -1,0 +1,92 @@
+"""The ``qml-phys`` command line.
+
+Subcommands are grouped by area (``qml-phys exact ...``, ``qml-phys ising ...``,
+``qml-phys tour``), one module of this package per area. Every subcommand takes
+``--json`` and then prints exactly one JSON object on stdout (progress and messages go to
+stderr). Bad input exits with status 2 and a message naming what was expected and what
+was given.
+
+A command parses its arguments, calls one library function, and hands the result to
+:mod:`qml_phys.runtime` to print and save. The area modules import only the standard
+library at import time (the heavy work is imported inside the command functions), so
+``qml-phys --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from qml_phys.errors import QmlPhysError
+
+__all__ = ["build_parser", "emit", "main"]
+
+
+def emit(result: dict, as_json: bool, stream=None) -> None:
+    """Print ``result`` as one JSON object (``--json``) or as readable ``key: value`` lines."""
+    from qml_phys.runtime.records import to_jsonable
+
+    stream = stream or sys.stdout
+    data = to_jsonable(result)
+    if as_json:
+        stream.write(json.dumps(data, allow_nan=False) + "\n")
+        return
+    for k, v in data.items():
+        if isinstance(v, float):
+            v = f"{v:.12g}"
+        elif isinstance(v, (list, dict)):
+            v = json.dumps(v)
+            if len(v) > 200:
+                v = v[:197] + "..."
+        stream.write(f"{k}: {v}\n")
+
+
+def _add(sub, name: str, func: Callable, help: str) -> argparse.ArgumentParser:
+    """A subcommand ``name`` of ``sub`` that takes ``--json`` and calls ``func(args) -> dict``."""
+    p = sub.add_parser(name, help=help, description=help)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(func=func)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``qml-phys`` parser: every area module's ``register(areas, add)``, in order."""
+    from qml_phys.cli import circuits, exact, generative, ising, learning, nqs, phases, tour
+
+    parser = argparse.ArgumentParser(
+        prog="qml-phys",
+        description="Machine learning in physics: exact references, Monte Carlo, generative "
+        "models, neural quantum states, variational circuits, the tour.",
+    )
+    areas = parser.add_subparsers(dest="area", metavar="AREA")
+    areas.required = True
+    for area in (exact, ising, circuits, phases, generative, nqs, learning, tour):
+        area.register(areas, _add)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``qml-phys``; return the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except QmlPhysError as err:
+        print(f"qml-phys: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "qml-phys: interrupted; finished results are saved and a rerun resumes", file=sys.stderr
+        )
+        return 130
+    emit(result, args.json)
+    if result.get("ok") is False:  # e.g. a tour section failed or missed its exact check
+        print("qml-phys: some checks failed; see the output above", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

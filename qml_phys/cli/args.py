@@ -1,0 +1,166 @@
+"""Argument types shared by every ``qml-phys`` command (and by the study scripts).
+
+Each is an ``argparse`` ``type=``: it returns the parsed value or raises
+``argparse.ArgumentTypeError`` with "expected X; got Y", which argparse turns into a
+usage error (exit status 2). Only the standard library is imported here, so that
+``qml-phys --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Sequence
+
+from qml_phys.errors import InvalidParameterError, check_temperature
+
+__all__ = [
+    "count",
+    "finite",
+    "fraction",
+    "integer",
+    "layers",
+    "nonnegative",
+    "parse_temperatures",
+    "positive_int",
+    "qubits",
+    "seed",
+    "size",
+    "size_or_inf",
+    "temperature",
+]
+
+
+def _parse_int(text: str, minimum: int) -> int | None:
+    """``text`` as an integer >= ``minimum`` (``"8"`` and ``"8.0"`` alike), or None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or not value.is_integer() or value < minimum:
+        return None
+    return int(value)
+
+
+def integer(minimum: int, expected: str):
+    """An argparse type: an integer >= ``minimum``, else "expected <expected>; got <text>"."""
+
+    def parse(text: str) -> int:
+        value = _parse_int(text, minimum)
+        if value is None:
+            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
+        return value
+
+    return parse
+
+
+size = integer(2, "a finite lattice size (integer >= 2)")
+seed = integer(0, "a seed (integer >= 0)")
+count = integer(0, "an integer >= 0")
+positive_int = integer(1, "a positive integer")
+
+
+def size_or_inf(text: str) -> float | int:
+    """A lattice size: an integer >= 2, or ``inf`` for the thermodynamic limit."""
+    if text.strip().lower() in ("inf", "infinity", "∞"):
+        return math.inf
+    value = _parse_int(text, 2)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a lattice size (integer >= 2) or 'inf'; got {text!r}"
+        )
+    return value
+
+
+def finite(text: str) -> float:
+    """A finite float."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
+    return value
+
+
+def nonnegative(text: str) -> float:
+    """A finite float >= 0."""
+    value = finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0; got {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A float strictly between 0 and 1."""
+    value = finite(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction 0 < f < 1; got {text!r}")
+    return value
+
+
+def temperature(text: str) -> float:
+    """A positive, finite temperature."""
+    try:
+        return check_temperature(text)
+    except InvalidParameterError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def parse_temperatures(items: Sequence[str]) -> list[float]:
+    """Temperatures from ``2.3``-style values and ``start:stop:count`` ranges (inclusive)."""
+    temps: list[float] = []
+    for item in items:
+        if ":" in item:
+            parts = item.split(":")
+            if len(parts) != 3:
+                raise InvalidParameterError(
+                    f"expected a temperature range start:stop:count; got {item!r}"
+                )
+            start, stop = check_temperature(parts[0]), check_temperature(parts[1])
+            n = _parse_int(parts[2], 1)
+            if n is None:
+                raise InvalidParameterError(
+                    f"temperature range count: expected a positive integer; got {parts[2]!r}"
+                )
+            if n == 1:
+                temps.append(start)
+            else:
+                temps.extend(start + (stop - start) * k / (n - 1) for k in range(n))
+        else:
+            temps.append(check_temperature(item))
+    return temps
+
+
+def qubits(text: str) -> list[int]:
+    """``start:stop:step`` (inclusive; step defaults to 1) or a comma list of integers >= 1."""
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3) or parts[0] < 1 or parts[-1 if len(parts) == 3 else 1] < 1:
+                raise ValueError
+            start, stop, step = parts if len(parts) == 3 else (*parts, 1)
+            values = list(range(start, stop + 1, step))
+        else:
+            values = [int(p) for p in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            "expected qubit counts as start:stop:step (e.g. 2:14:2) or a list (2,4,6); "
+            f"got {text!r}"
+        )
+    return values
+
+
+def layers(text: str) -> int | str:
+    """A number of layers >= 1, ``"n"`` (depth = n) or ``"log"`` (ceil log2 n)."""
+    if text in ("n", "log"):
+        return text
+    value = _parse_int(text, 1)
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            "expected a number of layers >= 1, 'n' (depth = n) or 'log' (ceil log2 n); "
+            f"got {text!r}"
+        )
+    return value

@@ -1,0 +1,249 @@
+"""``qml-phys vqe``, ``qml-phys qaoa``, ``qml-phys barren``: variational circuits (PennyLane).
+
+Only the standard library at import time; JAX and PennyLane are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from qml_phys.cli import args as A
+from qml_phys.errors import InvalidParameterError
+
+
+def _graph_from_args(args):
+    """``--graph d-regular --n N --seed S`` (random regular graph) or an edge-list file."""
+    import re
+
+    from qml_phys.physics import Graph
+
+    m = re.fullmatch(r"(\d+)-regular", args.graph.strip().lower())
+    if m:
+        from qml_phys.circuits.qaoa import random_regular_graph
+
+        if args.n is None:
+            raise InvalidParameterError(
+                f"--graph {args.graph} needs --n (number of nodes); got none"
+            )
+        return random_regular_graph(args.n, int(m.group(1)), seed=args.seed)
+    return Graph.from_file(args.graph)
+
+
+def cmd_vqe(args) -> dict:
+    from qml_phys.circuits import vqe
+    from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing
+
+    model_name = args.model.strip().lower()
+    if model_name == "h2":
+        res = vqe.run_vqe_h2(
+            args.bond_length,
+            device=args.device,
+            optimizer=args.optimizer,
+            steps=args.steps,
+            out=args.out,
+        )
+        head = {"model": "h2", "basis": "sto-3g", "bond_length": args.bond_length}
+    else:
+        if args.N is None:
+            raise InvalidParameterError(f"--model {args.model} needs --N; got none")
+        lattice = Lattice.chain(args.N, pbc=not args.open)
+        if model_name == "tfim":
+            model = TransverseFieldIsing(lattice, J=args.J, gamma=args.h)
+            head = {"model": "tfim", "N": args.N, "J": args.J, "h": args.h}
+        elif model_name == "heisenberg":
+            model = Heisenberg(lattice, J1=args.J, J2=args.J2)
+            head = {"model": "heisenberg", "N": args.N, "J1": args.J, "J2": args.J2}
+        else:
+            from qml_phys.errors import UnknownNameError
+
+            raise UnknownNameError(
+                f"unknown model {args.model!r}; expected one of ['tfim', 'heisenberg', 'h2']"
+            )
+        layers = args.layers if args.layers is not None else max(1, args.N // 2)
+        res = vqe.run_vqe(
+            model,
+            ansatz=args.ansatz,
+            layers=layers,
+            device=args.device,
+            optimizer=args.optimizer,
+            steps=args.steps,
+            lr=args.lr,
+            seed=args.seed,
+            out=args.out,
+        )
+        head |= {
+            "boundary": "open" if args.open else "periodic",
+            "ansatz": args.ansatz,
+            "layers": layers,
+        }
+    return head | {
+        "device": str(args.device),
+        "optimizer": args.optimizer,
+        "seed": args.seed,
+        "energy": res.energy,
+        "exact_energy": res.exact_energy,
+        "relative_error": res.relative_error,
+        "absolute_error": None if res.exact_energy is None else res.energy - res.exact_energy,
+        "iterations": len(res.energies) - 1,
+        "params": res.params,
+        "wall_time_s": res.wall_time_s,
+    }
+
+
+def cmd_qaoa(args) -> dict:
+    from qml_phys.circuits.qaoa import compare_with_annealing
+
+    graph = _graph_from_args(args)
+    cmp = compare_with_annealing(
+        graph, p=args.p, seed=args.seed, device=args.device, shots=args.shots
+    )
+    q = cmp.qaoa
+    return {
+        "graph": args.graph,
+        "n_nodes": graph.n_nodes,
+        "n_edges": graph.n_edges,
+        "p": q.p,
+        "device": args.device,
+        "shots": args.shots,
+        "seed": args.seed,
+        "max_cut": cmp.maxcut,
+        "expected_cut": q.expectation,
+        "approximation_ratio": q.approximation_ratio,
+        "gammas": q.gammas,
+        "betas": q.betas,
+        "most_probable_bitstring": "".join("1" if s < 0 else "0" for s in q.most_probable),
+        "most_probable_cut": q.most_probable_value,
+        "most_probable_probability": q.most_probable_probability,
+        "annealing_cut": cmp.sa_cut,
+        "annealing_ratio": cmp.sa_ratio,
+        "evaluations": q.n_evaluations,
+        "wall_time_s": q.wall_time,
+    }
+
+
+def cmd_barren(args) -> dict:
+    import time
+    from pathlib import Path
+
+    import jax
+
+    from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+
+    t0 = time.perf_counter()
+    scan = plateau_scan(
+        jax.random.key(args.seed),
+        args.qubits,
+        layers=args.layers,
+        n_draws=args.draws,
+        cost=args.cost,
+        init=args.init,
+        sigma=args.sigma,
+        gates=args.gates,
+        n_blocks=args.blocks,
+        shots=args.shots,
+        n_boot=args.bootstrap,
+        progress=not args.json,
+    )
+    out = {"config": scan["config"] | {"seed": args.seed}, **scan_summary(scan)}
+    out["wall_time_s"] = time.perf_counter() - t0
+    if args.out:
+        from qml_phys.runtime import plots
+        from qml_phys.runtime.records import write_record
+
+        folder = Path(args.out)
+        out["record"] = str(
+            write_record(
+                folder / "barren.json", scan, config=out["config"], seed=args.seed, kind="barren"
+            )
+        )
+        fig, ax = plots.figure()
+        plot_scan(ax, scan, which="mean")
+        ax.set_title("gradient variance (mean over parameters)")
+        ax.legend()
+        out["plot"] = str(plots.save(fig, folder / "barren.png"))
+    return out
+
+
+def register(areas, add) -> None:
+    """Add ``qml-phys vqe``, ``qml-phys qaoa`` and ``qml-phys barren``."""
+    # vqe -----------------------------------------------------------------
+    p = add(areas, "vqe", cmd_vqe, "variational ground state on a PennyLane device")
+    p.add_argument("--model", required=True, help="tfim | heisenberg | h2")
+    p.add_argument("--N", type=A.positive_int, default=None, help="chain length (tfim, heisenberg)")
+    p.add_argument(
+        "--h", "--gamma", dest="h", type=A.finite, default=1.0, help="transverse field (tfim)"
+    )
+    p.add_argument("--J", type=A.finite, default=1.0, help="coupling (J, or J1 for heisenberg)")
+    p.add_argument("--J2", type=A.finite, default=0.0, help="next-nearest coupling (heisenberg)")
+    p.add_argument("--open", action="store_true", help="open instead of periodic chain")
+    p.add_argument("--bond-length", type=A.finite, default=0.7414, help="H2 bond length (Å)")
+    p.add_argument("--ansatz", default="hva", help="hva | hea (default hva)")
+    p.add_argument("--layers", type=A.positive_int, default=None, help="default N/2")
+    p.add_argument(
+        "--device",
+        default="lightning.qubit",
+        help="device name or 'name:shots=..:seed=..:noise=..'",
+    )
+    p.add_argument("--optimizer", default="lbfgs", help="lbfgs | adam | qng")
+    p.add_argument("--steps", type=A.positive_int, default=500)
+    p.add_argument("--lr", type=A.finite, default=0.05)
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--out", default=None, help="folder for the record and the plot")
+
+    # qaoa ----------------------------------------------------------------
+    p = add(
+        areas,
+        "qaoa",
+        cmd_qaoa,
+        "QAOA for weighted MaxCut against brute force and simulated annealing",
+    )
+    p.add_argument(
+        "--graph",
+        required=True,
+        help="'3-regular' (random d-regular, with --n) or an edge-list file",
+    )
+    p.add_argument("--n", type=A.positive_int, default=None, help="nodes of a random graph")
+    p.add_argument("--p", type=A.positive_int, default=1, help="QAOA depth (default 1)")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument(
+        "--device",
+        default="lightning.qubit",
+        help="default.qubit | lightning.qubit | qiskit.aer | ...",
+    )
+    p.add_argument("--shots", type=A.positive_int, default=None, help="shots (default: exact)")
+
+    # barren --------------------------------------------------------------
+    p = add(
+        areas,
+        "barren",
+        cmd_barren,
+        "gradient variance of random circuits vs qubit number, with intervals and decay fits",
+    )
+    p.add_argument(
+        "--qubits",
+        type=A.qubits,
+        default=[2, 4, 6, 8, 10],
+        help="qubit counts: start:stop:step (inclusive) or a list 2,4,6 (default 2:10:2)",
+    )
+    p.add_argument(
+        "--layers",
+        type=A.layers,
+        default=50,
+        help="layers: an integer, 'n' (depth = n) or 'log' (ceil log2 n) (default 50)",
+    )
+    p.add_argument("--draws", type=A.positive_int, default=200, help="random circuits per n")
+    p.add_argument("--cost", default="global", help="global | local | zz (default global)")
+    p.add_argument("--init", default="uniform", help="uniform | small | identity")
+    p.add_argument("--gates", default="hea", help="hea | random | mcclean (default hea)")
+    p.add_argument(
+        "--blocks", type=A.positive_int, default=1, help="identity blocks (--init identity)"
+    )
+    p.add_argument("--sigma", type=A.finite, default=0.1, help="std of --init small (radians)")
+    p.add_argument(
+        "--shots",
+        type=A.positive_int,
+        default=None,
+        help="also estimate the first parameter's gradient from this many shots per shift "
+        "term and separate shot noise from landscape variance",
+    )
+    p.add_argument("--bootstrap", type=A.positive_int, default=1000, help="bootstrap replicas")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--out", default=None, help="folder for barren.json and barren.png")

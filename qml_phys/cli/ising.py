@@ -1,0 +1,145 @@
+"""``qml-phys ising ...``: 2D Ising Monte Carlo, datasets and sweeps."""
+
+from __future__ import annotations
+
+from qml_phys.cli import args as A
+
+
+def cmd_ising_sample(args) -> dict:
+    from qml_phys.classical.observables import observables_to_dict
+    from qml_phys.classical.simulate import simulate
+    from qml_phys.physics import exact
+
+    sim = simulate(
+        args.L,
+        args.T,
+        algorithm=args.algorithm,
+        n_sweeps=args.sweeps,
+        n_therm=args.therm,
+        n_chains=args.chains,
+        seed=args.seed,
+        J=args.J,
+        h=args.h,
+    )
+    obs = observables_to_dict(sim.observables)
+    out = {
+        "L": sim.L,
+        "T": sim.T,
+        "J": args.J,
+        "h": args.h,
+        "algorithm": sim.algorithm,
+        "sweeps": args.sweeps,
+        "chains": args.chains,
+        "seed": args.seed,
+        "sweeps_per_measurement": sim.sweeps_per_measurement,
+        "observables": obs,
+        "tau_int": {k: v["tau_int"] for k, v in obs.items()},
+        "tau_int_units": "measurements (one every sweeps_per_measurement sweeps)",
+    }
+    if args.h == 0.0 and args.J > 0:
+        ref = exact.kaufman(sim.L, sim.T, J=args.J)
+        out["exact"] = {
+            "energy_per_site": float(ref.energy_per_site),
+            "specific_heat_per_site": float(ref.specific_heat_per_site),
+            "method": "kaufman",
+        }
+    return out
+
+
+def cmd_ising_dataset(args) -> dict:
+    from qml_phys.classical.datasets import write_dataset
+
+    return write_dataset(
+        args.out,
+        sizes=args.L,
+        temperatures=A.parse_temperatures(args.T),
+        n_samples=args.samples,
+        seed=args.seed,
+        J=args.J,
+        algorithm=args.algorithm,
+    )
+
+
+def cmd_ising_scan(args) -> dict:
+    from qml_phys.classical.scan import binder_scan
+    from qml_phys.physics.exact import onsager_tc
+
+    result = binder_scan(
+        args.L,
+        A.parse_temperatures(args.T),
+        seeds=range(args.seeds),
+        out=args.out,
+        algorithm=args.algorithm,
+        n_sweeps=args.sweeps,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    result["exact_Tc"] = onsager_tc()
+    return result
+
+
+def register(areas, add) -> None:
+    """Add the ``ising`` area."""
+    # ising ---------------------------------------------------------------
+    ising = areas.add_parser("ising", help="2D Ising Monte Carlo").add_subparsers(
+        dest="what", metavar="WHAT"
+    )
+    ising.required = True
+    p = add(
+        ising,
+        "sample",
+        cmd_ising_sample,
+        "sample the L x L periodic Ising model; observables with errors and tau_int",
+    )
+    p.add_argument("--L", type=A.size, required=True, help="linear size (even for metropolis)")
+    p.add_argument("--T", type=A.temperature, required=True, help="temperature (units of J)")
+    p.add_argument(
+        "--algorithm",
+        default="metropolis",
+        help="metropolis | wolff | swendsen-wang (default metropolis)",
+    )
+    p.add_argument("--sweeps", type=A.positive_int, default=20000, help="measured sweeps")
+    p.add_argument("--therm", type=A.count, default=None, help="thermalisation sweeps")
+    p.add_argument("--chains", type=A.positive_int, default=4, help="independent chains")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--J", type=A.finite, default=1.0)
+    p.add_argument("--h", type=A.finite, default=0.0, help="field (metropolis only)")
+    p = add(
+        ising,
+        "dataset",
+        cmd_ising_dataset,
+        "write a labelled, decorrelated dataset (HDF5, resumable)",
+    )
+    p.add_argument("--L", type=A.size, nargs="+", required=True, help="linear size(s)")
+    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+    p.add_argument(
+        "--samples", type=A.positive_int, required=True, help="configurations per (L, T)"
+    )
+    p.add_argument("--out", required=True, help="output .h5 file")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--J", type=A.finite, default=1.0)
+    p.add_argument(
+        "--algorithm",
+        default="auto",
+        help="auto (Wolff near Tc, else Metropolis) | metropolis | wolff",
+    )
+
+    p = add(
+        ising,
+        "scan",
+        cmd_ising_scan,
+        "sizes x temperatures x seeds sweep (local processes or a Dask cluster); Binder crossings",
+    )
+    p.add_argument("--L", type=A.size, nargs="+", required=True, help="linear sizes (>= 2)")
+    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+    p.add_argument("--seeds", type=A.positive_int, default=1, help="independent runs per point")
+    p.add_argument("--sweeps", type=A.positive_int, default=2000, help="measured sweeps per run")
+    p.add_argument("--algorithm", default="wolff", help="wolff | swendsen-wang | metropolis")
+    p.add_argument("--out", default="results/ising_scan", help="sweep folder (resumable)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS, "
+        "else local processes)",
+    )
+    p.add_argument("--workers", type=A.count, default=None, help="local processes (0: in-process)")

@@ -1,0 +1,62 @@
+"""The ``qml-phys learn`` commands (cheap to import: the work is imported inside them)."""
+
+from __future__ import annotations
+
+from qml_phys.cli import args as A
+
+
+def cmd_learn_hamiltonian(args) -> dict:
+    import numpy as np
+
+    from qml_phys.learning.regression import learn_hamiltonian
+
+    if args.samples < 2:
+        from qml_phys.errors import InvalidParameterError
+
+        raise InvalidParameterError(f"--samples: expected at least 2; got {args.samples}")
+    r = learn_hamiltonian(
+        args.L,
+        args.samples,
+        method=args.method,
+        lam=args.lam,
+        seed=args.seed,
+        J=args.J,
+        noise_std=args.noise,
+        test_fraction=args.test_fraction,
+        features=args.features,
+    )
+    nn = r.pop("nearest_neighbour")
+    r.pop("K")
+    r["nearest_neighbour_mean"] = float(np.mean(nn))
+    r["J"] = args.J
+    r["ok"] = bool(np.isfinite(r["test_r2"]))
+    return r
+
+
+def register(areas, add) -> None:
+    """Add the ``learn`` area."""
+    learn = areas.add_parser(
+        "learn", help="learning foundations: regression, regularisation, landscapes"
+    ).add_subparsers(dest="what", metavar="WHAT")
+    learn.required = True
+    p = add(
+        learn,
+        "hamiltonian",
+        cmd_learn_hamiltonian,
+        "learn the couplings of a 1D Ising chain from random configurations and energies "
+        "(OLS / ridge / LASSO on s_i s_j features); report coupling errors and R^2",
+    )
+    p.add_argument("--L", type=A.integer(3, "a chain length (integer >= 3)"), default=40)
+    p.add_argument("--samples", type=A.positive_int, default=2000, help="configurations")
+    p.add_argument("--method", choices=("ols", "ridge", "lasso"), default="lasso")
+    p.add_argument("--lam", type=A.nonnegative, default=0.01, help="regularisation strength (>= 0)")
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--J", type=A.finite, default=1.0, help="true coupling (default 1)")
+    p.add_argument("--noise", type=A.nonnegative, default=0.0, help="energy noise std")
+    p.add_argument("--test-fraction", type=A.fraction, default=0.3)
+    p.add_argument(
+        "--features",
+        choices=("full", "pairs"),
+        default="full",
+        help="full: all L^2 s_i s_j (Mehta); pairs: i<j only (identifiable)",
+    )

@@ -1,0 +1,139 @@
+"""``qml-phys nqs ...``: neural-quantum-state ground states and tomography.
+
+Only argparse-level code at import time; NetKet is imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from qml_phys.cli import args as A
+from qml_phys.errors import InvalidParameterError
+
+
+def build_model(args):
+    """The model named by ``--model``, ``--N`` (chain) or ``--L`` (square), ``--h``, ``--J2``."""
+    from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing
+
+    if (args.N is None) == (args.L is None):
+        raise InvalidParameterError(
+            f"expected exactly one of --N (chain) or --L (square lattice); got N={args.N}, "
+            f"L={args.L}"
+        )
+    lattice = Lattice.chain(args.N) if args.N is not None else Lattice.square(args.L)
+    if args.model == "tfim":
+        if args.J2 != 0.0:
+            raise InvalidParameterError(f"--J2 applies to --model heisenberg; got J2={args.J2}")
+        return TransverseFieldIsing(lattice, J=args.J, gamma=args.h)
+    return Heisenberg(lattice, J1=args.J, J2=args.J2)
+
+
+def cmd_ground_state(args) -> dict:
+    import jax
+
+    from qml_phys.nqs.ground_state import VMCConfig, ground_state
+
+    model = build_model(args)
+    overrides = {
+        "ansatz": args.ansatz,
+        "alpha": args.alpha,
+        "iters": args.iters,
+        "sr": args.sr,
+        "complex_params": args.complex,
+    }
+    for name, flag in (
+        ("n_samples", "samples"),
+        ("learning_rate", "lr"),
+        ("final_samples", "final_samples"),
+    ):
+        if getattr(args, flag) is not None:
+            overrides[name] = getattr(args, flag)
+    if args.no_sign_rule:
+        overrides["sign_rule"] = False
+    config = VMCConfig(**overrides)
+    res = ground_state(
+        model, config, key=jax.random.key(args.seed), out=args.out, resume=args.resume
+    )
+    out = {
+        "model": args.model,
+        "lattice": "chain" if args.N is not None else "square",
+        "n_sites": model.n_sites,
+        "ansatz": args.ansatz,
+        "sr": args.sr,
+        **res.summary(),
+        "ok": res.status == "completed",
+    }
+    if args.out is not None:
+        out["out"] = str(args.out)
+    return out
+
+
+def cmd_tomography(args) -> dict:
+    import jax
+
+    from qml_phys.nqs.tomography import TomographyConfig, tomography_demo
+
+    model = build_model(args)
+    cfg = TomographyConfig(alpha=args.alpha, epochs=args.epochs)
+    res = tomography_demo(
+        model, n_samples=args.samples, config=cfg, key=jax.random.key(args.seed), out=args.out
+    )
+    return res
+
+
+def register(areas, add) -> None:
+
+    nqs = areas.add_parser("nqs", help="neural quantum states (NetKet)").add_subparsers(
+        dest="what", metavar="WHAT"
+    )
+    nqs.required = True
+
+    def model_args(p):
+        p.add_argument("--model", choices=("tfim", "heisenberg"), default="tfim")
+        p.add_argument("--N", type=A.size, default=None, help="chain length (periodic)")
+        p.add_argument("--L", type=A.size, default=None, help="square lattice L x L (periodic)")
+        p.add_argument("--h", type=A.finite, default=1.0, help="TFIM transverse field (default 1)")
+        p.add_argument("--J", type=A.finite, default=1.0, help="TFIM J / Heisenberg J1 (default 1)")
+        p.add_argument("--J2", type=A.finite, default=0.0, help="Heisenberg J2 (default 0)")
+        p.add_argument("--seed", type=A.seed, default=0)
+
+    p = add(
+        nqs,
+        "ground-state",
+        cmd_ground_state,
+        "variational ground state (RBM / symmetric RBM / autoregressive) with SR or MinSR, "
+        "compared with the exact energy",
+    )
+    model_args(p)
+    p.add_argument("--ansatz", choices=("rbm", "rbm-symm", "ar"), default="rbm")
+    p.add_argument("--alpha", type=A.positive_int, default=1, help="hidden-unit density")
+    p.add_argument("--iters", type=A.positive_int, default=300)
+    p.add_argument("--sr", choices=("sr", "minsr"), default="sr")
+    p.add_argument("--samples", type=A.positive_int, default=None, help="samples per iteration")
+    p.add_argument(
+        "--final-samples",
+        dest="final_samples",
+        type=A.count,
+        default=None,
+        help="samples of the closing energy estimate (0: mean of the last iterations)",
+    )
+    p.add_argument("--lr", type=A.finite, default=None, help="peak learning rate")
+    p.add_argument("--complex", action="store_true", help="complex parameters")
+    p.add_argument(
+        "--no-sign-rule",
+        dest="no_sign_rule",
+        action="store_true",
+        help="Heisenberg: do not apply the Marshall sign rule",
+    )
+    p.add_argument("--out", default=None, help="folder for log, plot, checkpoint, result")
+    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.msgpack")
+
+    p = add(
+        nqs,
+        "tomography",
+        cmd_tomography,
+        "reconstruct the exact ground state from measurement samples (Z, X, Y bases); fidelity",
+    )
+    model_args(p)
+    p.add_argument("--samples", type=A.positive_int, default=2000, help="samples per basis")
+    p.add_argument("--alpha", type=A.positive_int, default=2)
+    p.add_argument("--epochs", type=A.positive_int, default=2000)
+    p.add_argument("--out", default=None, help="folder for the record and plot")
