@@ -4,7 +4,7 @@ r"""One optax training loop shared by every Flax model in the package.
 on no dataset at all, for variational training that draws its own samples):
 
 * minibatches from a fresh permutation each epoch (the permutation depends only on the
-  seed and the epoch number, so a resumed run sees the same batches as an uninterrupted
+  key and the epoch number, so a resumed run sees the same batches as an uninterrupted
   one), one ``lax.scan`` over the batches of an epoch, compiled once;
 * a validation split (``validation_fraction``) or an explicit validation set, evaluated
   every epoch in inference mode;
@@ -12,12 +12,14 @@ on no dataset at all, for variational training that draws its own samples):
   gradient for SGD/momentum), dropout and batch normalisation (through the loss
   function's ``key``/``model_state``, see :func:`flax_loss`), early stopping on the
   validation loss with the best parameters restored, gradient clipping;
-* checkpoint/resume: with ``out=``, the state (parameters, optimiser state, model state,
-  best parameters, history) is written atomically every ``checkpoint_every`` epochs and a
-  rerun with the same configuration continues from it;
+* checkpoint/resume: a :class:`~qml_phys.runtime.checkpoint.Checkpoint` among the
+  ``callbacks`` saves the state (parameters, optimiser state, model state, best
+  parameters, history) atomically every ``checkpoint.every`` epochs, and a rerun with the
+  same configuration and inputs continues from it;
 * a non-finite loss stops training, keeps the last good state, and says so
   (``result.status == "diverged"`` and a warning);
-* a progress bar and a history record (``out/history.json``).
+* a progress bar (labelled ``config.label``), and a history of per-epoch arrays in the
+  returned :class:`TrainResult` (and in ``history.json`` beside a checkpoint).
 
 The loss contract (pure, jit-able)::
 
@@ -37,8 +39,7 @@ import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -47,6 +48,7 @@ import numpy as np
 import optax
 
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
+from qml_phys.runtime.results import Result, history_arrays
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop")
 SCHEDULES = ("constant", "cosine")
@@ -81,14 +83,13 @@ class TrainConfig:
     """At the end, return the parameters with the best validation loss."""
     steps_per_epoch: int = 100
     """Steps per epoch when training without data (``data=None``)."""
-    checkpoint_every: int = 1
-    """Epochs between checkpoints when ``out`` is given."""
     eval_batch_size: int = 4096
-    seed: int = 0
-    """Seeds the split, the batch order and the per-step keys."""
+    """Examples per evaluation batch (validation)."""
+    label: str = "training"
+    """Shown on the progress bar and in warnings; not part of a checkpoint's fingerprint."""
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "steps_per_epoch", "checkpoint_every"):
+        for name in ("epochs", "batch_size", "steps_per_epoch", "eval_batch_size"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise InvalidParameterError(f"{name}: expected an integer >= 1; got {value!r}")
@@ -155,29 +156,46 @@ class TrainState(NamedTuple):
     best_model_state: Any
 
 
-@dataclasses.dataclass
-class TrainResult:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainResult(Result):
+    """What :func:`fit` returns (see :class:`~qml_phys.runtime.results.Result`).
+
+    ``history`` holds one entry per epoch: ``train_loss``, the training metrics by name,
+    ``val_loss`` and ``val_<metric>`` (with a validation set) and ``seconds``. ``status``
+    is ``completed``, ``early_stopped`` or ``diverged``.
+    """
+
     params: Any
-    model_state: Any
-    history: list[dict]
-    """One dict per epoch: epoch, train_loss, val_loss (if any), metrics, seconds."""
-    status: str
-    """completed | early_stopped | diverged"""
-    best_epoch: int | None
-    best_val_loss: float | None
+    """The trained parameters (the best epoch's with early stopping and ``restore_best``)."""
+    model_state: Any = None
+    """The model state (batch statistics, persistent chains) that goes with ``params``."""
+    best_epoch: int | None = None
+    """0-based epoch of the lowest validation loss (``None`` without validation)."""
+    best_val_loss: float | None = None
     resumed_from: int = 0
     """Epochs already done when this call started (0 for a fresh run)."""
 
+    @property
+    def epochs(self) -> int:
+        """Epochs done, including those of a resumed run."""
+        return self.n_steps
+
+    def final(self, name: str) -> float | None:
+        """The last epoch's value of ``name`` in the history, or None."""
+        values = self.history.get(name)
+        return None if values is None or len(values) == 0 else float(values[-1])
+
     def summary(self) -> dict:
-        last = self.history[-1] if self.history else {}
+        """Status, epochs, final and best losses, and where a resumed run started."""
         return {
             "status": self.status,
-            "epochs": len(self.history),
-            "final_train_loss": last.get("train_loss"),
-            "final_val_loss": last.get("val_loss"),
+            "epochs": self.epochs,
+            "final_train_loss": self.final("train_loss"),
+            "final_val_loss": self.final("val_loss"),
             "best_epoch": self.best_epoch,
             "best_val_loss": self.best_val_loss,
             "resumed_from": self.resumed_from,
+            "wall_time_s": self.wall_time_s,
         }
 
 
@@ -203,9 +221,9 @@ def _as_data(data) -> dict[str, np.ndarray] | None:
 
 
 def split_validation(
-    data: Mapping[str, np.ndarray], fraction: float, *, seed: int
+    data: Mapping[str, np.ndarray], fraction: float, *, key: jax.Array
 ) -> tuple[dict, dict | None]:
-    """Random train/validation split (the same for the same seed)."""
+    """Random train/validation split (the same for the same key)."""
     n = next(iter(data.values())).shape[0]
     n_val = int(round(fraction * n))
     if fraction == 0 or n_val == 0:
@@ -214,7 +232,7 @@ def split_validation(
         raise InvalidParameterError(
             f"validation_fraction={fraction} leaves no training examples out of {n}"
         )
-    perm = np.random.default_rng([seed, 0x5EED]).permutation(n)
+    perm = np.asarray(jax.random.permutation(key, n))
     val, train = perm[:n_val], perm[n_val:]
     return {k: v[train] for k, v in data.items()}, {k: v[val] for k, v in data.items()}
 
@@ -292,33 +310,48 @@ def fit(
     data=None,
     *,
     config: TrainConfig = TrainConfig(),
+    key: jax.Array,
     model_state=None,
     validation=None,
-    out: str | Path | None = None,
-    resume: bool = True,
-    optimizer: optax.GradientTransformation | None = None,
-    callback: Callable[[int, dict, TrainState], None] | None = None,
-    desc: str = "training",
+    callbacks: Sequence = (),
 ) -> TrainResult:
     """Train ``params`` to minimise ``loss_fn`` (see the module docstring for the contract).
 
-    ``data``: a dict of arrays with a common first axis (or one array, seen as
-    ``{"x": array}``), or ``None`` to train without data (``config.steps_per_epoch`` steps
-    per epoch, ``batch=None``). ``validation``: an explicit validation set; otherwise
-    ``config.validation_fraction`` of ``data`` is held out. ``out``: a folder for
-    ``checkpoint.msgpack`` and ``history.json``; with ``resume=True`` an existing
-    checkpoint of the same configuration is continued (a different configuration is an
-    error, so that results are never silently mixed). ``optimizer`` overrides the one
-    built from ``config``. ``callback(epoch, record, state)`` runs after every epoch.
-    """
-    from qml_phys.runtime.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-    from qml_phys.runtime.progress import progress
-    from qml_phys.runtime.records import to_jsonable, write_json
+    Args:
+        loss_fn: the loss (module docstring).
+        params: initial parameters (any PyTree).
+        data: a dict of arrays with a common first axis (or one array, seen as
+            ``{"x": array}``), or ``None`` to train without data
+            (``config.steps_per_epoch`` steps per epoch, ``batch=None``).
+        config: the settings.
+        key: PRNG key of the validation split, the batch order and the per-step keys.
+        model_state: initial model state (batch statistics, chains), or None.
+        validation: an explicit validation set; otherwise ``config.validation_fraction``
+            of ``data`` is held out.
+        callbacks: called after every epoch as ``callback(epoch, record, state)``; a
+            :class:`~qml_phys.runtime.checkpoint.Checkpoint` among them is restored
+            before the first epoch (a checkpoint of another configuration or other inputs
+            is an error) and saved every ``every`` epochs and at the end.
 
+    Returns:
+        A :class:`TrainResult`.
+    """
+    from qml_phys.runtime.checkpoint import Checkpoint
+    from qml_phys.runtime.progress import progress
+    from qml_phys.runtime.records import to_jsonable
+
+    checkpoints = [c for c in callbacks if isinstance(c, Checkpoint)]
+    others = [c for c in callbacks if not isinstance(c, Checkpoint)]
+    if len(checkpoints) > 1:
+        raise InvalidParameterError(
+            f"callbacks: expected at most one Checkpoint; got {len(checkpoints)}"
+        )
+    ckpt = checkpoints[0] if checkpoints else None
+    k_split, k_perm, k_step, k_eval = jax.random.split(key, 4)
     arrays = _as_data(data)
     val = _as_data(validation)
     if arrays is not None and val is None:
-        arrays, val = split_validation(arrays, config.validation_fraction, seed=config.seed)
+        arrays, val = split_validation(arrays, config.validation_fraction, key=k_split)
     if val is not None and arrays is not None and set(val) != set(arrays):
         raise ShapeError(
             f"validation: expected the same fields as data {sorted(arrays)}; got {sorted(val)}"
@@ -335,31 +368,26 @@ def fit(
             "validation_fraction > 0"
         )
 
+    t_start = time.perf_counter()
     total_steps = config.epochs * n_batches
-    opt = optimizer if optimizer is not None else make_optimizer(config, total_steps)
+    opt = make_optimizer(config, total_steps)
     with jax.numpy_dtype_promotion("standard"):
         opt_state = opt.init(params)
     state = TrainState(params, opt_state, model_state, params, model_state)
-    history: list[dict] = []
+    records: list[dict] = []
     best_val, best_epoch = math.inf, None
     start_epoch = 0
     config_record = to_jsonable(dataclasses.asdict(config))
-    # Extending a run (more epochs) is allowed; every other setting must match to resume.
-    resume_key = {k: v for k, v in config_record.items() if k != "epochs"}
-    ckpt = Path(out) / "checkpoint.msgpack" if out is not None else None
-    if ckpt is not None and ckpt.exists() and resume:
-        state, meta = load_checkpoint(ckpt, state)
-        saved = {k: v for k, v in (meta.get("config") or {}).items() if k != "epochs"}
-        if saved != resume_key or (
-            config.schedule != "constant" and meta["config"]["epochs"] != config.epochs
-        ):
-            raise CheckpointError(
-                f"{ckpt} was written with a different training configuration "
-                f"({meta.get('config')}); this run has {config_record}. Use another out "
-                "folder or resume=False to start over"
-            )
-        history = meta["history"]
-        start_epoch = len(history)
+    # Extending a run (more epochs) is allowed with a constant schedule; every other
+    # setting must match to resume. The label is cosmetic.
+    extendable = ("label",) + (("epochs",) if config.schedule == "constant" else ())
+    restored = (
+        ckpt.restore(state, config=config_record, extendable=extendable) if ckpt else None
+    )
+    if restored is not None:
+        state, meta = restored
+        records = meta["history"]
+        start_epoch = len(records)
         best_epoch = meta.get("best_epoch")
         best_val = meta["best_val_loss"] if meta.get("best_val_loss") is not None else math.inf
 
@@ -368,30 +396,30 @@ def fit(
     dev_data = jax.tree_util.tree_map(jnp.asarray, arrays) if arrays is not None else None
     status = "completed"
     stale = 0
-    if best_epoch is not None and history:
-        stale = len(history) - 1 - best_epoch
+    if best_epoch is not None and records:
+        stale = len(records) - 1 - best_epoch
 
-    def save(epoch_done):
-        if ckpt is None:
-            return
+    def save():
         meta = {
-            "config": config_record,
-            "history": history,
+            "history": records,
+            "epochs_done": len(records),
             "best_epoch": best_epoch,
             "best_val_loss": None if best_val == math.inf else best_val,
-            "epochs_done": epoch_done,
         }
-        save_checkpoint(ckpt, state, meta=meta, config=config_record)
-        write_json(Path(out) / "history.json", {"config": config_record, "history": history})
+        ckpt.save(state, config=config_record, meta=meta, extendable=extendable)
+        ckpt.write_json("history.json", {"config": config_record, "history": records})
 
+    desc = config.label
     bar = progress(
         range(start_epoch, config.epochs), desc=desc, total=config.epochs, initial=start_epoch
     )
     for epoch in bar:
         t0 = time.perf_counter()
-        rng = np.random.default_rng([config.seed, epoch])
-        perm = jnp.asarray(rng.permutation(n_train) if arrays is not None else np.zeros(0, int))
-        keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), epoch), n_batches)
+        if arrays is not None:
+            perm = jax.random.permutation(jax.random.fold_in(k_perm, epoch), n_train)
+        else:
+            perm = jnp.zeros(0, jnp.int32)
+        keys = jax.random.split(jax.random.fold_in(k_step, epoch), n_batches)
         params, opt_state, mstate, losses, metrics = epoch_fn(
             state.params, state.opt_state, state.model_state, dev_data, perm, keys
         )
@@ -420,7 +448,7 @@ def fit(
                 val,
                 model_state=mstate,
                 batch_size=config.eval_batch_size,
-                key=jax.random.fold_in(jax.random.key(config.seed + 1), epoch),
+                key=jax.random.fold_in(k_eval, epoch),
                 _compiled=eval_fn,
             )
             record["val_loss"] = vm.pop("loss")
@@ -431,18 +459,16 @@ def fit(
             else:
                 stale += 1
         record["seconds"] = time.perf_counter() - t0
-        history.append(record)
+        records.append(record)
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(
                 loss=f"{record['train_loss']:.4g}",
                 **({"val": f"{record['val_loss']:.4g}"} if val is not None else {}),
             )
         stop = config.patience is not None and stale >= config.patience
-        if ckpt is not None and (
-            (epoch + 1) % config.checkpoint_every == 0 or stop or epoch + 1 == config.epochs
-        ):
-            save(epoch + 1)
-        if callback is not None:
+        if ckpt is not None and ckpt.due(epoch + 1, last=stop or epoch + 1 == config.epochs):
+            save()
+        for callback in others:
             callback(epoch, record, state)
         if stop:
             status = "early_stopped"
@@ -450,26 +476,35 @@ def fit(
 
     use_best = config.restore_best and val is not None and best_epoch is not None
     return TrainResult(
+        config=config,
+        history=_history(records),
+        wall_time_s=time.perf_counter() - t_start,
+        status=status,
         params=state.best_params if use_best else state.params,
         model_state=state.best_model_state if use_best else state.model_state,
-        history=history,
-        status=status,
         best_epoch=best_epoch,
         best_val_loss=None if best_val == math.inf else best_val,
         resumed_from=start_epoch,
     )
 
 
+def _history(records: list[dict]) -> dict[str, np.ndarray]:
+    """Epoch records as arrays: validation metrics get a ``val_`` prefix; no ``epoch``."""
+    flat = []
+    for r in records:
+        row = {"train_loss": r["train_loss"], **r.get("metrics", {})}
+        if "val_loss" in r:
+            row["val_loss"] = r["val_loss"]
+            row.update({f"val_{k}": v for k, v in r.get("val_metrics", {}).items()})
+        row["seconds"] = r.get("seconds", np.nan)
+        flat.append(row)
+    return history_arrays(flat)
+
+
 # --------------------------------------------------------------------------- losses
 def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Per-example softmax cross-entropy with integer labels."""
     return optax.softmax_cross_entropy_with_integer_labels(logits, labels)
-
-
-def squared_error(pred: jax.Array, target: jax.Array) -> jax.Array:
-    """Per-example squared error, summed over output components."""
-    diff = pred - target.astype(pred.dtype)
-    return jnp.sum(jnp.reshape(diff * diff, (diff.shape[0], -1)), axis=1)
 
 
 def flax_loss(

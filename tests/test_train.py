@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
-from qml_phys.runtime.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from qml_phys.runtime.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    save_checkpoint,
+)
 from qml_phys.train import (
     TrainConfig,
     TrainState,
@@ -17,6 +22,9 @@ from qml_phys.train import (
     init_flax,
     make_optimizer,
 )
+
+
+KEY = jax.random.key(20261206)
 
 
 def _linear_problem(n=256, d=5, seed=3):
@@ -45,11 +53,14 @@ def test_full_batch_gradient_descent_reaches_ridge_closed_form():
         weight_decay=lam,
         validation_fraction=0,
     )
-    res = fit(_mse, {"w": jnp.zeros(5, jnp.float32)}, {"x": x, "y": y}, config=cfg)
+    res = fit(_mse, {"w": jnp.zeros(5, jnp.float32)}, {"x": x, "y": y}, config=cfg, key=KEY)
     n = len(x)
     exact = np.linalg.solve(x.T @ x + n * lam / 2 * np.eye(5), x.T @ y)
     np.testing.assert_allclose(np.asarray(res.params["w"]), exact, rtol=1e-4, atol=1e-5)
-    assert res.status == "completed" and len(res.history) == 400
+    assert res.status == "completed" and res.epochs == 400
+    assert set(res.history) == {"train_loss", "seconds"} and res.history["train_loss"].shape == (
+        400,
+    )
 
 
 def test_minibatch_adam_reaches_least_squares():
@@ -57,34 +68,47 @@ def test_minibatch_adam_reaches_least_squares():
     cfg = TrainConfig(
         epochs=150, batch_size=32, learning_rate=0.02, validation_fraction=0, schedule="cosine"
     )
-    res = fit(_mse, {"w": jnp.zeros(5, jnp.float32)}, {"x": x, "y": y}, config=cfg)
+    res = fit(_mse, {"w": jnp.zeros(5, jnp.float32)}, {"x": x, "y": y}, config=cfg, key=KEY)
     exact = np.linalg.lstsq(x, y, rcond=None)[0]
     np.testing.assert_allclose(np.asarray(res.params["w"]), exact, atol=2e-3)
 
 
 def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     x, y = _linear_problem()
-    cfg = TrainConfig(epochs=6, batch_size=16, learning_rate=0.01, validation_fraction=0.2, seed=7)
+    cfg = TrainConfig(epochs=6, batch_size=16, learning_rate=0.01, validation_fraction=0.2)
     w0 = {"w": jnp.zeros(5, jnp.float32)}
-    straight = fit(_mse, w0, {"x": x, "y": y}, config=cfg)
+    data = {"x": x, "y": y}
+    straight = fit(_mse, w0, data, config=cfg, key=KEY)
 
     def stop_at_3(epoch, record, state):
         if epoch == 2:
             raise KeyboardInterrupt
 
+    ckpt = Checkpoint(tmp_path, inputs={"data": "linear problem, seed 3"})
     with pytest.raises(KeyboardInterrupt):
-        fit(_mse, w0, {"x": x, "y": y}, config=cfg, out=tmp_path, callback=stop_at_3)
+        fit(_mse, w0, data, config=cfg, key=KEY, callbacks=[ckpt, stop_at_3])
     assert (tmp_path / "checkpoint.msgpack").exists()
-    resumed = fit(_mse, w0, {"x": x, "y": y}, config=cfg, out=tmp_path)
+    resumed = fit(_mse, w0, data, config=cfg, key=KEY, callbacks=[ckpt])
     assert resumed.resumed_from == 3
-    assert len(resumed.history) == 6
+    assert resumed.epochs == 6
     np.testing.assert_array_equal(np.asarray(resumed.params["w"]), np.asarray(straight.params["w"]))
-    assert [h["val_loss"] for h in resumed.history] == pytest.approx(
-        [h["val_loss"] for h in straight.history], rel=1e-6
-    )
+    np.testing.assert_allclose(resumed.history["val_loss"], straight.history["val_loss"], rtol=1e-6)
     other = TrainConfig(epochs=6, batch_size=16, learning_rate=0.02, validation_fraction=0.2)
-    with pytest.raises(CheckpointError, match="different training configuration"):
-        fit(_mse, w0, {"x": x, "y": y}, config=other, out=tmp_path)
+    with pytest.raises(CheckpointError, match="learning_rate"):
+        fit(_mse, w0, data, config=other, key=KEY, callbacks=[ckpt])
+    # the same config on other inputs is refused too: the fingerprint names the inputs
+    with pytest.raises(CheckpointError, match="other data"):
+        fit(
+            _mse,
+            w0,
+            data,
+            config=cfg,
+            key=KEY,
+            callbacks=[Checkpoint(tmp_path, inputs={"data": "other data"})],
+        )
+    # a fresh start is asked for explicitly
+    fresh = fit(_mse, w0, data, config=cfg, key=KEY, callbacks=[Checkpoint(tmp_path, resume=False)])
+    assert fresh.resumed_from == 0
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_state(tmp_path):
@@ -98,11 +122,18 @@ def test_non_finite_loss_stops_and_keeps_last_good_state(tmp_path):
         epochs=50, batch_size=8, learning_rate=0.3, optimizer="sgd", validation_fraction=0
     )
     with pytest.warns(RuntimeWarning, match="non-finite"):
-        res = fit(blows_up, {"w": jnp.float32(0.0)}, data, config=cfg, out=tmp_path)
+        res = fit(
+            blows_up,
+            {"w": jnp.float32(0.0)},
+            data,
+            config=cfg,
+            key=KEY,
+            callbacks=[Checkpoint(tmp_path)],
+        )
     assert res.status == "diverged"
     # w: 0 -> 0.3 -> 0.73 -> 1.83 (three finite epochs), then the loss is NaN
-    assert len(res.history) == 3
-    assert all(np.isfinite(h["train_loss"]) for h in res.history)
+    assert res.epochs == 3
+    assert np.all(np.isfinite(res.history["train_loss"]))
     saved, meta = load_checkpoint(
         tmp_path / "checkpoint.msgpack",
         TrainState(
@@ -120,13 +151,12 @@ def test_non_finite_loss_stops_and_keeps_last_good_state(tmp_path):
 def test_early_stopping_restores_the_best_epoch():
     x, y = _linear_problem(n=64, d=40, seed=1)  # 40 parameters, ~51 examples: overfits
     cfg = TrainConfig(
-        epochs=300, batch_size=51, learning_rate=0.05, validation_fraction=0.2, patience=5, seed=2
+        epochs=300, batch_size=51, learning_rate=0.05, validation_fraction=0.2, patience=5
     )
-    res = fit(_mse, {"w": jnp.zeros(40, jnp.float32)}, {"x": x, "y": y}, config=cfg)
+    res = fit(_mse, {"w": jnp.zeros(40, jnp.float32)}, {"x": x, "y": y}, config=cfg, key=KEY)
     assert res.status == "early_stopped"
-    assert len(res.history) == res.best_epoch + 1 + 5
-    val = [h["val_loss"] for h in res.history]
-    assert res.best_val_loss == pytest.approx(min(val))
+    assert res.epochs == res.best_epoch + 1 + 5
+    assert res.best_val_loss == pytest.approx(min(res.history["val_loss"]))
 
 
 class _Net(nn.Module):
@@ -147,8 +177,8 @@ def test_flax_classifier_with_dropout_and_batchnorm(key):
     params, stats = init_flax(net, jnp.asarray(x[:2]), key=key)
     loss = flax_loss(net)
     cfg = TrainConfig(epochs=15, batch_size=64, learning_rate=1e-2, validation_fraction=0.25)
-    res = fit(loss, params, {"x": x, "y": y}, config=cfg, model_state=stats)
-    assert res.history[-1]["val_metrics"]["accuracy"] > 0.9
+    res = fit(loss, params, {"x": x, "y": y}, config=cfg, key=key, model_state=stats)
+    assert res.final("val_accuracy") > 0.9
     # batch statistics were learned, and inference is deterministic
     assert not np.allclose(np.asarray(res.model_state["BatchNorm_0"]["mean"]), 0)
     a = evaluate(
@@ -167,7 +197,7 @@ def test_training_without_data_uses_the_step_key():
         return jnp.mean((params["w"] - z) ** 2), ({}, model_state)
 
     cfg = TrainConfig(epochs=5, steps_per_epoch=100, learning_rate=0.05, optimizer="sgd")
-    res = fit(loss, {"w": jnp.float32(-2.0)}, None, config=cfg)
+    res = fit(loss, {"w": jnp.float32(-2.0)}, None, config=cfg, key=KEY)
     assert float(res.params["w"]) == pytest.approx(1.0, abs=0.05)
 
 
@@ -179,14 +209,17 @@ def test_bad_input_is_named():
     with pytest.raises(InvalidParameterError, match="epochs"):
         TrainConfig(epochs=0)
     with pytest.raises(ShapeError, match="x=10, y=9"):
-        fit(_mse, {"w": jnp.zeros(2)}, {"x": np.zeros((10, 2)), "y": np.zeros(9)})
+        fit(_mse, {"w": jnp.zeros(2)}, {"x": np.zeros((10, 2)), "y": np.zeros(9)}, key=KEY)
     with pytest.raises(InvalidParameterError, match="validation set"):
         fit(
             _mse,
             {"w": jnp.zeros(2)},
             {"x": np.zeros((10, 2)), "y": np.zeros(10)},
             config=TrainConfig(patience=2, validation_fraction=0),
+            key=KEY,
         )
+    with pytest.raises(InvalidParameterError, match="at most one Checkpoint"):
+        fit(_mse, {"w": jnp.zeros(2)}, None, key=KEY, callbacks=[Checkpoint("a"), Checkpoint("b")])
 
 
 def test_checkpoint_roundtrip_keeps_keys_dtypes_and_checks_shapes(tmp_path):
