@@ -381,9 +381,7 @@ def fit(
     # Extending a run (more epochs) is allowed with a constant schedule; every other
     # setting must match to resume. The label is cosmetic.
     extendable = ("label",) + (("epochs",) if config.schedule == "constant" else ())
-    restored = (
-        ckpt.restore(state, config=config_record, extendable=extendable) if ckpt else None
-    )
+    restored = ckpt.restore(state, config=config_record, extendable=extendable) if ckpt else None
     if restored is not None:
         state, meta = restored
         records = meta["history"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.classical.datasets import write_dataset
+from qml_phys.classical.datasets import DatasetConfig, write_dataset
 from qml_phys.phases import confusion, supervised
 from qml_phys.runtime.records import write_record
 
@@ -36,10 +36,12 @@ def main(argv=None):
     if args.data is None:
         write_dataset(
             data_path,
-            sizes=args.L,
-            temperatures=np.linspace(1.0, 3.5, 26).tolist(),
-            n_samples=args.samples,
-            seed=args.seed,
+            DatasetConfig(
+                sizes=args.L,
+                temperatures=np.linspace(1.0, 3.5, 26).tolist(),
+                n_samples=args.samples,
+            ),
+            key=jax.random.key(args.seed),
         )
     data = supervised.load_sizes(data_path, args.L)
     curves, summaries = {}, {}

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.classical.datasets import load_dataset, spins_at, write_dataset
+from qml_phys.classical.datasets import DatasetConfig, load_dataset, spins_at, write_dataset
 from qml_phys.generative.evaluate import compare_at
 from qml_phys.generative.gan import GANConfig, sample_gan, train_gan
 from qml_phys.physics.exact import onsager_tc
@@ -55,7 +55,9 @@ def main(argv=None):
     out = Path(args.out)
     temps = [1.8, round(onsager_tc(), 3), 3.0]
     write_dataset(
-        out / "ising.h5", sizes=[args.L], temperatures=temps, n_samples=args.samples, seed=args.seed
+        out / "ising.h5",
+        DatasetConfig(sizes=[args.L], temperatures=temps, n_samples=args.samples),
+        key=jax.random.key(args.seed),
     )
     data = load_dataset(out / "ising.h5", args.L)
     results = {}

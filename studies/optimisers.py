@@ -83,12 +83,14 @@ def main(argv=None):
         for name, res in r.items()
     }
     if not args.no_regularisation:
-        from qml_phys.classical.datasets import load_dataset, write_dataset
+        from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
         from qml_phys.learning import logistic as G
 
         path = out / "ising8.h5"
         temps = [1.5, 1.75, 2.0, 2.15, 2.4, 2.6, 3.0, 3.5]
-        write_dataset(path, sizes=[8], temperatures=temps, n_samples=100, seed=0)
+        write_dataset(
+            path, DatasetConfig(sizes=[8], temperatures=temps, n_samples=100), key=jax.random.key(0)
+        )
         d = load_dataset(path, 8)
         reg = G.phase_regularisation_comparison(d.spins, d.label, key=jax.random.key(0))
         for k, v in reg.items():

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.classical.datasets import write_dataset
+from qml_phys.classical.datasets import DatasetConfig, write_dataset
 from qml_phys.phases import supervised, unsupervised
 from qml_phys.runtime.records import write_record
 
@@ -35,10 +35,10 @@ def main(argv=None):
     if args.data is None:
         write_dataset(
             data_path,
-            sizes=args.L,
-            temperatures=supervised.temperature_grid(),
-            n_samples=args.samples,
-            seed=args.seed,
+            DatasetConfig(
+                sizes=args.L, temperatures=supervised.temperature_grid(), n_samples=args.samples
+            ),
+            key=jax.random.key(args.seed),
         )
     res = unsupervised.unsupervised_tc(
         supervised.load_sizes(data_path, args.L),

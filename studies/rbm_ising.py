@@ -46,7 +46,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.classical.datasets import load_dataset, write_dataset
+from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
 from qml_phys.generative import base, evaluate, models, rbm
 from qml_phys.generative.models import make_spin_model
 from qml_phys.physics.exact import onsager_tc
@@ -70,10 +70,14 @@ def main(argv=None):
     out, tc = Path(args.out), onsager_tc()
     temps = [2.0, tc, 3.0]
     write_dataset(
-        out / "data4.h5", sizes=[4], temperatures=[tc], n_samples=args.samples4, seed=args.seed
+        out / "data4.h5",
+        DatasetConfig(sizes=[4], temperatures=[tc], n_samples=args.samples4),
+        key=jax.random.key(args.seed),
     )
     write_dataset(
-        out / "data.h5", sizes=[args.L], temperatures=temps, n_samples=args.samples, seed=args.seed
+        out / "data.h5",
+        DatasetConfig(sizes=[args.L], temperatures=temps, n_samples=args.samples),
+        key=jax.random.key(args.seed),
     )
     cfg = lambda name: TrainConfig(
         epochs=args.epochs,

@@ -17,7 +17,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.classical.datasets import load_dataset, spins_at, write_dataset
+from qml_phys.classical.datasets import DatasetConfig, load_dataset, spins_at, write_dataset
 from qml_phys.generative import vae as V
 from qml_phys.generative.evaluate import compare_at
 from qml_phys.physics.exact import onsager_tc
@@ -38,7 +38,9 @@ def main(argv=None):
     out = Path(args.out)
     temps = sorted({*np.round(np.linspace(1.5, 3.5, 9), 3), round(onsager_tc(), 3), 3.0})
     write_dataset(
-        out / "ising.h5", sizes=[args.L], temperatures=temps, n_samples=args.samples, seed=args.seed
+        out / "ising.h5",
+        DatasetConfig(sizes=[args.L], temperatures=temps, n_samples=args.samples),
+        key=jax.random.key(args.seed),
     )
     data = load_dataset(out / "ising.h5", args.L)
     model = V.train_vae(data.spins, epochs=args.epochs, seed=args.seed)
@@ -47,10 +49,8 @@ def main(argv=None):
     fixed_t = [3.0, round(onsager_tc(), 3)]
     write_dataset(
         out / "fixed.h5",
-        sizes=[args.L],
-        temperatures=fixed_t,
-        n_samples=args.fixed_samples,
-        seed=args.seed + 1,
+        DatasetConfig(sizes=[args.L], temperatures=fixed_t, n_samples=args.fixed_samples),
+        key=jax.random.fold_in(jax.random.key(args.seed), 1),
     )
     fixed = load_dataset(out / "fixed.h5", args.L)
     for T in fixed_t:

@@ -23,7 +23,6 @@ from qml_phys.train import (
     make_optimizer,
 )
 
-
 KEY = jax.random.key(20261206)
 
 

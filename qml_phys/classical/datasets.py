@@ -2,7 +2,7 @@ r"""Labelled Ising datasets with provenance: decorrelated configurations in HDF5
 
 :func:`write_dataset` samples the 2D Ising model on a grid of sizes and temperatures and
 writes, for every configuration, its spins, temperature, energy, magnetization and the
-label ``T < T_c`` (Onsager's ``T_c``), plus per-temperature provenance: algorithm, seed,
+label ``T < T_c`` (Onsager's ``T_c``), plus per-temperature provenance: algorithm, key,
 thermalisation, measured ``tau_int`` of ``e`` and ``|m|``, the spacing between stored
 samples, the Metropolis acceptance rate or the mean Wolff cluster size.
 
@@ -24,17 +24,18 @@ Layout of the file::
     /L16/T, energy, magnetization        float64 per sample (per-site energy, magnetization)
     /L16/label          int8 per sample: 1 if T < T_c (ordered) else 0
     /L16/temperatures   (n_T,) float64
-    /L16/provenance/<field>   (n_T,) arrays: algorithm, seed, n_therm, tau_int_energy,
+    /L16/provenance/<field>   (n_T,) arrays: algorithm, key (n_T, 2), n_therm, tau_int_energy,
                               tau_int_abs_m, spacing, acceptance, mean_cluster_size
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,10 +55,10 @@ from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.progress import progress
 from qml_phys.runtime.records import atomic_path, provenance, write_arrays, write_json
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _PROV_FIELDS = (
     "algorithm",
-    "seed",
+    "key",
     "n_therm",
     "tau_int_energy",
     "tau_int_abs_m",
@@ -65,6 +66,50 @@ _PROV_FIELDS = (
     "acceptance",
     "mean_cluster_size",
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetConfig:
+    """What a dataset holds: configurations of the ``L x L`` torus on a grid of sizes and
+    temperatures.
+
+    Attributes:
+        sizes: linear sizes ``L`` (even for Metropolis).
+        temperatures: temperatures (units of ``J``).
+        n_samples: configurations per ``(L, T)``.
+        J: coupling (``J > 0`` ferromagnetic).
+        algorithm: ``"auto"`` (Wolff within ``0.8 T_c < T < 1.25 T_c``, else Metropolis),
+            ``"metropolis"``, ``"wolff"`` or ``"swendsen-wang"``.
+        n_chains: independent chains per ``(L, T)``.
+    """
+
+    sizes: tuple[int, ...]
+    temperatures: tuple[float, ...]
+    n_samples: int
+    J: float = 1.0
+    algorithm: str = "auto"
+    n_chains: int = 32
+
+    def __post_init__(self):
+        sizes = tuple(check_positive_int("L", L, minimum=2) for L in self.sizes)
+        temps = tuple(check_temperature(t) for t in self.temperatures)
+        if not sizes or not temps:
+            raise InvalidParameterError("expected at least one size and one temperature; got none")
+        algorithm = self.algorithm
+        if algorithm != "auto":
+            from qml_phys.classical.simulate import check_algorithm
+
+            algorithm = check_algorithm(algorithm)
+        bad = [L for L in sizes if L % 2 and algorithm in ("auto", "metropolis")]
+        if bad:
+            raise InvalidParameterError(
+                f"checkerboard Metropolis needs even L; got L={bad[0]} (use --algorithm wolff)"
+            )
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "temperatures", temps)
+        object.__setattr__(self, "algorithm", algorithm)
+        object.__setattr__(self, "n_samples", check_positive_int("n_samples", self.n_samples))
+        object.__setattr__(self, "n_chains", check_positive_int("n_chains", self.n_chains))
 
 
 def choose_algorithm(T: float, J: float = 1.0) -> str:
@@ -85,7 +130,7 @@ def sample_block(
     T: float,
     n_samples: int,
     *,
-    seed: int,
+    key: jax.Array,
     J: float = 1.0,
     n_chains: int = 32,
     algorithm: str = "auto",
@@ -94,7 +139,6 @@ def sample_block(
     """Decorrelated configurations at one ``(L, T)``; returns arrays and provenance."""
     algorithm = choose_algorithm(T, J) if algorithm == "auto" else algorithm
     n_chains = min(n_chains, n_samples)
-    key = jax.random.key(seed)
     k_pilot, k_acc, k_prod = jax.random.split(key, 3)
     pilot = simulate(
         L,
@@ -145,7 +189,7 @@ def sample_block(
         "label": (np.full(n_samples, T < onsager_tc(abs(J)))).astype(np.int8),
         "prov": {
             "algorithm": algorithm,
-            "seed": seed,
+            "key": _key_data(key),
             "n_therm": 2 * n_pilot,
             "tau_int_energy": tau_e * pilot.sweeps_per_measurement,
             "tau_int_abs_m": tau_m * pilot.sweeps_per_measurement,
@@ -156,19 +200,24 @@ def sample_block(
     }
 
 
-def _block_seed(seed: int, L: int, i_T: int) -> int:
-    return int(np.random.SeedSequence([seed, L, i_T]).generate_state(1)[0])
+def _key_data(key: jax.Array) -> list[int]:
+    """A key's raw data as a JSON list (what identifies the stream in a record)."""
+    return [int(x) for x in np.asarray(jax.random.key_data(key)).reshape(-1)]
 
 
-def _config(sizes, temperatures, n_samples, seed, J, algorithm) -> dict:
+def _block_key(key: jax.Array, L: int, i_T: int) -> jax.Array:
+    return jax.random.fold_in(jax.random.fold_in(key, L), i_T)
+
+
+def _config(config: DatasetConfig, key: jax.Array) -> dict:
     return {
         "format": FORMAT_VERSION,
-        "sizes": [int(L) for L in sizes],
-        "temperatures": [float(t) for t in temperatures],
-        "n_samples": int(n_samples),
-        "seed": int(seed),
-        "J": float(J),
-        "algorithm": algorithm,
+        "sizes": [int(L) for L in config.sizes],
+        "temperatures": [float(t) for t in config.temperatures],
+        "n_samples": int(config.n_samples),
+        "key": _key_data(key),
+        "J": float(config.J),
+        "algorithm": config.algorithm,
     }
 
 
@@ -194,33 +243,29 @@ def read_config(path: str | os.PathLike) -> dict | None:
 
 def write_dataset(
     path: str | os.PathLike,
+    config: DatasetConfig,
     *,
-    sizes: Sequence[int],
-    temperatures: Sequence[float],
-    n_samples: int,
-    seed: int = 0,
-    J: float = 1.0,
-    algorithm: str = "auto",
-    n_chains: int = 32,
+    key: jax.Array,
     show_progress: bool | None = None,
 ) -> dict:
-    """Write (or resume, or find complete) a labelled dataset; returns a summary dict."""
-    sizes = [check_positive_int("L", L, minimum=2) for L in sizes]
-    bad = [L for L in sizes if L % 2 and algorithm in ("auto", "metropolis")]
-    if bad:
-        raise InvalidParameterError(
-            f"checkerboard Metropolis needs even L; got L={bad[0]} (use --algorithm wolff)"
-        )
-    temps = [check_temperature(t) for t in temperatures]
-    if not sizes or not temps:
-        raise InvalidParameterError("expected at least one size and one temperature; got none")
-    n_samples = check_positive_int("n_samples", n_samples)
-    if algorithm != "auto":
-        from qml_phys.classical.simulate import check_algorithm
+    """Write (or resume, or find complete) the labelled dataset ``config`` describes.
 
-        algorithm = check_algorithm(algorithm)
+    Args:
+        path: the ``.h5`` file; its blocks go to ``<path>.parts/`` until it is complete.
+        config: sizes, temperatures, samples per point, coupling, algorithm, chains.
+        key: PRNG key; each ``(L, T)`` block draws from ``fold_in(fold_in(key, L), i_T)``,
+            so a resumed run writes the same blocks as an uninterrupted one. Its raw data
+            is recorded in the file's config.
+        show_progress: a progress bar on stderr (default: unless ``QML_PHYS_NO_PROGRESS``).
+
+    Returns:
+        ``{"path", "status", "config"}`` and, when written, ``"blocks"`` and
+        ``"resumed_blocks"``.
+    """
+    sizes, temps, n_samples = config.sizes, config.temperatures, config.n_samples
+    J, algorithm, n_chains = config.J, config.algorithm, config.n_chains
     path = Path(path)
-    config = _config(sizes, temps, n_samples, seed, J, algorithm)
+    cfg = _config(config, key)
     if path.exists():
         old = read_config(path)
         if old is None:
@@ -228,23 +273,23 @@ def write_dataset(
                 f"{path} exists and is not a complete qml_phys dataset; expected a new path "
                 "or a dataset written with the same parameters; nothing was overwritten"
             )
-        if old != config:
+        if old != cfg:
             raise ExistingDataError(
-                f"{path} exists with different parameters ({_differences(old, config)}); "
+                f"{path} exists with different parameters ({_differences(old, cfg)}); "
                 "choose another --out; nothing was overwritten"
             )
-        return {"path": str(path), "status": "complete (already there)", "config": config}
+        return {"path": str(path), "status": "complete (already there)", "config": cfg}
     parts = path.with_name(path.name + ".parts")
     manifest = parts / "manifest.json"
     if manifest.exists():
         old = json.loads(manifest.read_text())["config"]
-        if old != config:
+        if old != cfg:
             raise ExistingDataError(
                 f"{parts} holds an interrupted run with different parameters "
-                f"({_differences(old, config)}); remove it or use the same parameters"
+                f"({_differences(old, cfg)}); remove it or use the same parameters"
             )
     else:
-        write_json(manifest, {"config": config})
+        write_json(manifest, {"config": cfg})
     blocks = [(L, i, T) for L in sizes for i, T in enumerate(temps)]
     todo = [b for b in blocks if not (parts / f"L{b[0]}_T{b[1]:04d}.h5").exists()]
     resumed = len(blocks) - len(todo)
@@ -254,7 +299,7 @@ def write_dataset(
             L,
             T,
             n_samples,
-            seed=_block_seed(seed, L, i),
+            key=_block_key(key, L, i),
             J=J,
             n_chains=n_chains,
             algorithm=algorithm,
@@ -263,16 +308,16 @@ def write_dataset(
         write_arrays(
             parts / f"L{L}_T{i:04d}.h5",
             block | {"prov": np.bytes_(json.dumps(prov))},
-            config=config | {"L": L, "T": T},
+            config=cfg | {"L": L, "T": T},
         )
-    _assemble(path, parts, config, sizes, temps)
+    _assemble(path, parts, cfg, sizes, temps)
     shutil.rmtree(parts)
     return {
         "path": str(path),
         "status": "written",
         "blocks": len(blocks),
         "resumed_blocks": resumed,
-        "config": config,
+        "config": cfg,
     }
 
 
@@ -281,7 +326,7 @@ def _assemble(path: Path, parts: Path, config: dict, sizes, temps) -> None:
 
     with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as out:
         out.attrs["config"] = json.dumps(config)
-        out.attrs["provenance"] = json.dumps(provenance(config, config["seed"]))
+        out.attrs["provenance"] = json.dumps(provenance(config))
         for L in sizes:
             g = out.create_group(f"L{L}")
             cols: dict[str, list] = {
@@ -356,14 +401,14 @@ def batches(
     data: IsingData,
     batch_size: int,
     *,
-    seed: int = 0,
-    shuffle: bool = True,
+    rng: np.random.Generator | None = None,
     drop_last: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Iterate ``(spins, label, T)`` minibatches over one epoch (shuffled by ``seed``)."""
+    """Iterate ``(spins, label, T)`` minibatches over one epoch: shuffled by ``rng`` (a
+    ``numpy.random.Generator``), in file order when ``rng`` is None."""
     batch_size = check_positive_int("batch_size", batch_size)
     n = len(data.spins)
-    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         idx = np.sort(order[start : start + batch_size])

@@ -47,17 +47,20 @@ def cmd_ising_sample(args) -> dict:
 
 
 def cmd_ising_dataset(args) -> dict:
-    from qml_phys.classical.datasets import write_dataset
+    import jax
 
-    return write_dataset(
-        args.out,
+    from qml_phys.classical.datasets import DatasetConfig, write_dataset
+
+    config = DatasetConfig(
         sizes=args.L,
         temperatures=A.parse_temperatures(args.T),
         n_samples=args.samples,
-        seed=args.seed,
         J=args.J,
         algorithm=args.algorithm,
     )
+    out = write_dataset(args.out, config, key=jax.random.key(args.seed))
+    out["config"] = out["config"] | {"seed": args.seed}  # the key's seed, as before
+    return out | {"seed": args.seed}
 
 
 def cmd_ising_scan(args) -> dict:

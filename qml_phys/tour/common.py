@@ -10,13 +10,18 @@ T_HIGH = 3.0
 
 def spin_dataset(ctx: TourContext):
     """A small L = 8 dataset shared by the spin sections (written once into ctx.out)."""
-    from qml_phys.classical.datasets import load_dataset, write_dataset
+    import jax
+
+    from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
 
     temps = [1.6, 2.0, 2.269, 2.6, 3.0, 3.5] if not ctx.quick else [1.6, 2.269, 3.0]
     n = 400 if not ctx.quick else 150
     path = ctx.out / f"generative_ising8{'_quick' if ctx.quick else ''}.h5"
     write_dataset(
-        path, sizes=[8], temperatures=temps, n_samples=n, seed=ctx.seed % 2**31, show_progress=False
+        path,
+        DatasetConfig(sizes=[8], temperatures=temps, n_samples=n),
+        key=jax.random.key(ctx.seed),
+        show_progress=False,
     )
     return load_dataset(path, 8)
 

@@ -22,7 +22,9 @@ def generative_models(ctx: TourContext) -> Section:
 
     L, T = (3, exact.onsager_tc()) if ctx.quick else (4, exact.onsager_tc())
     n_data = 1000 if ctx.quick else 4000
-    mc = sample_block(L, T, n_data, seed=ctx.seed)["spins"].astype(np.float32)
+    mc = sample_block(L, T, n_data, key=jax.random.fold_in(jax.random.key(ctx.seed), 1))[
+        "spins"
+    ].astype(np.float32)
     names = ["made", "rbm"] if ctx.quick else ["made", "pixelcnn", "rnn", "transformer", "rbm"]
     hidden = {"made": 32, "pixelcnn": 8, "rnn": 32, "transformer": 16, "rbm": L * L}
     rows, samples, results = [], {"Monte Carlo (Wolff)": mc[:8]}, {}

@@ -3,6 +3,7 @@
 import json
 
 import h5py
+import jax
 import numpy as np
 import pytest
 
@@ -12,13 +13,18 @@ from qml_phys.errors import ExistingDataError, InvalidParameterError
 from qml_phys.physics import exact
 
 TEMPS = [1.6, 2.3, 3.4]
-PARAMS = dict(sizes=[8], temperatures=TEMPS, n_samples=96, seed=11, show_progress=False)
+CONFIG = datasets.DatasetConfig(sizes=[8], temperatures=TEMPS, n_samples=96)
+KEY = jax.random.key(11)
+
+
+def _write(path, config=CONFIG, key=KEY):
+    return datasets.write_dataset(path, config, key=key, show_progress=False)
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     path = tmp_path_factory.mktemp("ds") / "ising.h5"
-    summary = datasets.write_dataset(path, **PARAMS)
+    summary = _write(path)
     return path, summary
 
 
@@ -43,7 +49,8 @@ def test_contents_provenance_and_physics(written):
     assert 0 < d.provenance["acceptance"][0] < d.provenance["acceptance"][2] < 1
     with h5py.File(path) as f:
         prov = json.loads(f.attrs["provenance"])
-    assert prov["seed"] == 11 and "numpy" in prov["versions"]
+    assert prov["config"]["key"] == [0, 11] and "numpy" in prov["versions"]
+    assert d.provenance["key"].shape == (3, 2)  # one key per temperature block
     # samples are spaced by 2 tau: their own tau_int is close to 1/2 (independent), and the
     # mean energy at each temperature agrees with Kaufman's exact value within 4 errors
     for T in TEMPS:
@@ -56,7 +63,7 @@ def test_contents_provenance_and_physics(written):
 def test_rerun_with_same_parameters_is_a_no_op(written):
     path, _ = written
     before = path.stat().st_mtime_ns
-    out = datasets.write_dataset(path, **PARAMS)
+    out = _write(path)
     assert out["status"].startswith("complete")
     assert path.stat().st_mtime_ns == before
 
@@ -65,7 +72,9 @@ def test_different_parameters_never_overwrite(written):
     path, _ = written
     before = path.read_bytes()
     with pytest.raises(ExistingDataError, match="exists with different parameters .*n_samples"):
-        datasets.write_dataset(path, **(PARAMS | {"n_samples": 50}))
+        _write(path, datasets.DatasetConfig(sizes=[8], temperatures=TEMPS, n_samples=50))
+    with pytest.raises(ExistingDataError, match="exists with different parameters .*key"):
+        _write(path, key=jax.random.key(12))
     assert path.read_bytes() == before
 
 
@@ -83,19 +92,19 @@ def test_interrupted_run_resumes_to_the_same_data(tmp_path, written, monkeypatch
 
     monkeypatch.setattr(datasets, "sample_block", interrupt_after_two)
     with pytest.raises(KeyboardInterrupt):
-        datasets.write_dataset(path, **PARAMS)
+        _write(path)
     assert not path.exists()  # no half-written output file
     assert len(list((tmp_path / "again.h5.parts").glob("L8_T*.h5"))) == 2
     monkeypatch.setattr(datasets, "sample_block", real)
-    out = datasets.write_dataset(path, **PARAMS)
+    out = _write(path)
     assert out["resumed_blocks"] == 2
     a, b = datasets.load_dataset(path), datasets.load_dataset(ref_path)
-    np.testing.assert_array_equal(a.spins, b.spins)  # seeds per block: identical result
+    np.testing.assert_array_equal(a.spins, b.spins)  # keys per block: identical result
 
 
 def test_batches_cover_the_data_once(written):
     d = datasets.load_dataset(written[0])
-    seen = np.concatenate([t for _, _, t in datasets.batches(d, 50, seed=3)])
+    seen = np.concatenate([t for _, _, t in datasets.batches(d, 50, rng=np.random.default_rng(3))])
     assert len(seen) == len(d.T)
     np.testing.assert_array_equal(np.sort(seen), np.sort(d.T))
     sizes = [len(s) for s, _, _ in datasets.batches(d, 50, drop_last=True)]
@@ -103,14 +112,15 @@ def test_batches_cover_the_data_once(written):
 
 
 def test_bad_input(tmp_path):
+    cfg = datasets.DatasetConfig
     with pytest.raises(InvalidParameterError, match="needs even L; got L=7"):
-        datasets.write_dataset(tmp_path / "x.h5", sizes=[7], temperatures=[2.0], n_samples=4)
+        cfg(sizes=[7], temperatures=[2.0], n_samples=4)
     with pytest.raises(InvalidParameterError, match="positive, finite temperature; got -1"):
-        datasets.write_dataset(tmp_path / "x.h5", sizes=[8], temperatures=[-1], n_samples=4)
+        cfg(sizes=[8], temperatures=[-1], n_samples=4)
     with pytest.raises(InvalidParameterError, match="L must be an integer >= 2; got 0"):
-        datasets.write_dataset(tmp_path / "x.h5", sizes=[0], temperatures=[2.0], n_samples=4)
+        cfg(sizes=[0], temperatures=[2.0], n_samples=4)
     junk = tmp_path / "junk.h5"
     junk.write_text("not hdf5")
     with pytest.raises(ExistingDataError, match="not a complete qml_phys dataset"):
-        datasets.write_dataset(junk, sizes=[8], temperatures=[2.0], n_samples=4)
+        _write(junk, cfg(sizes=[8], temperatures=[2.0], n_samples=4))
     assert junk.read_text() == "not hdf5"

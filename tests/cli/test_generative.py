@@ -2,6 +2,7 @@
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -13,10 +14,12 @@ TC = exact.onsager_tc()
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    from qml_phys.classical.datasets import write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, write_dataset
 
     path = tmp_path_factory.mktemp("gen") / "ising4.h5"
-    write_dataset(path, sizes=[4], temperatures=[TC], n_samples=400, seed=3)
+    write_dataset(
+        path, DatasetConfig(sizes=[4], temperatures=[TC], n_samples=400), key=jax.random.key(3)
+    )
     return path
 
 
@@ -243,15 +246,13 @@ def test_train_local_model_with_augmentation_and_correction(dataset, capsys):
 
 @pytest.fixture(scope="module")
 def dataset6(tmp_path_factory):
-    from qml_phys.classical.datasets import write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, write_dataset
 
     path = tmp_path_factory.mktemp("vae") / "ising6.h5"
     write_dataset(
         path,
-        sizes=[6],
-        temperatures=[1.5, 2.0, 2.6, 3.5],
-        n_samples=100,
-        seed=5,
+        DatasetConfig(sizes=[6], temperatures=[1.5, 2.0, 2.6, 3.5], n_samples=100),
+        key=jax.random.key(5),
         show_progress=False,
     )
     return path

@@ -194,11 +194,16 @@ def test_corrected_local_chain_matches_kaufman_at_L16_tc(tmp_path):
     briefly on Wolff configurations at T_c proposes; the 10^5-proposal corrected chain's
     mean energy is within 3 autocorrelation-aware errors of Kaufman's for the 16x16 torus
     (about 1 minute on 2 CPU cores)."""
-    from qml_phys.classical.datasets import load_dataset, write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
     from qml_phys.generative.evaluate import boltzmann_log_weight, compare_with_reference
 
     path = tmp_path / "d.h5"
-    write_dataset(path, sizes=[16], temperatures=[TC], n_samples=2000, seed=3, show_progress=False)
+    write_dataset(
+        path,
+        DatasetConfig(sizes=[16], temperatures=[TC], n_samples=2000),
+        key=jax.random.key(3),
+        show_progress=False,
+    )
     x = load_dataset(path, 16).spins
     model = ar.make_model("local", 16)
     cfg = TrainConfig(epochs=15, batch_size=100, learning_rate=3e-3, schedule="cosine")

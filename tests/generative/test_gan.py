@@ -84,10 +84,15 @@ def test_gan_energy_matches_monte_carlo_at_T3(tmp_path):
     """The default GAN (R1 penalty, mixture of the last 10 epochs' generators) on 2000
     configurations. Measured in 8 training seeds: |z| of the energy <= 2.3; the plain GAN
     (no penalty, last iterate) exceeded 3 in 4 of the same 8 (up to 9.3)."""
-    from qml_phys.classical.datasets import load_dataset, write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
 
     path = tmp_path / "d.h5"
-    write_dataset(path, sizes=[8], temperatures=[3.0], n_samples=3000, seed=2, show_progress=False)
+    write_dataset(
+        path,
+        DatasetConfig(sizes=[8], temperatures=[3.0], n_samples=3000),
+        key=jax.random.key(2),
+        show_progress=False,
+    )
     s = load_dataset(path, 8).spins
     model = train_gan(s[:2000], GANConfig(epochs=100))
     comp = compare_at(sample_gan(model, key=jax.random.key(1), n=4000), s[2000:], 3.0)

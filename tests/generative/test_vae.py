@@ -16,10 +16,15 @@ TEMPS = [1.5, 2.0, 2.6, 3.5]
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    from qml_phys.classical.datasets import load_dataset, write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
 
     path = tmp_path_factory.mktemp("vae") / "ising6.h5"
-    write_dataset(path, sizes=[6], temperatures=TEMPS, n_samples=100, seed=5, show_progress=False)
+    write_dataset(
+        path,
+        DatasetConfig(sizes=[6], temperatures=TEMPS, n_samples=100),
+        key=jax.random.key(5),
+        show_progress=False,
+    )
     return path, load_dataset(path, 6)
 
 
@@ -100,10 +105,15 @@ def test_autoregressive_decoder_is_normalised_and_causal(key):
 def test_autoregressive_decoder_samples_match_monte_carlo_at_T3(tmp_path):
     """Issue 5 target at T = 3 (8x8): sample energy within 3 errors of held-out Monte Carlo
     (the factorised decoder is tens of errors off: no nearest-neighbour correlations)."""
-    from qml_phys.classical.datasets import load_dataset, write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
 
     path = tmp_path / "d.h5"
-    write_dataset(path, sizes=[8], temperatures=[3.0], n_samples=5000, seed=2, show_progress=False)
+    write_dataset(
+        path,
+        DatasetConfig(sizes=[8], temperatures=[3.0], n_samples=5000),
+        key=jax.random.key(2),
+        show_progress=False,
+    )
     s = load_dataset(path, 8).spins
     model = vae.train_vae(s[:4000], decoder="autoregressive", epochs=100, seed=0)
     comp = vae.compare_at(vae.sample_vae(model, key=jax.random.key(1), n=4000), s[4000:], 3.0)

@@ -110,15 +110,13 @@ def test_temperature_grid_is_symmetric():
 @pytest.mark.slow
 def test_cnn_finite_size_scaling_reaches_onsager(tmp_path):
     # The study at its default sizes: Tc(inf) within 0.5% of Onsager, error bar covering it.
-    from qml_phys.classical.datasets import write_dataset
+    from qml_phys.classical.datasets import DatasetConfig, write_dataset
 
     path = tmp_path / "fss.h5"
     write_dataset(
         path,
-        sizes=[8, 12, 16, 24, 32],
-        temperatures=S.temperature_grid(),
-        n_samples=500,
-        seed=0,
+        DatasetConfig(sizes=[8, 12, 16, 24, 32], temperatures=S.temperature_grid(), n_samples=500),
+        key=jax.random.key(0),
         show_progress=False,
     )
     res = S.supervised_tc(

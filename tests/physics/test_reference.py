@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from qml_phys.errors import InvalidParameterError
-from qml_phys.physics import Graph, Heisenberg, IsingModel, Lattice, MaxCut, TransverseFieldIsing
-from qml_phys.physics import exact
+from qml_phys.physics import (
+    Graph,
+    Heisenberg,
+    IsingModel,
+    Lattice,
+    MaxCut,
+    TransverseFieldIsing,
+    exact,
+)
 
 
 def test_tfim_chain_uses_free_fermions_at_any_size_and_agrees_with_lanczos():
@@ -51,7 +58,7 @@ def test_thermal_reference_kaufman_or_enumeration():
     # open-boundary-free periodic chain: e = -tanh(K) (1 + tanh^N)/(1 + tanh^N) form
     K = 1 / T
     t = np.tanh(K)
-    e_exact = -(t + t ** 9) / (1 + t ** 10)
+    e_exact = -(t + t**9) / (1 + t**10)
     assert chain["energy_per_site"] == pytest.approx(e_exact, rel=1e-10)
     assert exact.reference(IsingModel(Lattice.square(8), h=0.1), T=T) is None
     with pytest.raises(InvalidParameterError, match="positive, finite temperature"):
