@@ -37,12 +37,6 @@ class ExistingDataError(QmlPhysError, FileExistsError):
     """An output file exists and holds data made with different parameters."""
 
 
-def expect(condition: bool, message: str, cls: type[QmlPhysError] = InvalidParameterError):
-    """Raise ``cls(message)`` unless ``condition`` holds."""
-    if not condition:
-        raise cls(message)
-
-
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """Return ``value`` as an int if it is an integer >= ``minimum``; else raise."""
     try:

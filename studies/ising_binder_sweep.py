@@ -11,9 +11,10 @@ Onsager's 2/ln(1+sqrt 2) = 2.26919.
 
 import argparse
 
+import jax
 import numpy as np
 
-from qml_phys.classical.scan import binder_scan
+from qml_phys.classical.scan import BinderScanConfig, binder_scan
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -23,7 +24,8 @@ parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
 parser.add_argument("--tmin", type=float, default=2.15)
 parser.add_argument("--tmax", type=float, default=2.40)
 parser.add_argument("--nT", type=int, default=11)
-parser.add_argument("--seeds", type=int, default=2)
+parser.add_argument("--seeds", type=int, default=2, help="independent runs per point")
+parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--sweeps", type=int, default=2000)
 parser.add_argument("--scheduler", default=None, help="Dask scheduler address")
 parser.add_argument("--workers", type=int, default=None, help="local processes")
@@ -34,12 +36,12 @@ temps = np.linspace(args.tmin, args.tmax, args.nT)
 res = binder_scan(
     args.sizes,
     temps,
-    seeds=range(args.seeds),
+    BinderScanConfig(n_sweeps=args.sweeps, n_replicas=args.seeds),
+    key=jax.random.key(args.seed),
     out=args.out,
-    n_sweeps=args.sweeps,
     scheduler=args.scheduler,
     workers=args.workers,
-)
+).summary()
 tc = onsager_tc()
 for c in res["crossings"]:
     print(
@@ -52,7 +54,7 @@ ax.axvline(tc, **plots.EXACT, label="Onsager $T_c$")
 ax.set(xlabel="T", ylabel="Binder cumulant $U_4$")
 ax.legend()
 plots.save(fig, f"{args.out}/binder.png")
-write_record(f"{args.out}/record.json", res, config=vars(args))
+write_record(f"{args.out}/record.json", res, config=vars(args), seed=args.seed)
 print(
     f"{res['sweep']['n_ran']} jobs run, {res['sweep']['n_skipped']} reused "
     f"({res['sweep']['executor']}, {res['sweep']['seconds']:.1f} s)"

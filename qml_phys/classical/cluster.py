@@ -31,13 +31,16 @@ and the connected components of the active bonds are flipped as a whole.
 
 Spins are ``int8`` in {-1, +1}. Batches are laid out ``(n_temps, n_chains, *lattice.shape)``
 with inverse temperatures ``betas`` of shape ``(n_temps,)``; chains and temperatures are
-independent and run under one ``vmap``. Traces from :func:`run` have shape
-``(n_meas, n_temps, n_chains)``, as those of the Metropolis engine.
+independent and run under one ``vmap``. Traces from :func:`measure` have shape
+``(n_meas, n_temps, n_chains)``, as those of the Metropolis engine. The samplers
+:class:`~qml_phys.classical.samplers.Wolff` and
+:class:`~qml_phys.classical.samplers.SwendsenWang` drive these kernels.
 
 Cost: one Wolff step flips on average ``mean_cluster_size`` spins, i.e.
-``mean_cluster_size / N`` sweeps; convert with :func:`sweeps_per_step`.
+``mean_cluster_size / N`` sweeps.
 
-Backends (``backend=`` of :func:`wolff`, :func:`swendsen_wang` and :func:`run`):
+Backends (``backend=`` of :func:`wolff`, :func:`swendsen_wang` and :func:`measure`), the
+numba one in :mod:`~qml_phys.classical.cluster_numba`:
 
 * ``"jax"``: the vectorised kernels above, jit-compiled, ``vmap``-ed over chains; runs on
   any JAX device, and :func:`wolff` / :func:`swendsen_wang` accept a traced key and spins
@@ -68,17 +71,12 @@ Both backends return the same shapes, dtypes (JAX arrays) and meanings.
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; "auto" falls back to JAX
-    numba = None
-
+from qml_phys.classical.cluster_numba import numba, numba_run
 from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
@@ -90,12 +88,10 @@ from qml_phys.errors import (
 __all__ = [
     "ALGORITHMS",
     "BACKENDS",
-    "ClusterRun",
     "bond_probability",
     "energy_per_site",
-    "run",
+    "measure",
     "swendsen_wang",
-    "sweeps_per_step",
     "wolff",
 ]
 
@@ -342,173 +338,6 @@ def _run_impl(key, spins, betas, J, n_therm, steps_per_meas, *, algorithm, n_mea
 
 
 # ---------------------------------------------------------------------------------------
-# Compiled CPU backend (numba). One chain per call: ``spins`` ``(N,)`` int8, modified in
-# place; ``rng`` a NumPy Generator; ``energy`` and ``magnetization`` ``(n_meas,)`` float32,
-# written after every ``steps_per_meas`` updates that follow ``n_therm`` discarded ones.
-# Fixed argument dtypes (int8 spins, int64 tables and counts, float64 p and J, float32
-# traces) keep one compiled signature per kernel, cached on disk by ``cache=True``.
-
-
-def _compiled(fn):
-    """``numba.njit(cache=True)`` when numba is installed (else the plain function, which
-    is never called: :func:`_check_backend` refuses ``"numba"`` without numba)."""
-    return fn if numba is None else numba.njit(cache=True)(fn)
-
-
-@_compiled
-def _bond_sum_nb(spins, edges):
-    r""":math:`\sum_{\langle ij\rangle} s_i s_j` over the ``(n_bonds, 2)`` bond list."""
-    total = 0
-    for b in range(edges.shape[0]):
-        total += np.int64(spins[edges[b, 0]]) * np.int64(spins[edges[b, 1]])
-    return total
-
-
-@_compiled
-def _wolff_chain_nb(
-    spins, neighbors, edges, p, rng, n_therm, n_meas, steps_per_meas, J, energy, magnetization
-):
-    """Sequential Wolff (Wolff 1989) on one chain; returns the summed cluster size of the
-    measured steps. ``neighbors`` ``(N, z)`` int64 with ``-1`` for a missing neighbour."""
-    n, z = neighbors.shape
-    stack = np.empty(n, np.int64)
-    m_sum = 0
-    for i in range(n):
-        m_sum += np.int64(spins[i])
-    size_sum = 0
-    for t in range(n_therm + n_meas * steps_per_meas):
-        seed = rng.integers(0, n)
-        s0 = spins[seed]
-        spins[seed] = -s0
-        stack[0] = seed
-        top = 1
-        size = 1
-        while top > 0:
-            top -= 1
-            i = stack[top]
-            for k in range(z):
-                j = neighbors[i, k]
-                # a site in the cluster is already flipped, so "aligned with the seed's
-                # old sign" means "aligned and not yet in the cluster"
-                if j >= 0 and spins[j] == s0 and rng.random() < p:
-                    spins[j] = -s0
-                    stack[top] = j
-                    top += 1
-                    size += 1
-        m_sum -= 2 * np.int64(s0) * size
-        if t >= n_therm:
-            size_sum += size
-            u = t - n_therm + 1
-            if u % steps_per_meas == 0:
-                k_meas = u // steps_per_meas - 1
-                energy[k_meas] = -J * _bond_sum_nb(spins, edges) / n
-                magnetization[k_meas] = m_sum / n
-    return size_sum
-
-
-@_compiled
-def _find_root_nb(parent, i):
-    """Root of ``i`` in the union-find forest, halving the path on the way."""
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
-@_compiled
-def _sw_chain_nb(spins, edges, p, rng, n_therm, n_meas, steps_per_meas, J, energy, magnetization):
-    """Swendsen–Wang (1987) on one chain by union-find; returns the summed number of
-    clusters of the measured updates. ``edges`` ``(n_bonds, 2)`` int64."""
-    n = spins.shape[0]
-    parent = np.empty(n, np.int64)
-    flip = np.empty(n, np.bool_)
-    n_cl_sum = 0
-    for t in range(n_therm + n_meas * steps_per_meas):
-        for i in range(n):
-            parent[i] = i
-        for b in range(edges.shape[0]):
-            a, c = edges[b, 0], edges[b, 1]
-            if spins[a] == spins[c] and rng.random() < p:
-                ra, rc = _find_root_nb(parent, a), _find_root_nb(parent, c)
-                if ra < rc:
-                    parent[rc] = ra
-                elif rc < ra:
-                    parent[ra] = rc
-        # every root is the smallest site of its cluster, so in increasing order a
-        # cluster's coin is drawn (at its root) before any other member reads it
-        n_cl = 0
-        m_sum = 0
-        for i in range(n):
-            r = _find_root_nb(parent, i)
-            if r == i:
-                flip[i] = rng.random() < 0.5
-                n_cl += 1
-            if flip[r]:
-                spins[i] = -spins[i]
-            m_sum += np.int64(spins[i])
-        if t >= n_therm:
-            n_cl_sum += n_cl
-            u = t - n_therm + 1
-            if u % steps_per_meas == 0:
-                k_meas = u // steps_per_meas - 1
-                energy[k_meas] = -J * _bond_sum_nb(spins, edges) / n
-                magnetization[k_meas] = m_sum / n
-    return n_cl_sum
-
-
-def _chain_seeds(key, n_chains_total: int) -> np.ndarray:
-    """``(n_chains_total,)`` uint64 seeds from 2 x 32 random bits of ``key`` each (32-bit
-    words, so the seeds do not depend on JAX's x64 mode)."""
-    w = np.asarray(jax.random.bits(key, (n_chains_total, 2), jnp.uint32)).astype(np.uint64)
-    return (w[:, 0] << np.uint64(32)) | w[:, 1]
-
-
-def _numba_run(
-    algorithm, key, spins, betas, J: float, lattice, n_therm: int, n_meas: int, steps_per_meas: int
-):
-    """Run the compiled kernel on every chain.
-
-    Args:
-        spins: ``(n_temps, n_chains, *lattice.shape)`` int8 (not modified).
-        betas: ``(n_temps,)`` float64.
-
-    Returns:
-        ``(energy, magnetization, totals, spins)``: traces ``(n_meas, n_temps, n_chains)``
-        float32, per-chain sums of the kernel's count ``(n_temps, n_chains)`` int64 and the
-        new spins, all NumPy.
-    """
-    n_temps, n_chains = spins.shape[:2]
-    n_total, n = n_temps * n_chains, lattice.n_sites
-    flat = np.array(spins, dtype=np.int8, order="C").reshape(n_total, n)
-    p = -np.expm1(-2.0 * np.asarray(betas, np.float64) * J)
-    edges = np.ascontiguousarray(lattice.edges, np.int64)
-    neighbors = np.ascontiguousarray(lattice.neighbors, np.int64)
-    energy = np.empty((n_total, n_meas), np.float32)
-    magnetization = np.empty((n_total, n_meas), np.float32)
-    totals = np.empty(n_total, np.int64)
-    args = (int(n_therm), int(n_meas), int(steps_per_meas), float(J))
-    for c, seed in enumerate(_chain_seeds(key, n_total)):
-        rng = np.random.Generator(np.random.PCG64(int(seed)))
-        p_c = float(p[c // n_chains])
-        if algorithm == "wolff":
-            totals[c] = _wolff_chain_nb(
-                flat[c], neighbors, edges, p_c, rng, *args, energy[c], magnetization[c]
-            )
-        else:
-            totals[c] = _sw_chain_nb(flat[c], edges, p_c, rng, *args, energy[c], magnetization[c])
-
-    def trace(x):
-        return np.ascontiguousarray(x.reshape(n_temps, n_chains, n_meas).transpose(2, 0, 1))
-
-    return (
-        trace(energy),
-        trace(magnetization),
-        totals.reshape(n_temps, n_chains),
-        flat.reshape(spins.shape),
-    )
-
-
-# ---------------------------------------------------------------------------------------
 # Validation and public API.
 
 
@@ -671,7 +500,7 @@ def _update(algorithm, key, spins, betas, lattice, n_steps, J, h, backend):
     backend = _check_backend(backend, key, spins, betas)
     s = _check_spins(spins, lattice, b.shape[0], backend)
     if backend == "numba":
-        _, _, total, s = _numba_run(
+        _, _, total, s = numba_run(
             algorithm, key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_steps
         )
         return jnp.asarray(total / n_steps, jnp.float32), jnp.asarray(s)
@@ -686,123 +515,60 @@ def _update(algorithm, key, spins, betas, lattice, n_steps, J, h, backend):
     )
 
 
-class ClusterRun(NamedTuple):
-    """Result of :func:`run`.
-
-    Attributes:
-        temperatures: ``(n_temps,)`` float64.
-        energy: ``(n_meas, n_temps, n_chains)`` float32 energy per site, units of J.
-        magnetization: ``(n_meas, n_temps, n_chains)`` float32 signed magnetization per site.
-        spins: ``(n_temps, n_chains, *lattice.shape)`` int8 final configurations.
-        mean_cluster_size: ``(n_temps, n_chains)`` float32 mean spins flipped per Wolff step
-            during measurement; for Swendsen–Wang, the mean FK cluster size ``N / n_clusters``.
-        n_clusters: ``(n_temps, n_chains)`` float32 mean number of clusters per
-            Swendsen–Wang update (1 for Wolff, which builds one per step).
-        steps_per_meas: updates between measurements.
-        algorithm: ``"wolff"`` or ``"swendsen_wang"``.
-        backend: ``"jax"`` or ``"numba"``, the one that ran (``"auto"`` resolved).
-    """
-
-    temperatures: np.ndarray
-    energy: jax.Array
-    magnetization: jax.Array
-    spins: jax.Array
-    mean_cluster_size: jax.Array
-    n_clusters: jax.Array
-    steps_per_meas: int
-    algorithm: str
-    backend: str
-
-
-def _initial_spins(key, init, shape):
-    if isinstance(init, str):
-        if init == "random":
-            return jnp.where(_coin(key, shape), 1, -1).astype(jnp.int8)
-        if init == "up":
-            return jnp.ones(shape, jnp.int8)
-        raise UnknownNameError(f"expected init 'random', 'up' or an array; got {init!r}")
-    s = jnp.asarray(init)
-    if s.shape != shape:
-        raise ShapeError(f"expected initial spins of shape {shape}; got {s.shape}")
-    return s.astype(jnp.int8)
-
-
-def run(
+def measure(
     key,
-    lattice_or_model,
-    temperatures,
+    spins,
+    betas,
     *,
-    algorithm: str = "wolff",
-    n_chains: int = 1,
-    n_therm: int = 100,
-    n_meas: int = 1000,
+    model,
+    n_meas: int,
     steps_per_meas: int = 1,
-    J=None,
-    h=None,
-    init="random",
+    algorithm: str = "wolff",
     backend: str = "auto",
-) -> ClusterRun:
-    """Run cluster Monte Carlo at several temperatures and record energy and
-    magnetization after every ``steps_per_meas`` updates.
+):
+    """Run cluster updates from ``spins`` and record energy and magnetization per site
+    after every ``steps_per_meas`` updates (the kernel behind the
+    :class:`~qml_phys.classical.samplers.Wolff` and
+    :class:`~qml_phys.classical.samplers.SwendsenWang` samplers).
 
     Args:
         key: JAX PRNG key.
-        lattice_or_model: a :class:`~qml_phys.physics.lattice.Lattice`, or an Ising model
-            with ``lattice``, ``J`` and ``h`` attributes (must be a ferromagnet, ``h = 0``).
-        temperatures: scalar or ``(n_temps,)`` temperatures in units of ``J``, > 0.
-        algorithm: ``"wolff"`` (one cluster flip per step) or ``"swendsen_wang"``.
-        n_chains: independent chains per temperature.
-        n_therm: updates discarded before measuring (may be 0).
+        spins: ``(n_temps, n_chains, *lattice.shape)`` int8 in {-1, +1}.
+        betas: ``(n_temps,)`` inverse temperatures, > 0.
+        model: a ferromagnetic Ising model with ``lattice``, ``J`` (> 0) and ``h`` (= 0), or
+            a bare :class:`~qml_phys.physics.lattice.Lattice` (``J = 1``, ``h = 0``).
         n_meas: number of measurements.
-        steps_per_meas: updates between measurements.
-        J, h: coupling and field when a bare lattice is given (defaults 1 and 0).
-        init: ``"random"``, ``"up"`` or spins ``(n_temps, n_chains, *lattice.shape)``.
-        backend: ``"auto"``, ``"jax"`` or ``"numba"`` (see the module docstring). The
-            initial spins are drawn the same way by both.
+        steps_per_meas: updates between measurements (Wolff: cluster flips).
+        algorithm: ``"wolff"`` or ``"swendsen_wang"``.
+        backend: ``"auto"``, ``"jax"`` or ``"numba"`` (see the module docstring).
 
     Returns:
-        :class:`ClusterRun` with traces of shape ``(n_meas, n_temps, n_chains)``.
+        ``(energy, magnetization, statistic, spins)``: traces ``(n_meas, n_temps,
+        n_chains)`` float32, the per-chain mean statistic of the updates ``(n_temps,
+        n_chains)`` float32 (Wolff: spins flipped per step; Swendsen-Wang: clusters per
+        update), and the new spins.
     """
-    lattice, J = _resolve(lattice_or_model, J, h)
+    lattice, J = _resolve(model, None, None)
     algorithm = _check_algorithm(algorithm)
-    temps = 1.0 / _betas_from_temperatures(temperatures)
-    n_chains = check_positive_int("n_chains", n_chains)
-    n_therm = check_positive_int("n_therm", n_therm, minimum=0)
+    b = _check_betas(betas)
     n_meas = check_positive_int("n_meas", n_meas)
     steps_per_meas = check_positive_int("steps_per_meas", steps_per_meas)
-    backend = _check_backend(backend, key, init)
-    k_init, k_run = jax.random.split(key)
-    shape = (len(temps), n_chains) + tuple(lattice.shape)
-    spins = _initial_spins(k_init, init, shape)
+    backend = _check_backend(backend, key, spins)
+    s = _check_spins(spins, lattice, b.shape[0], backend)
     if backend == "numba":
-        e, m, total, spins = _numba_run(
-            algorithm, k_run, spins, 1.0 / temps, J, lattice, n_therm, n_meas, steps_per_meas
+        e, m, total, s = numba_run(
+            algorithm, key, s, np.asarray(betas, np.float64), J, lattice, 0, n_meas, steps_per_meas
         )
-        out = jnp.asarray(total / (n_meas * steps_per_meas), jnp.float32)
-        e, m, spins = jnp.asarray(e), jnp.asarray(m), jnp.asarray(spins)
-    else:
-        e, m, out, spins = _run_impl(
-            k_run,
-            spins,
-            jnp.asarray(1.0 / temps, jnp.float32),
-            jnp.float32(J),
-            jnp.int32(n_therm),
-            jnp.int32(steps_per_meas),
-            algorithm=algorithm,
-            n_meas=n_meas,
-            pbc=bool(lattice.pbc),
-        )
-    n = lattice.n_sites
-    if algorithm == "wolff":
-        size, n_cl = out, jnp.ones_like(out)
-    else:
-        size, n_cl = n / out, out
-    return ClusterRun(temps, e, m, spins, size, n_cl, steps_per_meas, algorithm, backend)
-
-
-def sweeps_per_step(result: ClusterRun, n_sites: int) -> np.ndarray:
-    """Lattice sweeps per update, ``(n_temps,)``: ``<|C|> / N`` for Wolff, 1 for
-    Swendsen–Wang. Multiply a time measured in updates by this to get sweeps."""
-    if result.algorithm == "swendsen_wang":
-        return np.ones(len(result.temperatures))
-    return np.asarray(result.mean_cluster_size, np.float64).mean(axis=1) / n_sites
+        stat = jnp.asarray(total / (n_meas * steps_per_meas), jnp.float32)
+        return jnp.asarray(e), jnp.asarray(m), stat, jnp.asarray(s)
+    return _run_impl(
+        key,
+        s,
+        b,
+        jnp.float32(J),
+        jnp.int32(0),
+        jnp.int32(steps_per_meas),
+        algorithm=algorithm,
+        n_meas=n_meas,
+        pbc=bool(lattice.pbc),
+    )

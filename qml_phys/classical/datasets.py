@@ -42,8 +42,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from qml_phys.classical import cluster, metropolis
-from qml_phys.classical.simulate import simulate
+from qml_phys.classical.samplers import make_sampler
 from qml_phys.classical.statistics import integrated_time
 from qml_phys.errors import (
     ExistingDataError,
@@ -136,49 +135,38 @@ def sample_block(
     algorithm: str = "auto",
     n_pilot: int = 1000,
 ) -> dict:
-    """Decorrelated configurations at one ``(L, T)``; returns arrays and provenance."""
+    """Decorrelated configurations at one ``(L, T)``; returns arrays and provenance.
+
+    ``n_chains`` chains of the sampler ``algorithm`` (:mod:`~qml_phys.classical.samplers`;
+    ``"auto"``: :func:`choose_algorithm`) thermalise for ``n_pilot`` sweeps, then a pilot
+    of ``n_pilot`` measured sweeps gives ``tau_int`` of ``e`` and ``|m|``; samples are then
+    stored ``ceil(2 tau)`` sweeps apart."""
+    from qml_phys.physics import IsingModel, Lattice
+
     algorithm = choose_algorithm(T, J) if algorithm == "auto" else algorithm
     n_chains = min(n_chains, n_samples)
-    k_pilot, k_acc, k_prod = jax.random.split(key, 3)
-    pilot = simulate(
-        L,
-        T,
-        algorithm=algorithm,
-        n_sweeps=n_pilot,
-        n_therm=n_pilot,
-        n_chains=n_chains,
-        key=k_pilot,
-        J=J,
-    )
-    tau_e = integrated_time(pilot.energy, warn=False).tau_int
-    tau_m = integrated_time(np.abs(pilot.magnetization), warn=False).tau_int
-    tau = max(tau_e, tau_m) * pilot.sweeps_per_measurement  # in sweeps
-    spacing = max(1, math.ceil(2.0 * tau))
-    spins = np.asarray(pilot.spins)[None]  # (1, n_chains, L, L)
-    beta = np.array([1.0 / T])
+    model = IsingModel(Lattice.square(L), J=J)
+    sampler = make_sampler(algorithm)
+    state = sampler.init(model, [T], n_chains, key=key)  # the state carries the key on
+    state = sampler.sweep(model, state, n_sweeps=n_pilot)
+    state, pilot = sampler.sample(model, state, n_sweeps=n_pilot)
+    energy = np.asarray(pilot.energy, np.float64)[:, 0, :].T
+    magnetization = np.asarray(pilot.magnetization, np.float64)[:, 0, :].T
+    per = float(pilot.sweeps_per_measurement[0])
+    tau_e = integrated_time(energy, warn=False).tau_int
+    tau_m = integrated_time(np.abs(magnetization), warn=False).tau_int
+    spacing = max(1, math.ceil(2.0 * max(tau_e, tau_m) * per))  # in sweeps
     acceptance, cluster_size = float("nan"), float("nan")
-    lattice = None
     if algorithm == "metropolis":
-        after = metropolis.sweep(k_acc, spins, beta, n_sweeps=1, J=J)
-        acceptance = float(np.mean(np.asarray(after) != spins))  # each site tried once
-        spins = after
-        steps = spacing
-    else:
-        from qml_phys.physics import Lattice
-
-        lattice = Lattice.square(L)
-        cluster_size = pilot.sweeps_per_measurement * L * L / pilot.steps_per_measurement
-        steps = max(1, math.ceil(spacing * L * L / cluster_size))
-    per_chain = math.ceil(n_samples / n_chains)
+        before = np.asarray(state.spins)
+        state = sampler.sweep(model, state, n_sweeps=1)
+        acceptance = float(np.mean(np.asarray(state.spins) != before))  # each site tried once
+    elif algorithm == "wolff":
+        cluster_size = float(np.mean(pilot.extra["mean_cluster_size"]))
     out = []
-    for k in jax.random.split(k_prod, per_chain):
-        if algorithm == "metropolis":
-            spins = metropolis.sweep(k, spins, beta, n_sweeps=steps, J=J)
-        elif algorithm == "wolff":
-            _, spins = cluster.wolff(k, spins, beta, lattice=lattice, n_steps=steps, J=J)
-        else:
-            _, spins = cluster.swendsen_wang(k, spins, beta, lattice=lattice, n_sweeps=steps, J=J)
-        out.append(np.asarray(spins)[0])
+    for _ in range(math.ceil(n_samples / n_chains)):
+        state = sampler.sweep(model, state, n_sweeps=spacing)
+        out.append(np.asarray(state.spins)[0])
     configs = np.concatenate(out, axis=0)[:n_samples].astype(np.int8)
     e, m = _energy_magnetization(configs, J)
     return {
@@ -191,8 +179,8 @@ def sample_block(
             "algorithm": algorithm,
             "key": _key_data(key),
             "n_therm": 2 * n_pilot,
-            "tau_int_energy": tau_e * pilot.sweeps_per_measurement,
-            "tau_int_abs_m": tau_m * pilot.sweeps_per_measurement,
+            "tau_int_energy": tau_e * per,
+            "tau_int_abs_m": tau_m * per,
             "spacing": spacing,
             "acceptance": acceptance,
             "mean_cluster_size": cluster_size,

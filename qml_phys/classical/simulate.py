@@ -14,22 +14,94 @@ are compared at equal work.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import NamedTuple
 
 import jax
 import numpy as np
 
-from qml_phys.classical import cluster, metropolis
 from qml_phys.classical.observables import ising_observables, observables_to_dict
+from qml_phys.classical.samplers import make_sampler
 from qml_phys.classical.statistics import Estimate
-from qml_phys.errors import UnknownNameError, check_positive_int, check_temperature
-from qml_phys.physics.exact import onsager_tc
+from qml_phys.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_positive_int,
+    check_temperature,
+)
+from qml_phys.runtime.results import Result
+
+__all__ = [
+    "ALGORITHMS",
+    "Simulation",
+    "SimulationConfig",
+    "TemperatureScan",
+    "binder_crossing",
+    "check_algorithm",
+    "simulate",
+    "temperature_scan",
+]
 
 ALGORITHMS = ("metropolis", "wolff", "swendsen-wang")
 
 
-class Simulation(NamedTuple):
-    """Result of :func:`simulate`.
+def check_algorithm(name: str) -> str:
+    """Normalise an algorithm name (``swendsen_wang`` and ``sw`` are accepted)."""
+    norm = str(name).strip().lower().replace("_", "-")
+    norm = {"sw": "swendsen-wang"}.get(norm, norm)
+    if norm not in ALGORITHMS:
+        raise UnknownNameError(f"unknown algorithm {name!r}; expected one of {list(ALGORITHMS)}")
+    return norm
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationConfig:
+    """How to sample: the algorithm and the amount of work.
+
+    Attributes:
+        algorithm: ``"metropolis"``, ``"wolff"`` or ``"swendsen-wang"``.
+        n_sweeps: measured sweeps per chain (after thermalisation).
+        n_therm: discarded sweeps per chain (``None``: ``max(200, n_sweeps // 5)``).
+        n_chains: independent chains (their spread enters R-hat and the errors).
+        measure_every: sweeps between measurements; divides ``n_sweeps``.
+    """
+
+    algorithm: str = "metropolis"
+    n_sweeps: int = 10000
+    n_therm: int | None = None
+    n_chains: int = 4
+    measure_every: int = 1
+
+    def __post_init__(self):
+        object.__setattr__(self, "algorithm", check_algorithm(self.algorithm))
+        object.__setattr__(self, "n_sweeps", check_positive_int("n_sweeps", self.n_sweeps))
+        object.__setattr__(self, "n_chains", check_positive_int("n_chains", self.n_chains))
+        every = check_positive_int("measure_every", self.measure_every)
+        object.__setattr__(self, "measure_every", every)
+        n_therm = max(200, self.n_sweeps // 5) if self.n_therm is None else self.n_therm
+        object.__setattr__(self, "n_therm", check_positive_int("n_therm", n_therm, minimum=0))
+
+
+def _model(model_or_L):
+    """``(model, L)``: an Ising model on a periodic square lattice, or an int ``L`` for the
+    zero-field ferromagnet ``J = 1`` on the ``L x L`` torus."""
+    from qml_phys.physics import IsingModel, Lattice
+
+    if isinstance(model_or_L, IsingModel):
+        lat = model_or_L.lattice
+        if lat.kind != "square" or not lat.pbc:
+            raise InvalidParameterError(
+                f"expected an Ising model on a periodic square lattice; got {lat}"
+            )
+        return model_or_L, lat.L
+    L = check_positive_int("L", model_or_L, minimum=2)
+    return IsingModel(Lattice.square(L)), L
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Simulation(Result):
+    """Result of :func:`simulate` (``history``: empty; the series are below).
 
     Attributes:
         L, T: lattice size and temperature.
@@ -52,14 +124,44 @@ class Simulation(NamedTuple):
     steps_per_measurement: int
     observables: dict[str, Estimate]
 
+    def summary(self) -> dict:
+        """Observables with errors and ``tau_int``, the work per measurement, the run."""
+        obs = observables_to_dict(self.observables)
+        return super().summary() | {
+            "L": self.L,
+            "T": self.T,
+            "algorithm": self.algorithm,
+            "sweeps_per_measurement": self.sweeps_per_measurement,
+            "observables": obs,
+            "tau_int": {k: v["tau_int"] for k, v in obs.items()},
+        }
 
-def check_algorithm(name: str) -> str:
-    """Normalise an algorithm name (``swendsen_wang`` and ``sw`` are accepted)."""
-    norm = str(name).strip().lower().replace("_", "-")
-    norm = {"sw": "swendsen-wang"}.get(norm, norm)
-    if norm not in ALGORITHMS:
-        raise UnknownNameError(f"unknown algorithm {name!r}; expected one of {list(ALGORITHMS)}")
-    return norm
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TemperatureScan(Result):
+    """Result of :func:`temperature_scan`: ``(n_T,)`` columns by name, also as ``scan[name]``.
+
+    Columns: ``T``, ``sweeps_per_measurement``, and for every observable of
+    :func:`~qml_phys.classical.observables.ising_observables` ``<name>`` (mean),
+    ``<name>_error`` and ``<name>_tau_int`` (in sweeps).
+    """
+
+    L: int
+    columns: dict[str, np.ndarray]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    def keys(self):
+        """The column names."""
+        return self.columns.keys()
+
+    def summary(self) -> dict:
+        """The columns as lists, and the run."""
+        return super().summary() | {"L": self.L} | {k: v.tolist() for k, v in self.columns.items()}
 
 
 class _Chains(NamedTuple):
@@ -70,194 +172,82 @@ class _Chains(NamedTuple):
     steps_per_measurement: int
 
 
-def _run_chains(L, temps, *, algorithm, n_sweeps, n_therm, n_chains, measure_every, J, h, key):
-    """Thermalise and measure ``n_chains`` chains at every temperature in one vectorised run.
-
-    Chains below ``T_c`` (at ``h = 0``) start ordered with a random overall sign per chain,
-    the others from random spins: this shortens thermalisation and biases nothing. Wolff
-    measures every ``steps`` cluster flips, with ``steps`` chosen from a pilot run (which
-    also thermalises) so that a measurement costs about ``measure_every`` sweeps at the
-    median cluster size.
-    """
-    k_init, k_sign, k_therm, k_run = jax.random.split(key, 4)
-    n_T = len(temps)
-    hot = np.asarray(metropolis.init_spins(k_init, n_T, n_chains, L + L % 2, hot=True))
-    hot = hot[..., :L, :L]
-    sign = np.asarray(jax.random.rademacher(k_sign, (n_T, n_chains, 1, 1), dtype=np.int8))
-    ordered = ((temps < onsager_tc(abs(J))) & (h == 0.0))[:, None, None, None]
-    spins = np.where(ordered, sign * np.ones_like(hot), hot).astype(np.int8)
-    betas = 1.0 / temps
-    n_meas = n_sweeps // measure_every
-    if algorithm == "metropolis":
-        if n_therm:
-            spins = metropolis.sweep(k_therm, spins, betas, n_sweeps=n_therm, J=J, h=h)
-        spins, trace = metropolis.run(
-            k_run, spins, betas, n_sweeps=n_sweeps, measure_every=measure_every, J=J, h=h
-        )
-        e, m, steps = trace.energy, trace.magnetization, measure_every
-        sweeps_per = np.full(n_T, float(measure_every))
-    else:
-        from qml_phys.physics import Lattice
-
-        lattice = Lattice.square(L)
-        name = "wolff" if algorithm == "wolff" else "swendsen_wang"
-        steps, n_therm_steps = measure_every, n_therm
-        if name == "wolff":
-            pilot = cluster.run(
-                k_therm,
-                lattice,
-                temps,
-                algorithm=name,
-                n_chains=n_chains,
-                n_therm=0,
-                n_meas=max(50, n_therm),
-                J=J,
-                h=h,
-                init=spins,
-            )
-            sizes = np.asarray(pilot.mean_cluster_size).mean(axis=1)
-            steps = max(1, round(measure_every * L * L / float(np.median(sizes))))
-            spins, n_therm_steps = np.asarray(pilot.spins), 0
-        res = cluster.run(
-            k_run,
-            lattice,
-            temps,
-            algorithm=name,
-            n_chains=n_chains,
-            n_therm=n_therm_steps,
-            n_meas=n_meas,
-            steps_per_meas=steps,
-            J=J,
-            h=h,
-            init=spins,
-        )
-        e, m, spins = res.energy, res.magnetization, res.spins
-        if name == "wolff":
-            sweeps_per = steps * np.asarray(res.mean_cluster_size).mean(axis=1) / (L * L)
-        else:
-            sweeps_per = np.full(n_T, float(steps))
+def _run_chains(model, temps, *, config: SimulationConfig, key) -> _Chains:
+    """Thermalise and measure ``config.n_chains`` chains at every temperature in one
+    vectorised run of the sampler ``config.algorithm`` (see
+    :mod:`~qml_phys.classical.samplers` for the start and the work per sweep)."""
+    sampler = make_sampler(config.algorithm)
+    state = sampler.init(model, temps, config.n_chains, key=key)
+    state = sampler.sweep(model, state, n_sweeps=config.n_therm)
+    state, trace = sampler.sample(
+        model, state, n_sweeps=config.n_sweeps, measure_every=config.measure_every
+    )
     return _Chains(
-        np.asarray(e, np.float64),
-        np.asarray(m, np.float64),
-        np.asarray(spins),
-        np.asarray(sweeps_per, np.float64),
-        int(steps),
+        np.asarray(trace.energy, np.float64),
+        np.asarray(trace.magnetization, np.float64),
+        np.asarray(state.spins),
+        np.asarray(trace.sweeps_per_measurement, np.float64),
+        int(trace.steps_per_measurement),
     )
 
 
-def _check_run(L, n_sweeps, n_therm, n_chains, measure_every):
-    L = check_positive_int("L", L, minimum=2)
-    n_sweeps = check_positive_int("n_sweeps", n_sweeps)
-    n_chains = check_positive_int("n_chains", n_chains)
-    measure_every = check_positive_int("measure_every", measure_every)
-    if n_therm is None:
-        n_therm = max(200, n_sweeps // 5)
-    n_therm = check_positive_int("n_therm", n_therm, minimum=0)
-    return L, n_sweeps, n_therm, n_chains, measure_every
-
-
 def simulate(
-    L: int,
+    model,
     T: float,
+    config: SimulationConfig = SimulationConfig(),
     *,
-    algorithm: str = "metropolis",
-    n_sweeps: int = 10000,
-    n_therm: int | None = None,
-    n_chains: int = 4,
-    seed: int = 0,
-    measure_every: int = 1,
-    J: float = 1.0,
-    h: float = 0.0,
-    key: jax.Array | None = None,
+    key: jax.Array,
 ) -> Simulation:
-    """Sample the ``L x L`` periodic Ising model at temperature ``T``.
+    """Sample the Ising model on the ``L x L`` torus at temperature ``T``.
 
     Args:
-        L: linear size (even, >= 2, for Metropolis; >= 2 for cluster algorithms).
+        model: an :class:`~qml_phys.physics.models.IsingModel` on a periodic square
+            lattice (``L`` even for Metropolis; cluster algorithms need ``J > 0``,
+            ``h = 0``), or an int ``L`` for the zero-field ferromagnet with ``J = 1``.
         T: temperature in units of ``|J|``, > 0.
-        algorithm: ``"metropolis"``, ``"wolff"`` or ``"swendsen-wang"``.
-        n_sweeps: measured sweeps per chain (after thermalisation).
-        n_therm: discarded sweeps per chain (default ``max(200, n_sweeps // 5)``).
-        n_chains: independent chains (their spread enters R-hat and the errors).
-        seed: seed of the run (ignored when ``key`` is given).
-        measure_every: sweeps between measurements; divides ``n_sweeps``.
-        J, h: coupling and field (cluster algorithms need ``J > 0``, ``h = 0``).
-        key: an explicit JAX PRNG key.
+        config: the algorithm and the work (:class:`SimulationConfig`).
+        key: JAX PRNG key.
 
     Chains below ``T_c`` start ordered (with a random overall sign per chain), above it
     from random spins, which shortens thermalisation without biasing anything.
     """
-    algorithm = check_algorithm(algorithm)
+    t0 = time.perf_counter()
+    model, L = _model(model)
     T = check_temperature(T)
-    L, n_sweeps, n_therm, n_chains, measure_every = _check_run(
-        L, n_sweeps, n_therm, n_chains, measure_every
-    )
-    key = jax.random.key(seed) if key is None else key
-    run = _run_chains(
-        L,
-        np.array([T]),
-        algorithm=algorithm,
-        n_sweeps=n_sweeps,
-        n_therm=n_therm,
-        n_chains=n_chains,
-        measure_every=measure_every,
-        J=J,
-        h=h,
-        key=key,
-    )
+    run = _run_chains(model, np.array([T]), config=config, key=key)
     e, m = run.energy[:, 0, :].T, run.magnetization[:, 0, :].T
     obs = ising_observables(e, m, T=T, n_sites=L * L, warn=False)
     return Simulation(
-        L,
-        T,
-        algorithm,
-        e,
-        m,
-        run.spins[0],
-        float(run.sweeps_per_measurement[0]),
-        run.steps_per_measurement,
-        obs,
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        L=L,
+        T=T,
+        algorithm=config.algorithm,
+        energy=e,
+        magnetization=m,
+        spins=run.spins[0],
+        sweeps_per_measurement=float(run.sweeps_per_measurement[0]),
+        steps_per_measurement=run.steps_per_measurement,
+        observables=obs,
     )
 
 
 def temperature_scan(
-    L: int,
+    model,
     temperatures,
+    config: SimulationConfig = SimulationConfig(n_sweeps=4000),
     *,
-    algorithm: str = "metropolis",
-    n_sweeps: int = 4000,
-    n_therm: int | None = None,
-    n_chains: int = 4,
-    measure_every: int = 1,
-    seed: int = 0,
-    J: float = 1.0,
-    key: jax.Array | None = None,
-) -> dict[str, np.ndarray]:
-    """Observables with errors across a temperature grid at one ``L``, in one compiled,
-    vectorised run (all temperatures and chains at once; same options as :func:`simulate`).
-
-    Returns a dict of ``(n_T,)`` arrays: ``T``, ``sweeps_per_measurement``, and for every
-    observable of :func:`~qml_phys.classical.observables.ising_observables` ``<name>``
-    (mean), ``<name>_error`` and ``<name>_tau_int`` (in sweeps).
-    """
-    algorithm = check_algorithm(algorithm)
+    key: jax.Array,
+) -> TemperatureScan:
+    """Observables with errors across a temperature grid in one compiled, vectorised run
+    (all temperatures and chains at once; ``model`` and ``config`` as in :func:`simulate`,
+    zero field only)."""
+    t0 = time.perf_counter()
+    model, L = _model(model)
+    if model.h != 0.0:
+        raise InvalidParameterError(f"temperature_scan samples at h = 0; got h = {model.h}")
     temps = np.array([check_temperature(t) for t in np.atleast_1d(temperatures)])
-    L, n_sweeps, n_therm, n_chains, measure_every = _check_run(
-        L, n_sweeps, n_therm, n_chains, measure_every
-    )
-    key = jax.random.key(seed) if key is None else key
-    run = _run_chains(
-        L,
-        temps,
-        algorithm=algorithm,
-        n_sweeps=n_sweeps,
-        n_therm=n_therm,
-        n_chains=n_chains,
-        measure_every=measure_every,
-        J=J,
-        h=0.0,
-        key=key,
-    )
+    run = _run_chains(model, temps, config=config, key=key)
     per_T = [
         ising_observables(
             run.energy[:, i, :].T,
@@ -275,7 +265,7 @@ def temperature_scan(
         out[f"{name}_tau_int"] = (
             np.array([o[name].tau_int for o in per_T]) * run.sweeps_per_measurement
         )
-    return out
+    return TemperatureScan(config=config, wall_time_s=time.perf_counter() - t0, L=L, columns=out)
 
 
 def binder_crossing(T: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> float:
@@ -290,19 +280,3 @@ def binder_crossing(T: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> 
         for i in np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]
     ]
     return sorted(found)[len(found) // 2] if found else float("nan")
-
-
-def observables_point(
-    L: int,
-    T: float,
-    *,
-    seed: int = 0,
-    algorithm: str = "wolff",
-    n_sweeps: int = 2000,
-    n_chains: int = 4,
-    J: float = 1.0,
-) -> dict:
-    """One sweep job (see :mod:`qml_phys.runtime.sweep`): :func:`simulate` at ``(L, T)``,
-    returned as JSON-able observables with errors (``observables_to_dict``)."""
-    sim = simulate(L, T, algorithm=algorithm, n_sweeps=n_sweeps, n_chains=n_chains, seed=seed, J=J)
-    return {"L": L, "T": T, "seed": seed, "observables": observables_to_dict(sim.observables)}

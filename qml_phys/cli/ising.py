@@ -6,22 +6,16 @@ from qml_phys.cli import args as A
 
 
 def cmd_ising_sample(args) -> dict:
-    from qml_phys.classical.observables import observables_to_dict
-    from qml_phys.classical.simulate import simulate
-    from qml_phys.physics import exact
+    import jax
 
-    sim = simulate(
-        args.L,
-        args.T,
-        algorithm=args.algorithm,
-        n_sweeps=args.sweeps,
-        n_therm=args.therm,
-        n_chains=args.chains,
-        seed=args.seed,
-        J=args.J,
-        h=args.h,
+    from qml_phys.classical.simulate import SimulationConfig, simulate
+    from qml_phys.physics import IsingModel, Lattice, exact
+
+    model = IsingModel(Lattice.square(args.L), J=args.J, h=args.h)
+    config = SimulationConfig(
+        algorithm=args.algorithm, n_sweeps=args.sweeps, n_therm=args.therm, n_chains=args.chains
     )
-    obs = observables_to_dict(sim.observables)
+    sim = simulate(model, args.T, config, key=jax.random.key(args.seed))
     out = {
         "L": sim.L,
         "T": sim.T,
@@ -31,17 +25,15 @@ def cmd_ising_sample(args) -> dict:
         "sweeps": args.sweeps,
         "chains": args.chains,
         "seed": args.seed,
-        "sweeps_per_measurement": sim.sweeps_per_measurement,
-        "observables": obs,
-        "tau_int": {k: v["tau_int"] for k, v in obs.items()},
+        **sim.summary(),
         "tau_int_units": "measurements (one every sweeps_per_measurement sweeps)",
     }
-    if args.h == 0.0 and args.J > 0:
-        ref = exact.kaufman(sim.L, sim.T, J=args.J)
+    ref = exact.reference(model, T=sim.T)
+    if ref is not None:
         out["exact"] = {
-            "energy_per_site": float(ref.energy_per_site),
-            "specific_heat_per_site": float(ref.specific_heat_per_site),
-            "method": "kaufman",
+            "energy_per_site": ref["energy_per_site"],
+            "specific_heat_per_site": ref["specific_heat_per_site"],
+            "method": ref.method,
         }
     return out
 
@@ -64,21 +56,22 @@ def cmd_ising_dataset(args) -> dict:
 
 
 def cmd_ising_scan(args) -> dict:
-    from qml_phys.classical.scan import binder_scan
+    import jax
+
+    from qml_phys.classical.scan import BinderScanConfig, binder_scan
     from qml_phys.physics.exact import onsager_tc
 
+    config = BinderScanConfig(algorithm=args.algorithm, n_sweeps=args.sweeps, n_replicas=args.seeds)
     result = binder_scan(
         args.L,
         A.parse_temperatures(args.T),
-        seeds=range(args.seeds),
+        config,
+        key=jax.random.key(args.seed),
         out=args.out,
-        algorithm=args.algorithm,
-        n_sweeps=args.sweeps,
         scheduler=args.scheduler,
         workers=args.workers,
     )
-    result["exact_Tc"] = onsager_tc()
-    return result
+    return result.summary() | {"exact_Tc": onsager_tc(), "seed": args.seed}
 
 
 def register(areas, add) -> None:
@@ -136,6 +129,7 @@ def register(areas, add) -> None:
     p.add_argument("--L", type=A.size, nargs="+", required=True, help="linear sizes (>= 2)")
     p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
     p.add_argument("--seeds", type=A.positive_int, default=1, help="independent runs per point")
+    p.add_argument("--seed", type=A.seed, default=0, help="seed of the runs (default 0)")
     p.add_argument("--sweeps", type=A.positive_int, default=2000, help="measured sweeps per run")
     p.add_argument("--algorithm", default="wolff", help="wolff | swendsen-wang | metropolis")
     p.add_argument("--out", default="results/ising_scan", help="sweep folder (resumable)")

@@ -3,18 +3,15 @@ references every engine is tested against (:mod:`.exact`)."""
 
 from qml_phys.physics.lattice import Graph, Lattice
 from qml_phys.physics.models import (
-    MODELS,
     GraphIsing,
     Heisenberg,
     IsingModel,
     MaxCut,
     TransverseFieldIsing,
     basis_states,
-    make_model,
 )
 
 __all__ = [
-    "MODELS",
     "Graph",
     "GraphIsing",
     "Heisenberg",
@@ -23,5 +20,4 @@ __all__ = [
     "MaxCut",
     "TransverseFieldIsing",
     "basis_states",
-    "make_model",
 ]

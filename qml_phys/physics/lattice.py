@@ -11,6 +11,9 @@ Conventions (used everywhere in the package):
   same pair of sites are both kept, as in Kaufman's torus.
 * The checkerboard colour of a site is ``(r + c) % 2`` (``i % 2`` on the chain). It is a
   proper two-colouring only when the lattice is bipartite (open boundaries, or even L).
+* The triangular lattice is drawn on the same ``L x L`` grid: site ``(r, c)`` is bonded to
+  ``(r, c+1)``, ``(r+1, c)`` and ``(r+1, c-1)`` (six neighbours). Its three-colouring
+  ``(r - c) % 3`` is proper with open boundaries or ``L`` divisible by 3.
 """
 
 from __future__ import annotations
@@ -23,20 +26,32 @@ import numpy as np
 
 from qml_phys.errors import GraphFormatError, InvalidParameterError, check_positive_int
 
+GEOMETRIES = ("hypercubic", "triangular")
+
 
 @dataclasses.dataclass(frozen=True)
 class Lattice:
-    """A square ``L x L`` lattice or a chain of ``N`` sites.
+    """A square ``L x L`` lattice, a triangular ``L x L`` lattice or a chain of ``N`` sites.
 
     Attributes:
-        shape: ``(L, L)`` for the square lattice, ``(N,)`` for the chain.
+        shape: ``(L, L)`` for the square and triangular lattices, ``(N,)`` for the chain.
         pbc: periodic (True) or open (False) boundary conditions.
+        geometry: ``"hypercubic"`` (chain, square) or ``"triangular"`` (``(L, L)`` only).
     """
 
     shape: tuple[int, ...]
     pbc: bool = True
+    geometry: str = "hypercubic"
 
     def __post_init__(self):
+        if self.geometry not in GEOMETRIES:
+            raise InvalidParameterError(
+                f"geometry: expected one of {GEOMETRIES}; got {self.geometry!r}"
+            )
+        if self.geometry == "triangular" and len(tuple(self.shape)) != 2:
+            raise InvalidParameterError(
+                f"a triangular lattice has shape (L, L); got {tuple(self.shape)!r}"
+            )
         shape = tuple(self.shape)
         if len(shape) not in (1, 2):
             raise InvalidParameterError(
@@ -56,6 +71,18 @@ class Lattice:
         return cls((L, L), pbc)
 
     @classmethod
+    def triangular(cls, L: int, pbc: bool = True) -> Lattice:
+        """The ``L x L`` triangular lattice (``L >= 3``; ``L`` divisible by 3 when periodic,
+        so that the three sublattices ``(r - c) % 3`` tile the torus)."""
+        L = check_positive_int("L", L, minimum=3)
+        if pbc and L % 3:
+            raise InvalidParameterError(
+                f"a periodic triangular lattice needs L divisible by 3 (three sublattices); "
+                f"got L={L}"
+            )
+        return cls((L, L), pbc, "triangular")
+
+    @classmethod
     def chain(cls, N: int, pbc: bool = True) -> Lattice:
         """The chain of ``N >= 2`` sites."""
         N = check_positive_int("N", N, minimum=2)
@@ -63,7 +90,9 @@ class Lattice:
 
     @property
     def kind(self) -> str:
-        """``"chain"`` or ``"square"``."""
+        """``"chain"``, ``"square"`` or ``"triangular"``."""
+        if self.geometry == "triangular":
+            return "triangular"
         return "chain" if len(self.shape) == 1 else "square"
 
     @property
@@ -77,13 +106,26 @@ class Lattice:
 
     @property
     def coordination(self) -> int:
-        """Number of nearest neighbours of a bulk site (2 or 4)."""
-        return 2 * len(self.shape)
+        """Number of nearest neighbours of a bulk site (2, 4 or 6)."""
+        return 6 if self.kind == "triangular" else 2 * len(self.shape)
 
     @property
     def is_bipartite(self) -> bool:
-        """True when the checkerboard colouring is proper (open boundaries or even L)."""
-        return (not self.pbc) or self.L % 2 == 0
+        """True when the checkerboard colouring is proper (open boundaries or even L; never
+        for the triangular lattice)."""
+        return self.kind != "triangular" and ((not self.pbc) or self.L % 2 == 0)
+
+    @cached_property
+    def colouring(self) -> np.ndarray:
+        """A proper colouring of the sites, ``(n_sites,)`` int8: the checkerboard
+        ``(r + c) % 2`` where the lattice is bipartite, ``(r - c) % 3`` on the triangular
+        lattice, otherwise a greedy colouring of :attr:`edges`."""
+        if self.kind == "triangular" and ((not self.pbc) or self.L % 3 == 0):
+            r, c = np.indices(self.shape)
+            return ((r - c) % 3).ravel().astype(np.int8)
+        if self.is_bipartite:
+            return self.sublattice
+        return greedy_colouring(self.n_sites, self.edges)
 
     def coords(self, i) -> np.ndarray:
         """Coordinates ``(r, c)`` (square) or ``(i,)`` (chain) of site(s) ``i``."""
@@ -115,6 +157,8 @@ class Lattice:
         """Nearest-neighbour bonds, ``(n_bonds, 2)`` int64 (see module conventions)."""
         if self.kind == "chain":
             return self._shifted_pairs([(1,)])
+        if self.kind == "triangular":
+            return self._shifted_pairs([(0, 1), (1, 0), (1, -1)])
         return self._shifted_pairs([(0, 1), (1, 0)])
 
     @cached_property
@@ -145,9 +189,28 @@ class Lattice:
             count[b] += 1
         return table
 
+    def __str__(self) -> str:
+        size = "x".join(str(n) for n in self.shape)
+        return f"{self.kind} {size} ({'periodic' if self.pbc else 'open'})"
+
     def to_graph(self) -> Graph:
         """This lattice as a :class:`Graph` with unit weights on every bond."""
         return Graph(self.n_sites, self.edges, np.ones(len(self.edges)))
+
+
+def greedy_colouring(n_sites: int, edges: np.ndarray) -> np.ndarray:
+    """A proper colouring ``(n_sites,)`` int8 of a graph: sites in order of decreasing
+    degree take the smallest colour none of their neighbours has (Welsh-Powell)."""
+    edges = np.asarray(edges, np.int64).reshape(-1, 2)
+    neighbours: list[set[int]] = [set() for _ in range(n_sites)]
+    for a, b in edges:
+        neighbours[a].add(int(b))
+        neighbours[b].add(int(a))
+    colour = -np.ones(n_sites, np.int64)
+    for i in sorted(range(n_sites), key=lambda i: -len(neighbours[i])):
+        taken = {colour[j] for j in neighbours[i]}
+        colour[i] = next(c for c in range(n_sites) if c not in taken)
+    return colour.astype(np.int8)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -57,14 +57,12 @@ from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
     TooLargeError,
-    UnknownNameError,
     check_positive_int,
 )
 from qml_phys.physics.lattice import Graph, Lattice
 
 __all__ = [
     "MAX_EXACT_SITES",
-    "MODELS",
     "GraphIsing",
     "Heisenberg",
     "IsingModel",
@@ -72,7 +70,6 @@ __all__ = [
     "PauliTerm",
     "TransverseFieldIsing",
     "basis_states",
-    "make_model",
 ]
 
 #: Largest number of sites for which :meth:`sparse_matrix` and :func:`basis_states` work.
@@ -533,34 +530,3 @@ class MaxCut(_SpinModel):
         for (i, j), w in zip(self.graph.edges, self.graph.weights, strict=True):
             yield "ZZ", (i, j), 0.5 * w
         yield "", (), -0.5 * float(np.sum(self.graph.weights))
-
-
-# -------------------------------------------------------------------------- registry
-
-#: Model classes by name, as used by :func:`make_model` and the command line.
-MODELS = {
-    "ising": IsingModel,
-    "tfim": TransverseFieldIsing,
-    "heisenberg": Heisenberg,
-    "graph-ising": GraphIsing,
-    "maxcut": MaxCut,
-}
-
-
-def make_model(name: str, lattice_or_graph, **params):
-    """Build the model called ``name`` (a key of :data:`MODELS`) on a lattice or graph.
-
-    Example: ``make_model("tfim", Lattice.chain(8), J=1.0, gamma=0.5)``.
-    """
-    if name not in MODELS:
-        expected = ", ".join(repr(k) for k in MODELS)
-        raise UnknownNameError(f"unknown model {name!r}; expected one of {expected}")
-    cls = MODELS[name]
-    allowed = [f.name for f in dataclasses.fields(cls)][1:]
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise InvalidParameterError(
-            f"model {name!r}: expected parameters among {', '.join(allowed) or '(none)'}; "
-            f"got {', '.join(unknown)}"
-        )
-    return cls(lattice_or_graph, **params)

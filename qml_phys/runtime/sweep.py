@@ -43,6 +43,7 @@ from typing import Any
 
 from qml_phys.errors import InvalidParameterError, QmlPhysError
 from qml_phys.runtime.records import read_record, to_jsonable, write_json, write_record
+from qml_phys.runtime.results import Result
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
 
@@ -89,8 +90,10 @@ def deduplicate(points: Sequence[Mapping[str, Any]]) -> tuple[list[dict], int]:
 
 
 # --------------------------------------------------------------------------- results
-@dataclasses.dataclass
-class SweepResult:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SweepResult(Result):
+    """What :func:`run_sweep` returns (``config``: the job and the executor)."""
+
     out: Path
     results: dict[str, dict]
     """job id -> the job's returned dict, for every point finished (now or earlier)."""
@@ -103,11 +106,16 @@ class SweepResult:
     """job id -> the last error (after the retry)."""
     duplicates_dropped: int
     executor: str
-    seconds: float
 
     @property
     def ok(self) -> bool:
+        """True when no job failed."""
         return not self.failed
+
+    @property
+    def seconds(self) -> float | None:
+        """The sweep's wall time (the older name of ``wall_time_s``)."""
+        return self.wall_time_s
 
     def rows(self) -> list[dict]:
         """One dict per finished point: the point's fields merged with its result."""
@@ -124,7 +132,8 @@ class SweepResult:
             "n_failed": len(self.failed),
             "failed": self.failed,
             "duplicates_dropped": self.duplicates_dropped,
-            "seconds": self.seconds,
+            "seconds": self.wall_time_s,
+            "wall_time_s": self.wall_time_s,
         }
 
 
@@ -175,7 +184,6 @@ def run_sweep(
     workers: int | None = None,
     retries: int = 1,
     connect_timeout: float = 5.0,
-    desc: str = "sweep",
     client=None,
 ) -> SweepResult:
     """Run ``fn(**point)`` for every point; record each result as it arrives.
@@ -191,6 +199,7 @@ def run_sweep(
 
     if not callable(fn):
         raise InvalidParameterError(f"fn: expected a callable job; got {type(fn).__name__}")
+    desc = getattr(fn, "__name__", "sweep").strip("_").replace("_", " ")
     if retries < 0:
         raise InvalidParameterError(f"retries: expected >= 0; got {retries}")
     if workers is not None and workers < 0:
@@ -254,6 +263,9 @@ def run_sweep(
         _run_local(fn, todo, ids, n, retries, record, fail)
     bar.close()
     result = SweepResult(
+        config={"job": _function_name(fn), "n_points": len(ids), "retries": retries},
+        wall_time_s=time.perf_counter() - t0,
+        status="completed",
         out=out,
         results=results,
         points=ids,
@@ -262,7 +274,6 @@ def run_sweep(
         failed=failed,
         duplicates_dropped=dropped,
         executor=executor,
-        seconds=time.perf_counter() - t0,
     )
     write_record(
         out / "sweep.json",

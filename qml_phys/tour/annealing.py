@@ -12,10 +12,11 @@ def annealing(ctx: TourContext) -> Section:
     """Simulated annealing against brute-force MaxCut on random weighted graphs."""
     import jax
 
-    from qml_phys.classical.annealing import anneal
+    from qml_phys.classical.annealing import AnnealConfig, anneal
     from qml_phys.physics import Graph, MaxCut, exact
 
     rng = np.random.default_rng(ctx.seed)
+    key = jax.random.key(ctx.seed)
     n_graphs, n_nodes = (6, 16) if not ctx.quick else (3, 12)
     table, sweeps_grid = [], [2, 5, 20, 100, 400]
     success = {n: 0 for n in sweeps_grid}
@@ -29,7 +30,8 @@ def annealing(ctx: TourContext) -> Section:
         best, _ = exact.maxcut_brute_force(graph)
         row = {"graph": g, "nodes": n_nodes, "edges": graph.n_edges, "max cut (brute force)": best}
         for n in sweeps_grid:
-            res = anneal(jax.random.key(ctx.seed + g), MaxCut(graph), n_sweeps=n, n_restarts=16)
+            cfg = AnnealConfig(n_sweeps=n, n_restarts=16)
+            res = anneal(MaxCut(graph), cfg, key=jax.random.fold_in(key, g))
             cut = -float(res.best_energy)
             row[f"SA {n} sweeps"] = cut
             success[n] += abs(cut - best) < 1e-9

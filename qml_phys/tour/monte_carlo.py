@@ -10,7 +10,14 @@ from qml_phys.tour.section import Section, TourContext
 
 def monte_carlo(ctx: TourContext) -> Section:
     """Metropolis across T for several L against Kaufman/Yang; the Binder crossing."""
-    from qml_phys.classical.simulate import binder_crossing, simulate, temperature_scan
+    import jax
+
+    from qml_phys.classical.simulate import (
+        SimulationConfig,
+        binder_crossing,
+        simulate,
+        temperature_scan,
+    )
     from qml_phys.physics import exact
 
     Tc = exact.onsager_tc()
@@ -19,7 +26,10 @@ def monte_carlo(ctx: TourContext) -> Section:
     coarse = np.linspace(1.5, 3.5, 11)
     fine = np.linspace(2.15, 2.40, 11)
     temps = np.unique(np.round(np.concatenate([coarse, fine]), 6))
-    scans = {L: temperature_scan(L, temps, n_sweeps=n_sweeps, seed=ctx.seed + L) for L in sizes}
+    key = jax.random.key(ctx.seed)
+    k_scan, k_alg = jax.random.split(key)
+    cfg = SimulationConfig(n_sweeps=n_sweeps)
+    scans = {L: temperature_scan(L, temps, cfg, key=jax.random.fold_in(k_scan, L)) for L in sizes}
     fig, axes = plots.figure(2, 3)
     axes = axes.ravel()
     tt = np.linspace(1.5, 3.5, 201)
@@ -90,7 +100,8 @@ def monte_carlo(ctx: TourContext) -> Section:
     Lw = 32 if not ctx.quick else 16
     compare = {}
     for alg in ("metropolis", "wolff"):
-        sim = simulate(Lw, Tc, algorithm=alg, n_sweeps=n_sweeps // 2, seed=ctx.seed)
+        cfg = SimulationConfig(algorithm=alg, n_sweeps=n_sweeps // 2)
+        sim = simulate(Lw, Tc, cfg, key=k_alg)  # the same key for both: common random numbers
         est = sim.observables["abs_m"]
         compare[alg] = {
             "tau_int_abs_m_sweeps": est.tau_int * sim.sweeps_per_measurement,
@@ -147,7 +158,7 @@ def monte_carlo(ctx: TourContext) -> Section:
         figures=["monte_carlo.png"],
         table=table,
         results={
-            "scans": {str(L): r for L, r in scans.items()},
+            "scans": {str(L): r.columns for L, r in scans.items()},
             "binder_crossings": crossings,
             "tc": Tc,
             "wolff_vs_metropolis": compare,

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from qml_phys.classical import annealing as an
+from qml_phys.classical import graph_metropolis as gm
+from qml_phys.classical import tempering as pt
 from qml_phys.classical.statistics import (
     chi_square_pvalue,
     estimate,
@@ -66,13 +68,13 @@ def test_problem_reproduces_every_model_energy():
         TransverseFieldIsing(Lattice.square(3), J=0.5, h=-0.2, gamma=0.0),
     ]
     for model in models:
-        p = an.ising_problem(model)
+        p = gm.ising_problem(model)
         s = rng.choice([-1, 1], size=(50, model.n_sites)).astype(np.int8)
         np.testing.assert_allclose(p.energy(s), np.asarray(model.energy(s)), rtol=1e-5, atol=1e-5)
-    p = an.ising_problem(MaxCut(g))
+    p = gm.ising_problem(MaxCut(g))
     assert p.offset == pytest.approx(-0.5 * g.weights.sum())
     np.testing.assert_allclose(p.couplings, -0.5 * g.weights)
-    q = an.ising_problem((g.edges, g.weights, np.ones(10)))
+    q = gm.ising_problem((g.edges, g.weights, np.ones(10)))
     s = rng.choice([-1, 1], size=(5, 10))
     np.testing.assert_allclose(
         q.energy(s), np.asarray(GraphIsing(g, h=1.0).energy(s)), rtol=1e-5, atol=1e-5
@@ -92,7 +94,9 @@ def test_sa_finds_the_maxcut_optimum_and_a_quench_does_not(n, seed):
     g = random_graph(n, seed)
     value, _ = maxcut_brute_force(g)
     model = MaxCut(g)
-    res = an.anneal(jax.random.key(SEED_SA + seed), model, n_sweeps=200, n_restarts=16)
+    res = an.anneal(
+        model, an.AnnealConfig(n_sweeps=200, n_restarts=16), key=jax.random.key(SEED_SA + seed)
+    )
     assert res.best_energy == pytest.approx(-value, abs=1e-9)
     assert float(model.cut_value(res.best_spins)) == pytest.approx(value, rel=1e-6)
     assert np.sum(np.isclose(res.energies, -value)) >= 4
@@ -101,7 +105,9 @@ def test_sa_finds_the_maxcut_optimum_and_a_quench_does_not(n, seed):
     assert np.all(res.energies <= np.asarray(res.trace).min(axis=0) + 1e-4)
     # Negative control: one hot sweep (a quench) never reaches the optimum, so the
     # assertions above measure the annealing.
-    quench = an.anneal(jax.random.key(SEED_SA + seed), model, n_sweeps=1, n_restarts=16)
+    quench = an.anneal(
+        model, an.AnnealConfig(n_sweeps=1, n_restarts=16), key=jax.random.key(SEED_SA + seed)
+    )
     assert quench.best_energy > -value + 1e-6
     assert not np.any(np.isclose(quench.energies, -value))
 
@@ -109,31 +115,36 @@ def test_sa_finds_the_maxcut_optimum_and_a_quench_does_not(n, seed):
 @pytest.mark.parametrize("seed", [SEED_GLASS, SEED_GLASS + 1])
 def test_sa_and_pt_find_the_spin_glass_ground_state(seed):
     model = spin_glass(seed)
-    problem = an.ising_problem(model)
+    problem = gm.ising_problem(model)
     energies = problem.energy(all_states())
     e_gs = energies.min()
     assert np.sum(energies == e_gs) < 100  # frustrated: few ground states among 65536
-    res = an.anneal(jax.random.key(seed), model, n_sweeps=200, n_restarts=16, order="sequential")
+    res = an.anneal(
+        model,
+        an.AnnealConfig(n_sweeps=200, n_restarts=16, order="sequential"),
+        key=jax.random.key(seed),
+    )
     assert res.best_energy == e_gs
     assert problem.energy(res.best_spins) == e_gs
-    quench = an.anneal(jax.random.key(seed), model, n_sweeps=1, n_restarts=16)
+    quench = an.anneal(model, an.AnnealConfig(n_sweeps=1, n_restarts=16), key=jax.random.key(seed))
     assert quench.best_energy > e_gs
-    pt = an.parallel_tempering(
-        jax.random.key(seed), model, [0.3, 0.6, 1.0, 1.6, 2.5], n_chains=4, n_therm=0, n_meas=100
+    tempered = pt.parallel_tempering(
+        model,
+        [0.3, 0.6, 1.0, 1.6, 2.5],
+        pt.PTConfig(n_chains=4, n_therm=0, n_sweeps=100),
+        key=jax.random.key(seed),
     )
-    assert pt.best_energy == e_gs
+    assert tempered.best_energy == e_gs
 
 
 # ----------------------------------------------------------------------------- tempering
 @functools.cache
 def pt_run():
-    return an.parallel_tempering(
-        jax.random.key(SEED_PT),
+    return pt.parallel_tempering(
         IsingModel(Lattice.square(4)),
         PT_TEMPS,
-        n_chains=16,
-        n_therm=200,
-        n_meas=3000,
+        pt.PTConfig(n_chains=16, n_therm=200, n_sweeps=3000),
+        key=jax.random.key(SEED_PT),
     )
 
 
@@ -176,12 +187,12 @@ def test_fixed_order_sweeps_have_closed_cycles_and_random_order_escapes():
     in 13 runs, and then the replica never equilibrates (seen as chi-square p ~ 1e-100)."""
     x = np.array([[-1, -1, 1, 1], [-1, -1, -1, -1], [1, -1, 1, -1], [1, -1, -1, 1]], np.int8)
     x = jax.numpy.asarray(x.reshape(-1))
-    tables = an._tables(an.ising_problem(IsingModel(Lattice.square(4))))
+    tables = gm.tables(gm.ising_problem(IsingModel(Lattice.square(4))))
     keys = jax.random.split(jax.random.key(SEED_PT), 64)
     for beta in (0.1, 1 / 3.5, 1.0):
         beta = jax.numpy.float32(beta)
         seq, rnd = (
-            jax.vmap(functools.partial(an._sweep, s=x, beta=beta, t=tables, order=order))(keys)
+            jax.vmap(functools.partial(gm.sweep, s=x, beta=beta, t=tables, order=order))(keys)
             for order in ("sequential", "random")
         )
         assert np.all(np.asarray(seq) == -np.asarray(x))  # always the global flip
@@ -190,13 +201,11 @@ def test_fixed_order_sweeps_have_closed_cycles_and_random_order_escapes():
 
 def test_pt_swaps_are_rare_between_distant_temperatures():
     """Acceptance falls with the energy gap: T = 0.5 vs 50 almost never swap."""
-    res = an.parallel_tempering(
-        jax.random.key(SEED_PT),
+    res = pt.parallel_tempering(
         IsingModel(Lattice.square(4)),
         [0.5, 50.0],
-        n_chains=8,
-        n_therm=20,
-        n_meas=100,
+        pt.PTConfig(n_chains=8, n_therm=20, n_sweeps=100),
+        key=jax.random.key(SEED_PT),
     )
     assert res.swap_acceptance[0] < 0.01
 
@@ -204,9 +213,9 @@ def test_pt_swaps_are_rare_between_distant_temperatures():
 # ----------------------------------------------------------------------------- x64, errors
 def test_same_result_with_x64():
     model = MaxCut(random_graph(12, 101))
-    a = an.anneal(jax.random.key(3), model, n_sweeps=20, n_restarts=4)
+    a = an.anneal(model, an.AnnealConfig(n_sweeps=20, n_restarts=4), key=jax.random.key(3))
     with jax.enable_x64(True):
-        b = an.anneal(jax.random.key(3), model, n_sweeps=20, n_restarts=4)
+        b = an.anneal(model, an.AnnealConfig(n_sweeps=20, n_restarts=4), key=jax.random.key(3))
     assert np.array_equal(np.asarray(a.trace), np.asarray(b.trace))
     assert a.best_energy == b.best_energy and b.trace.dtype == np.float32
 
@@ -215,32 +224,32 @@ def test_bad_input_is_rejected_with_the_reason():
     key = jax.random.key(0)
     model = MaxCut(random_graph(12, 101))
     with pytest.raises(InvalidParameterError, match=r"expected T_end <= T_start; got T_start=1"):
-        an.anneal(key, model, T_start=1.0, T_end=2.0)
+        an.anneal(model, an.AnnealConfig(T_start=1.0, T_end=2.0), key=key)
     with pytest.raises(InvalidParameterError, match=r"T_start must be a positive.*got 0"):
-        an.anneal(key, model, T_start=0.0, T_end=0.0)
+        an.anneal(model, an.AnnealConfig(T_start=0.0, T_end=0.0), key=key)
     with pytest.raises(InvalidParameterError, match=r"T_end must be a positive.*got -0.1"):
-        an.anneal(key, model, T_start=1.0, T_end=-0.1)
+        an.anneal(model, an.AnnealConfig(T_start=1.0, T_end=-0.1), key=key)
     with pytest.raises(InvalidParameterError, match=r"expected strictly increasing temperatures"):
-        an.parallel_tempering(key, model, [2.0, 1.0])
+        pt.parallel_tempering(model, [2.0, 1.0], key=key)
     with pytest.raises(InvalidParameterError, match=r"T must be a positive.*got 0"):
-        an.parallel_tempering(key, model, [0.0, 1.0])
+        pt.parallel_tempering(model, [0.0, 1.0], key=key)
     with pytest.raises(ShapeError, match=r"expected at least 2 temperatures"):
-        an.parallel_tempering(key, model, [1.0])
+        pt.parallel_tempering(model, [1.0], key=key)
     with pytest.raises(GraphFormatError, match=r"expected a graph with at least one edge"):
-        an.anneal(key, MaxCut(Graph(5, np.zeros((0, 2), np.int64))))
+        an.anneal(MaxCut(Graph(5, np.zeros((0, 2), np.int64))), key=key)
     with pytest.raises(GraphFormatError, match=r"expected a graph with at least one edge"):
-        an.ising_problem((np.zeros((0, 2), np.int64), np.zeros(0)))
+        gm.ising_problem((np.zeros((0, 2), np.int64), np.zeros(0)))
     with pytest.raises(InvalidParameterError, match=r"expected only Z and ZZ terms; got 'X'"):
-        an.ising_problem(GraphIsing(random_graph(6, 1), gamma=0.5))
+        gm.ising_problem(GraphIsing(random_graph(6, 1), gamma=0.5))
     with pytest.raises(InvalidParameterError, match=r"expected an IsingProblem, a model"):
-        an.anneal(key, Graph(3, [[0, 1]]))
+        an.anneal(Graph(3, [[0, 1]]), key=key)
     with pytest.raises(UnknownNameError, match=r"expected schedule in .*got 'cosine'"):
-        an.anneal(key, model, schedule="cosine")
-    with pytest.raises(UnknownNameError, match=r"expected order in .*got 'checkerboard'"):
-        an.parallel_tempering(key, model, [1.0, 2.0], order="checkerboard")
+        an.anneal(model, an.AnnealConfig(schedule="cosine"), key=key)
+    with pytest.raises(UnknownNameError, match=r"expected order in .*got 'spiral'"):
+        pt.parallel_tempering(model, [1.0, 2.0], pt.PTConfig(order="spiral"), key=key)
     with pytest.raises(InvalidParameterError, match=r"n_restarts must be an integer >= 1; got 0"):
-        an.anneal(key, model, n_restarts=0)
+        an.anneal(model, an.AnnealConfig(n_restarts=0), key=key)
     with pytest.raises(GraphFormatError, match=r"expected no self-loops; got edge \(2, 2\)"):
-        an.IsingProblem(3, [[0, 1], [2, 2]], [1.0, 1.0], 0.0)
+        gm.IsingProblem(3, [[0, 1], [2, 2]], [1.0, 1.0], 0.0)
     with pytest.raises(ShapeError, match=r"expected couplings of shape \(1,\); got \(2,\)"):
-        an.IsingProblem(3, [[0, 1]], [1.0, 1.0], 0.0)
+        gm.IsingProblem(3, [[0, 1]], [1.0, 1.0], 0.0)

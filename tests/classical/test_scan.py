@@ -1,16 +1,19 @@
 """Binder scans through the sweep runner: crossing near Onsager's T_c; resume skips jobs."""
 
+import jax
 import numpy as np
 import pytest
 
-from qml_phys.classical.scan import binder_scan
+from qml_phys.classical.scan import BinderScanConfig, binder_scan
 from qml_phys.errors import InvalidParameterError
 from qml_phys.physics.exact import onsager_tc
 
 
 def test_binder_crossing_brackets_onsager_and_resumes(tmp_path):
     temps = np.linspace(2.1, 2.45, 6)
-    res = binder_scan([4, 8], temps, seeds=[0, 1], out=tmp_path, n_sweeps=1500, workers=0)
+    cfg = BinderScanConfig(n_sweeps=1500, n_replicas=2)
+    key = jax.random.key(0)
+    res = binder_scan([4, 8], temps, cfg, key=key, out=tmp_path, workers=0).summary()
     assert res["ok"] and res["sweep"]["n_ran"] == 24
     (c,) = res["crossings"]
     # L=4/8 crossings sit within a few hundredths of T_c (corrections to scaling are small
@@ -19,14 +22,14 @@ def test_binder_crossing_brackets_onsager_and_resumes(tmp_path):
     assert abs(c["Tc"] - onsager_tc()) < 3 * c["Tc_err"] + 0.03
     u8 = np.array(res["observables"]["8"]["binder"])
     assert np.all(np.diff(u8) < 0.02)  # U4 falls from 2/3 towards 0 with T
-    again = binder_scan([4, 8], temps, seeds=[0, 1], out=tmp_path, n_sweeps=1500, workers=0)
+    again = binder_scan([4, 8], temps, cfg, key=key, out=tmp_path, workers=0).summary()
     assert again["sweep"]["n_skipped"] == 24 and again["sweep"]["n_ran"] == 0
     assert again["crossings"][0]["Tc"] == c["Tc"]
 
 
 def test_needs_two_temperatures(tmp_path):
     with pytest.raises(InvalidParameterError, match="at least 2"):
-        binder_scan([4, 8], [2.3], out=tmp_path)
+        binder_scan([4, 8], [2.3], key=jax.random.key(0), out=tmp_path)
 
 
 def test_cli_scan_json_and_unreachable_scheduler(tmp_path, capsys):

@@ -667,3 +667,53 @@ def test_too_large_for_exact_methods():
         r"\.to_graph\(\)\); got list",
     ):
         exact.maxcut_brute_force([(0, 1)])
+
+
+@pytest.mark.parametrize("L", [2, 3, 4, 5, 10, 16, 64, math.inf])
+def test_high_temperatures_follow_the_series_to_rounding(L):
+    """Above T = 100 J the closed forms lose precision like 1e-16 (T/J)^2; the
+    high-temperature expansion takes over, continuous at the switch and exact to rounding
+    up to T = 1e300 (no wrong finite number, no nan): e -> -(N_b/N) J K, c -> (N_b/N) K^2."""
+    bonds = 4.0 if L == 2 else 2.0  # the periodic 2x2 torus doubles its bonds
+    f = exact.onsager if math.isinf(L) else (lambda T: exact.kaufman(L, T))
+    from qml_phys.physics.exact import ising2d
+
+    K = np.array([ising2d.HIGH_T_K])  # at the switch, the closed form and the series agree
+    if math.isinf(L):
+        closed = f(1.0 / K * (1 + 1e-12))  # just below the switch: the closed forms
+        series = ising2d._series_square(K)
+        pairs = [(closed.energy_per_site, -series[1]), (closed.ln_z_per_site, series[0])]
+    else:
+        lnZ, d1, d2 = ising2d._kaufman_block(L, K)
+        n = L * L
+        series = ising2d._series_small_torus(L, K) if L <= 5 else ising2d._series_square(K)
+        pairs = [(lnZ / n, series[0]), (d1 / n, series[1]), (d2 / n, series[2])]
+    for a, b in pairs:
+        assert abs(float(a[0] if np.ndim(a) else a) - float(b[0])) < 1e-10 * abs(float(b[0]))
+    for T in (1e3, 1e6, 1e10, 1e20, 1e300):
+        r = f(T)
+        K = 1.0 / T
+        rel = max(1e-12, 10 * K)  # loops of 3 bonds wind around the 3x3 torus: O(K)
+        assert r.energy_per_site == pytest.approx(-bonds * K, rel=rel)
+        assert r.specific_heat_per_site == pytest.approx(bonds * K * K, rel=rel, abs=1e-320)
+        assert r.ln_z_per_site == pytest.approx(math.log(2.0), rel=rel)
+
+
+def test_high_temperature_of_small_tori_matches_enumeration_and_loop_counts():
+    from qml_phys.physics.exact import ising2d
+
+    for L in (3, 4):  # the loop polynomial of the torus against the enumeration at T = 150
+        a = exact.kaufman(L, 150.0).energy_per_site
+        b = exact.enumerate_ising(L, 150.0).energy_per_site
+        assert a == pytest.approx(b, rel=1e-13)
+    a, n_b = ising2d._loop_polynomial(4)
+    # 4x4 torus: 16 plaquettes + 8 straight winding loops of 4 bonds; 32 bonds in all
+    assert n_b == 32 and a[0] == 1 and a[2] == 0 and a[4] == 24
+    with pytest.raises(InvalidParameterError, match=r"6 <= L <= 9 .*got L = 7, T = 100000 J"):
+        exact.kaufman(7, 1e5)
+
+
+def test_very_large_tori_fit_in_memory():
+    """L = 10^6 at T_c (2 10^6 modes in chunks) approaches Onsager's e = -sqrt 2 like 1/L."""
+    e = float(exact.kaufman(10**6, exact.onsager_tc()).energy_per_site)
+    assert abs(e + math.sqrt(2.0)) < 1e-5

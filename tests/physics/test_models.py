@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError, UnknownNameError
+from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError
 from qml_phys.physics import (
     Graph,
     GraphIsing,
@@ -18,7 +18,6 @@ from qml_phys.physics import (
     MaxCut,
     TransverseFieldIsing,
     basis_states,
-    make_model,
 )
 
 # A 6-node weighted graph with couplings of both signs, and a 5-node MaxCut instance.
@@ -279,39 +278,6 @@ def test_energy_float64_gives_float64():
 
 
 # ------------------------------------------------------------------------ bad inputs
-
-
-@pytest.mark.parametrize(
-    ("name", "arg", "cls"),
-    [
-        ("ising", Lattice.chain(4), IsingModel),
-        ("tfim", Lattice.chain(4), TransverseFieldIsing),
-        ("heisenberg", Lattice.chain(4), Heisenberg),
-        ("graph-ising", GRAPH6, GraphIsing),
-        ("maxcut", GRAPH5, MaxCut),
-    ],
-)
-def test_make_model_registry(name, arg, cls):
-    assert type(make_model(name, arg)) is cls
-
-
-def test_make_model_passes_parameters():
-    model = make_model("tfim", Lattice.chain(4), J=2.0, gamma=0.5)
-    assert (model.J, model.h, model.gamma) == (2.0, 0.0, 0.5)
-
-
-def test_unknown_model_name():
-    with pytest.raises(
-        UnknownNameError, match=r"unknown model 'foo'; expected one of 'ising', 'tfim', "
-    ):
-        make_model("foo", Lattice.chain(4))
-
-
-def test_unknown_model_parameter():
-    with pytest.raises(
-        InvalidParameterError, match=r"model 'ising': expected parameters among J, h; got K"
-    ):
-        make_model("ising", Lattice.chain(4), K=1.0)
 
 
 def test_non_lattice_rejected():

@@ -111,6 +111,9 @@ def onsager(T, J: float = 1.0) -> IsingThermo:
     and ``ln Z`` to ~1e-15 relative; ``c`` to ~1e-14 relative for ``T >= 0.8 J``, and to
     ~1e-16 absolute below, where it is exponentially small).
     ``K_1`` is evaluated as ``ellipkm1(kappa''^2)`` so that it stays accurate near ``T_c``.
+    Above ``T = J / HIGH_T_K = 100 J`` the high-temperature expansion (through ``t^8``)
+    replaces the closed forms, which lose precision like ``1e-16 (T/J)^2`` there; it is
+    exact to rounding at those temperatures, up to ``T = 1e300``.
     At ``T`` equal to the float :func:`onsager_tc` the lattice is taken as exactly critical:
     ``u = -sqrt(2) J``, ``c = inf``, ``m = 0``. Requires ``J > 0``.
 
@@ -135,6 +138,11 @@ def onsager(T, J: float = 1.0) -> IsingThermo:
     c = np.where(kpp == 0.0, np.inf, c)
     ln2cosh = 2.0 * K + np.log1p(np.exp(-4.0 * K))
     lnz = ln2cosh + np.array([_onsager_integral(float(x)) for x in kpp])
+    hot = K < HIGH_T_K  # the closed forms cancel like 1/K^2 there: the series instead
+    if np.any(hot):
+        lnz_h, d1_h, d2_h = _series_square(K[hot])
+        lnz, u, c = lnz.copy(), u.copy(), c.copy()
+        lnz[hot], u[hot], c[hot] = lnz_h, -J * d1_h, K[hot] ** 2 * d2_h
     m = yang_magnetization(t, J)
     return IsingThermo(
         shape_out(lnz, shape),
@@ -151,6 +159,41 @@ def _ln2cosh(u):
     return a + np.log1p(np.exp(-2.0 * a))
 
 
+#: The four terms of Kaufman's sum: (parity of l, sinh or cosh), in the order Z_1..Z_4.
+_CLASSES = ((1, False), (1, True), (0, False), (0, True))
+
+
+def _modes(L: int, l: np.ndarray, a, sh0, g0, g0p, g0pp) -> dict:
+    """For modes ``l`` ``(1, m)``: ``u = L gamma_l / 2`` and its K-derivatives, and
+    ``ln 2cosh u``, ``ln 2sinh |u|`` with their first two derivatives in ``u``, each
+    ``(nK, m)``."""
+    d = 2.0 * np.sin(0.5 * math.pi * l / L) ** 2  # 1 - cos(pi l / L)
+    b = a + d  # cosh gamma_l - 1 >= 0
+    sqb = np.sqrt(b)
+    shl = sqb * np.sqrt(b + 2.0)  # sinh |gamma_l|
+    gam = np.log1p(b + shl)  # |gamma_l|
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gp = sh0 * g0p / shl
+        ratio = (1.0 + a) / b - (a / b) / (b + 2.0)  # (a + b + 2 + ab) / (b (b + 2))
+        gpp = (g0p**2 * d * ratio + sh0 * g0pp) / shl
+    # l = 0 carries the sign of gamma_0 (Kaufman; Ferdinand & Fisher eq. 2.5).
+    gam = np.where(l == 0, g0, gam)
+    gp = np.where(l == 0, g0p, gp)
+    gpp = np.where(l == 0, g0pp, gpp)
+    half = 0.5 * L
+    u, up, upp = half * gam, half * gp, half * gpp  # arguments of cosh / sinh
+    tu = np.tanh(u)
+    e = np.exp(-2.0 * np.abs(u))
+    cosh_terms = (_ln2cosh(u), tu, 4.0 * e / (1.0 + e) ** 2)  # ln 2cosh u, tanh u, sech^2 u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sinh_terms = (
+            np.abs(u) + np.log(-np.expm1(-2.0 * np.abs(u))),  # ln 2 sinh |u|
+            1.0 / tu,
+            -4.0 * e / np.expm1(-2.0 * np.abs(u)) ** 2,  # -csch^2 u
+        )
+    return {"u": (u, up, upp), "c": cosh_terms, "s": sinh_terms}
+
+
 def _kaufman_block(L: int, K: np.ndarray):
     r"""``ln Z``, ``d ln Z / dK`` and ``d^2 ln Z / dK^2`` of the ``L x L`` torus for a 1-D
     array of couplings ``K > 0`` (see :func:`kaufman` for the formulas)."""
@@ -165,35 +208,37 @@ def _kaufman_block(L: int, K: np.ndarray):
     a = 2.0 * np.sinh(0.5 * g0) ** 2  # cosh gamma_0 - 1
     sh0 = np.sinh(g0)
 
-    l = np.arange(2 * L)[None, :]  # (1, 2L)
-    d = 2.0 * np.sin(0.5 * math.pi * l / L) ** 2  # 1 - cos(pi l / L)
-    b = a + d  # cosh gamma_l - 1 >= 0
-    sqb = np.sqrt(b)
-    shl = sqb * np.sqrt(b + 2.0)  # sinh |gamma_l|
-    gam = np.log1p(b + shl)  # |gamma_l|
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gp = sh0 * g0p / shl
-        ratio = (1.0 + a) / b - (a / b) / (b + 2.0)  # (a + b + 2 + ab) / (b (b + 2))
-        gpp = (g0p**2 * d * ratio + sh0 * g0pp) / shl
-    # l = 0 carries the sign of gamma_0 (Kaufman; Ferdinand & Fisher eq. 2.5).
-    gam = np.where(l == 0, g0, gam)
-    gp = np.where(l == 0, g0p, gp)
-    gpp = np.where(l == 0, g0pp, gpp)
+    # Sums over the modes l of each of the four terms, accumulated over chunks of l so that
+    # memory stays bounded for any L (L = 10^8 takes seconds, not 24 GB).
+    sums = {cls: [0.0, 0.0, 0.0] for cls in _CLASSES}
+    first = {}
+    n_modes = 2 * L
+    step = max(2, CHUNK_ELEMENTS // K.shape[0])
+    for start in range(0, n_modes, step):
+        l = np.arange(start, min(start + step, n_modes))[None, :]
+        modes = _modes(L, l, a, sh0, g0, g0p, g0pp)
+        for parity, is_sinh in _CLASSES:
+            lf, dlf, d2lf = modes["s" if is_sinh else "c"]
+            u, up, upp = modes["u"]
+            mine = (l % 2 == parity)[0]
+            rest = mine & (l[0] != parity)  # the first mode of the class is kept apart
+            acc = sums[(parity, is_sinh)]
+            acc[0] = acc[0] + lf[:, rest].sum(axis=1)
+            acc[1] = acc[1] + (dlf[:, rest] * up[:, rest]).sum(axis=1)
+            acc[2] = acc[2] + (d2lf[:, rest] * up[:, rest] ** 2 + dlf[:, rest] * upp[:, rest]).sum(
+                axis=1
+            )
+            if start == 0:
+                j = parity  # l = 0 (even) and l = 1 (odd) are both in the first chunk
+                first[(parity, is_sinh)] = (
+                    lf[:, j],
+                    dlf[:, j],
+                    d2lf[:, j],
+                    u[:, j],
+                    up[:, j],
+                    upp[:, j],
+                )
 
-    half = 0.5 * L
-    u, up, upp = half * gam, half * gp, half * gpp  # arguments of cosh / sinh
-    tu = np.tanh(u)
-    e = np.exp(-2.0 * np.abs(u))
-    ln_c = _ln2cosh(u)  # ln 2 cosh u
-    dln_c = tu  # d/du ln 2cosh u
-    d2ln_c = 4.0 * e / (1.0 + e) ** 2  # sech^2 u
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ln_s = np.abs(u) + np.log(-np.expm1(-2.0 * np.abs(u)))  # ln 2 sinh |u|
-        dln_s = 1.0 / tu
-        d2ln_s = -4.0 * e / np.expm1(-2.0 * np.abs(u)) ** 2  # -csch^2 u
-
-    odd = slice(1, None, 2)
-    even = slice(0, None, 2)
     # Each Z_i = prod_r F(u_r), F = 2cosh or 2sinh. With the weights p_i = Z_i / sum_j Z_j,
     # A_i = d ln Z_i / dK and B_i = d^2 ln Z_i / dK^2:
     #   d ln(sum Z) / dK     = Abar = sum_i p_i A_i
@@ -203,17 +248,12 @@ def _kaufman_block(L: int, K: np.ndarray):
     #   Z_i' / sum Z  = q + p A_R,     Z_i'' / sum Z - ... = s + 2 q D + p (D^2 + B_R),
     # with p = F R / sum Z, q = F' R / sum Z, s = F'' R / sum Z and D = A_R - Abar.
     terms = []
-    for sl, is_sinh in ((odd, False), (odd, True), (even, False), (even, True)):
-        lf, dlf, d2lf = (ln_s, dln_s, d2ln_s) if is_sinh else (ln_c, dln_c, d2ln_c)
-        lf, dlf, d2lf = lf[:, sl], dlf[:, sl], d2lf[:, sl]
-        ur, upr, uppr = u[:, sl], up[:, sl], upp[:, sl]
-        lnR = lf[:, 1:].sum(axis=1)
-        AR = (dlf[:, 1:] * upr[:, 1:]).sum(axis=1)
-        BR = (d2lf[:, 1:] * upr[:, 1:] ** 2 + dlf[:, 1:] * uppr[:, 1:]).sum(axis=1)
-        u0, u0p, u0pp = ur[:, 0], upr[:, 0], uppr[:, 0]
+    for parity, is_sinh in _CLASSES:
+        lnR, AR, BR = sums[(parity, is_sinh)]
+        lf0, dlf0, d2lf0, u0, u0p, u0pp = first[(parity, is_sinh)]
         with np.errstate(divide="ignore", invalid="ignore"):
-            A_full = AR + dlf[:, 0] * u0p
-            B_full = BR + d2lf[:, 0] * u0p**2 + dlf[:, 0] * u0pp
+            A_full = AR + dlf0 * u0p
+            B_full = BR + d2lf0 * u0p**2 + dlf0 * u0pp
         split = is_sinh & (np.abs(u0) < 1.0)
         terms.append((lnR, AR, BR, A_full, B_full, u0, u0p, u0pp, is_sinh, split))
 
@@ -262,6 +302,72 @@ def _kaufman_block(L: int, K: np.ndarray):
     return lnZ, d1, d2
 
 
+#: ``K = J/T`` below which the high-temperature expansion replaces the closed forms: there
+#: ``d ln Z / dK`` of Kaufman's formula is a difference of terms ``~ 1/K`` that cancel to
+#: ``~ K`` (relative error ``~1e-16 / K^2``), while the series is exact to ``O(t^9)``.
+HIGH_T_K = 0.01
+
+
+def _series_square(K):
+    r"""``(ln Z/N, d/dK, d^2/dK^2)`` of the infinite square lattice at small ``K`` from the
+    high-temperature expansion ``ln Z/N = ln 2 + 2 ln cosh K + t^4 + 2 t^6 + 9/2 t^8 +
+    O(t^10)``, ``t = tanh K`` (C. Domb, Adv. Phys. 9, 149 (1960)): closed loops of 4, 6 and
+    8 bonds. Exact for the ``L x L`` torus as well when ``L >= 10`` (loops that wind around
+    it have ``L`` bonds or more)."""
+    t = np.tanh(K)
+    w = 1.0 - t * t  # dt/dK
+    g = t**4 + 2.0 * t**6 + 4.5 * t**8
+    g1 = 4.0 * t**3 + 12.0 * t**5 + 36.0 * t**7
+    g2 = 12.0 * t**2 + 60.0 * t**4 + 252.0 * t**6
+    lnz = math.log(2.0) + 2.0 * np.log(np.cosh(K)) + g
+    d1 = 2.0 * t + w * g1
+    d2 = 2.0 * w + w * w * g2 - 2.0 * t * w * g1
+    return lnz, d1, d2
+
+
+def _loop_polynomial(L: int) -> np.ndarray:
+    r"""Coefficients ``a_k`` of ``P(t) = sum_k a_k t^k``, the number of even subgraphs of
+    the ``L x L`` torus with ``k`` bonds (``Z = 2^N cosh^{N_b} K P(tanh K)``), from its
+    exact density of states: ``P(t) = 2^{-N} sum_s prod_b (1 + t s_i s_j)``, and a
+    configuration with ``n_+`` satisfied bonds contributes ``(1 + t)^{n_+} (1 - t)^{n_-}``.
+    Integers, exact in float64 for ``L <= 5``."""
+    from qml_phys.physics.exact.enumeration import ising_density_of_states
+    from qml_phys.physics.lattice import Lattice
+
+    lattice = Lattice.square(L)
+    n_b = len(lattice.edges)
+    dos = ising_density_of_states(lattice)
+    total = [0] * (n_b + 1)
+    plus = [[1]]
+    for _ in range(n_b):  # binomial rows of (1 + t)^k and (1 - t)^k, as Python integers
+        plus.append([1] + [plus[-1][i] + plus[-1][i + 1] for i in range(len(plus[-1]) - 1)] + [1])
+    for bond_sum, count in zip(dos.bond_sums, dos.counts.sum(axis=1), strict=True):
+        n_plus = (n_b + int(bond_sum)) // 2
+        a = plus[n_plus]
+        b = [c * (-1) ** i for i, c in enumerate(plus[n_b - n_plus])]
+        prod = np.convolve(np.array(a, dtype=object), np.array(b, dtype=object))
+        for k, c in enumerate(prod):
+            total[k] += int(count) * int(c)
+    n = lattice.n_sites
+    return np.array([c // 2**n for c in total], dtype=np.float64), n_b
+
+
+def _series_small_torus(L: int, K):
+    """``(ln Z/N, d/dK, d^2/dK^2)`` of the ``L x L`` torus (``L <= 5``) from its exact loop
+    polynomial (:func:`_loop_polynomial`): no cancellation at small ``K``."""
+    a, n_b = _loop_polynomial(L)
+    n = L * L
+    t = np.tanh(K)
+    w = 1.0 - t * t
+    P = np.polynomial.polynomial.polyval(t, a)
+    P1 = np.polynomial.polynomial.polyval(t, np.polynomial.polynomial.polyder(a))
+    P2 = np.polynomial.polynomial.polyval(t, np.polynomial.polynomial.polyder(a, 2))
+    lnz = math.log(2.0) + (n_b / n) * np.log(np.cosh(K)) + np.log(P) / n
+    d1 = (n_b / n) * t + w * P1 / (n * P)
+    d2 = (n_b / n) * w + (w * w * (P2 * P - P1 * P1) / (P * P) - 2.0 * t * w * P1 / P) / n
+    return lnz, d1, d2
+
+
 def kaufman(L: int, T, J: float = 1.0) -> IsingThermo:
     r"""Exact thermodynamics of the zero-field Ising model on the ``L x L`` torus.
 
@@ -286,13 +392,17 @@ def kaufman(L: int, T, J: float = 1.0) -> IsingThermo:
 
     Accuracy (against a 45-digit evaluation of the same formula, L = 4 ... 1024, T = 0.3 ...
     100): ``ln Z`` to 1e-15 relative; ``u`` to 1e-14 relative for ``T <= 30 J`` and
-    ~1e-12 at ``T = 100 J`` (the two terms of ``d ln Z / dK`` cancel like ``1/K^2``); ``c``
+    ~1e-12 at ``T = 100 J`` (the two terms of ``d ln Z / dK`` cancel like ``1/K^2``; above
+    ``T = 100 J`` the high-temperature expansion takes over: the series through ``t^8`` for
+    ``L >= 10``, exact for the torus there, and the exact loop polynomial of the torus from
+    its density of states for ``L <= 5``; ``6 <= L <= 9`` uses the closed form up to
+    ``T = 1000 J``, ~1e-10 relative, and refuses higher ``T``); ``c``
     to 1e-12 relative where ``c > 1e-4`` (at ``T_c`` included), and to ~1e-16 absolute
     deep in the ordered phase, where ``c ~ exp(-8K)`` is smaller than the rounding of the
-    terms it is made of (e.g. ``c(T = 0.1 J) = 1.2e-31`` comes out as ~1e-21). Above
-    ``T = 100 J`` the relative error of ``u`` and ``c`` keeps growing like ``1e-16 (T/J)^2``
-    (absolute errors stay ~1e-16). Valid for
-    ``K = J/T <= 150`` (``T >= 0.0067 J``). Requires ``J > 0``.
+    terms it is made of (e.g. ``c(T = 0.1 J) = 1.2e-31`` comes out as ~1e-21). Valid for
+    ``K = J/T <= 150`` (``T >= 0.0067 J``; lower ``T`` is a named error) and any ``L``: the
+    modes are summed in chunks, so memory stays bounded (``L = 10^7`` at ``T_c``: ~10 s).
+    Requires ``J > 0``.
 
     Args:
         L: linear size, an integer ``>= 2``.
@@ -312,20 +422,34 @@ def kaufman(L: int, T, J: float = 1.0) -> IsingThermo:
         raise InvalidParameterError(
             f"expected J/T <= 150 for kaufman (deep ordered phase overflows); got J/T = {K.max():g}"
         )
-    lnZ = np.empty_like(K)
+    hot = K < HIGH_T_K
+    if np.any(hot) and 6 <= L <= 9 and K[hot].min() < 1e-3:
+        raise InvalidParameterError(
+            f"kaufman: on an L x L torus with 6 <= L <= 9 the closed form loses precision "
+            f"above T = 1000 J and the high-temperature series needs L <= 5 or L >= 10; got "
+            f"L = {L}, T = {J / K[hot].min():g} J"
+        )
+    N = L * L
+    lnz = np.empty_like(K)
     d1 = np.empty_like(K)
     d2 = np.empty_like(K)
+    if L <= 5 or L >= 10:
+        if np.any(hot):
+            series = _series_small_torus(L, K[hot]) if L <= 5 else _series_square(K[hot])
+            lnz[hot], d1[hot], d2[hot] = series
+    else:
+        hot = np.zeros_like(hot)
+    cold = np.nonzero(~hot)[0]
     step = max(1, CHUNK_ELEMENTS // (2 * L))
-    for i in range(0, K.size, step):
-        sl = slice(i, i + step)
-        lnZ[sl], d1[sl], d2[sl] = _kaufman_block(L, K[sl])
-    N = L * L
-    lnz = lnZ / N
+    for i in range(0, cold.size, step):
+        sl = cold[i : i + step]
+        lnZ, D1, D2 = _kaufman_block(L, K[sl])
+        lnz[sl], d1[sl], d2[sl] = lnZ / N, D1 / N, D2 / N
     return IsingThermo(
         shape_out(lnz, shape),
         shape_out(-t * lnz, shape),
-        shape_out(-J * d1 / N, shape),
-        shape_out(K * K * d2 / N, shape),
+        shape_out(-J * d1, shape),
+        shape_out(K * K * d2, shape),
         shape_out(np.full_like(K, np.nan), shape),
     )
 
