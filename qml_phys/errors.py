@@ -37,6 +37,15 @@ class ExistingDataError(QmlPhysError, FileExistsError):
     """An output file exists and holds data made with different parameters."""
 
 
+class CorruptDataError(QmlPhysError, ValueError):
+    """An input file is damaged or inconsistent (a failed checksum, labels that do not
+    match the stored temperatures, a truncated file)."""
+
+
+class BusyError(QmlPhysError, RuntimeError):
+    """Another process holds the lock on a file or folder this run would write."""
+
+
 def check_positive_int(name: str, value, minimum: int = 1) -> int:
     """Return ``value`` as an int if it is an integer >= ``minimum``; else raise."""
     try:

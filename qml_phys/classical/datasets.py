@@ -45,12 +45,14 @@ import numpy as np
 from qml_phys.classical.samplers import make_sampler
 from qml_phys.classical.statistics import integrated_time
 from qml_phys.errors import (
+    CorruptDataError,
     ExistingDataError,
     InvalidParameterError,
     check_positive_int,
     check_temperature,
 )
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.locks import exclusive, remove_orphans
 from qml_phys.runtime.progress import progress
 from qml_phys.runtime.records import atomic_path, provenance, write_arrays, write_json
 
@@ -250,10 +252,39 @@ def write_dataset(
         ``{"path", "status", "config"}`` and, when written, ``"blocks"`` and
         ``"resumed_blocks"``.
     """
-    sizes, temps, n_samples = config.sizes, config.temperatures, config.n_samples
-    J, algorithm, n_chains = config.J, config.algorithm, config.n_chains
     path = Path(path)
     cfg = _config(config, key)
+    with exclusive(path):  # a second writer of this path stops with a BusyError
+        return _write_locked(path, config, cfg, key, show_progress)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _block_ok(block: Path, expected: dict, digest: str | None) -> bool:
+    """A finished block counts only if its checksum is the manifest's and the config in its
+    own provenance is this run's (a block left by a run with other parameters is redone)."""
+    from qml_phys.runtime.records import read_arrays
+
+    if digest is None or _sha256(block) != digest:
+        return False
+    try:
+        _, prov = read_arrays(block)
+    except (OSError, ValueError, KeyError):
+        return False
+    return prov.get("config") == json.loads(json.dumps(expected))
+
+
+def _write_locked(path: Path, config: DatasetConfig, cfg: dict, key, show_progress) -> dict:
+    sizes, temps, n_samples = config.sizes, config.temperatures, config.n_samples
+    J, algorithm, n_chains = config.J, config.algorithm, config.n_chains
     if path.exists():
         old = read_config(path)
         if old is None:
@@ -269,17 +300,28 @@ def write_dataset(
         return {"path": str(path), "status": "complete (already there)", "config": cfg}
     parts = path.with_name(path.name + ".parts")
     manifest = parts / "manifest.json"
+    checksums: dict[str, str] = {}
     if manifest.exists():
-        old = json.loads(manifest.read_text())["config"]
+        record = json.loads(manifest.read_text())
+        old = record["config"]
         if old != cfg:
             raise ExistingDataError(
                 f"{parts} holds an interrupted run with different parameters "
                 f"({_differences(old, cfg)}); remove it or use the same parameters"
             )
-    else:
-        write_json(manifest, {"config": cfg})
+        checksums = dict(record.get("checksums", {}))
+    remove_orphans(parts)  # temporary files of a write that was killed
     blocks = [(L, i, T) for L in sizes for i, T in enumerate(temps)]
-    todo = [b for b in blocks if not (parts / f"L{b[0]}_T{b[1]:04d}.h5").exists()]
+    todo = []
+    for L, i, T in blocks:
+        name = f"L{L}_T{i:04d}.h5"
+        f = parts / name
+        if f.exists() and _block_ok(f, cfg | {"L": L, "T": T}, checksums.get(name)):
+            continue
+        f.unlink(missing_ok=True)
+        checksums.pop(name, None)
+        todo.append((L, i, T))
+    write_json(manifest, {"config": cfg, "checksums": checksums})
     resumed = len(blocks) - len(todo)
     disable = None if show_progress is None else not show_progress
     for L, i, T in progress(todo, desc=f"dataset {path.name}", disable=disable):
@@ -293,11 +335,14 @@ def write_dataset(
             algorithm=algorithm,
         )
         prov = block.pop("prov")
+        name = f"L{L}_T{i:04d}.h5"
         write_arrays(
-            parts / f"L{L}_T{i:04d}.h5",
+            parts / name,
             block | {"prov": np.bytes_(json.dumps(prov))},
             config=cfg | {"L": L, "T": T},
         )
+        checksums[name] = _sha256(parts / name)
+        write_json(manifest, {"config": cfg, "checksums": checksums})
     _assemble(path, parts, cfg, sizes, temps)
     shutil.rmtree(parts)
     return {
@@ -328,9 +373,12 @@ def _assemble(path: Path, parts: Path, config: dict, sizes, temps) -> None:
                     p = json.loads(f["prov"][()])
                 for k in _PROV_FIELDS:
                     prov[k].append(p[k])
-            for k, v in cols.items():
+            for k, v in cols.items():  # fletcher32: a damaged block fails its checksum on read
                 g.create_dataset(
-                    k, data=np.concatenate(v), compression="gzip" if k == "spins" else None
+                    k,
+                    data=np.concatenate(v),
+                    compression="gzip" if k == "spins" else None,
+                    fletcher32=True,
                 )
             g.create_dataset("temperatures", data=np.asarray(temps, np.float64))
             pg = g.create_group("provenance")
@@ -360,7 +408,13 @@ def sizes_in(path: str | os.PathLike) -> list[int]:
 
 
 def load_dataset(path: str | os.PathLike, L: int | None = None) -> IsingData:
-    """Load one lattice size (the only one, or ``L``) of a dataset into memory."""
+    """Load one lattice size (the only one, or ``L``) of a dataset into memory.
+
+    The data are checked as they are read: every array against its HDF5 checksum, and the
+    file against itself (spins in {-1, +1}, every ``T`` one of the stored temperatures, the
+    labels ``T < T_c``, the stored energies and magnetizations those of the spins). A file
+    that fails any check raises :class:`~qml_phys.errors.CorruptDataError` naming it.
+    """
     import h5py
 
     sizes = sizes_in(path)
@@ -370,18 +424,49 @@ def load_dataset(path: str | os.PathLike, L: int | None = None) -> IsingData:
         L = sizes[0]
     if L not in sizes:
         raise InvalidParameterError(f"expected L in {sizes}; got L={L}")
-    with h5py.File(path, "r") as f:
-        g = f[f"L{L}"]
-        prov = {k: g["provenance"][k][()] for k in g["provenance"]}
-        prov["algorithm"] = [a.decode() for a in prov["algorithm"]]
-        return IsingData(
-            g["spins"][()],
-            g["T"][()],
-            g["energy"][()],
-            g["magnetization"][()],
-            g["label"][()],
-            g["temperatures"][()],
-            prov,
+    try:
+        with h5py.File(path, "r") as f:
+            g = f[f"L{L}"]
+            prov = {k: g["provenance"][k][()] for k in g["provenance"]}
+            prov["algorithm"] = [a.decode() for a in prov["algorithm"]]
+            data = IsingData(
+                g["spins"][()],
+                g["T"][()],
+                g["energy"][()],
+                g["magnetization"][()],
+                g["label"][()],
+                g["temperatures"][()],
+                prov,
+            )
+            J = json.loads(f.attrs["config"]).get("J", 1.0)
+    except (OSError, KeyError, ValueError) as err:
+        raise CorruptDataError(
+            f"{path}: cannot read the L={L} data ({err}); the file is damaged or not a "
+            "qml_phys dataset; write it again"
+        ) from None
+    _check_consistent(path, data, J)
+    return data
+
+
+def _check_consistent(path, d: IsingData, J: float) -> None:
+    n = len(d.spins)
+    problems = []
+    if not (len(d.T) == len(d.energy) == len(d.magnetization) == len(d.label) == n):
+        problems.append("columns of different lengths")
+    elif not np.all(np.abs(d.spins) == 1):
+        problems.append("spins other than -1 and +1")
+    else:
+        if not np.all(np.isin(d.T, d.temperatures)):
+            problems.append("temperatures that are not among the stored ones")
+        if not np.array_equal(d.label, (d.T < onsager_tc(abs(J))).astype(d.label.dtype)):
+            problems.append("labels that disagree with T < T_c")
+        e, m = _energy_magnetization(d.spins, J)
+        if not (np.allclose(e, d.energy, atol=1e-9) and np.allclose(m, d.magnetization, atol=1e-9)):
+            problems.append("energies or magnetizations that are not those of the spins")
+    if problems:
+        raise CorruptDataError(
+            f"{path}: the data are inconsistent ({'; '.join(problems)}); the file is damaged; "
+            "write it again"
         )
 
 

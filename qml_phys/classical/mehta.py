@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.errors import CorruptDataError, InvalidParameterError, ShapeError
 
 MEHTA_TEMPERATURES = np.round(np.arange(1, 17) * 0.25, 2)
 """The 16 temperatures of the Mehta et al. data set, in file order."""
@@ -53,9 +53,17 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 def _load_array(path: str | os.PathLike) -> np.ndarray:
     if not os.path.isfile(path):
         raise InvalidParameterError(f"expected a Mehta et al. pickle file; got missing {path!r}")
-    with open(path, "rb") as f:
-        obj = _NumpyOnlyUnpickler(f).load()
-    return np.asarray(obj)
+    try:
+        with open(path, "rb") as f:
+            obj = _NumpyOnlyUnpickler(f).load()
+        return np.asarray(obj)
+    except pickle.UnpicklingError as err:
+        raise CorruptDataError(f"{path}: {err}") from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, OSError) as err:
+        raise CorruptDataError(
+            f"{path}: expected a Mehta et al. pickle of a numpy array; the file is damaged or "
+            f"of another kind ({type(err).__name__}: {err})"
+        ) from None
 
 
 class MehtaData(NamedTuple):

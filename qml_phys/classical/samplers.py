@@ -172,6 +172,10 @@ class Sampler:
         self.check_model(model)
         k_spins, k_sign, k_next = jax.random.split(key, 3)
         shape = (len(betas), n_chains, *_site_shape(model))
+        from qml_phys.runtime.resources import check_memory
+
+        # int8 spins, and up to ~16 bytes per spin of work arrays in the engines
+        check_memory(f"sampling {math.prod(shape)} spins", 17.0 * math.prod(shape))
         up = (jax.random.bits(k_spins, shape, jnp.uint32) >> 31) == 1
         spins = jnp.where(up, 1, -1).astype(jnp.int8)
         if start == "up":

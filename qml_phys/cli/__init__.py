@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -67,8 +68,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that save their progress under ``--out`` as they go and resume it when rerun
+#: with the same arguments (the others start over).
+RESUMABLE = {
+    ("ising", "dataset"),
+    ("ising", "scan"),
+    ("nqs", "ground-state"),
+    ("generative", "train"),
+    ("generative", "van"),
+    ("generative", "flow-phi4"),
+}
+
+
+def _interrupted(args) -> str:
+    """What an interrupted command kept, and how to go on (printed on Ctrl-C)."""
+    command = (args.area, getattr(args, "what", None))
+    name = " ".join(c for c in command if c)
+    out = getattr(args, "out", None)
+    if command in RESUMABLE and out:
+        return (
+            f"qml-phys {name}: interrupted; the work finished so far is saved under {out}; "
+            "rerun the same command to resume from it"
+        )
+    if command in RESUMABLE:
+        return (
+            f"qml-phys {name}: interrupted; nothing was saved (no --out was given); give --out "
+            "DIR to make the run resumable"
+        )
+    return f"qml-phys {name}: interrupted; nothing was saved (this command does not resume)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``qml-phys``; return the exit status (0 ok, 1 a check failed, 2 bad input)."""
+    """Run ``qml-phys``; return the exit status (0 ok, 1 a check failed, 2 bad input,
+    130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -76,12 +108,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QmlPhysError as err:
         print(f"qml-phys: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # an unreadable input or unwritable output path
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(f"qml-phys: error: {err.strerror or err}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(
-            "qml-phys: interrupted; finished results are saved and a rerun resumes", file=sys.stderr
-        )
+        print(_interrupted(args), file=sys.stderr)
         return 130
-    emit(result, args.json)
+    try:
+        emit(result, args.json)
+    except BrokenPipeError:  # the reader went away (``| head``): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 0
     if result.get("ok") is False:  # e.g. a tour section failed or missed its exact check
         print("qml-phys: some checks failed; see the output above", file=sys.stderr)
         return 1

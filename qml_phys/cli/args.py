@@ -39,15 +39,19 @@ def _parse_int(text: str, minimum: int) -> int | None:
         return None
     if not math.isfinite(value) or not value.is_integer() or value < minimum:
         return None
-    return int(value)
+    try:
+        return int(text)  # exact for large integers written out
+    except ValueError:
+        return int(value)
 
 
-def integer(minimum: int, expected: str):
-    """An argparse type: an integer >= ``minimum``, else "expected <expected>; got <text>"."""
+def integer(minimum: int, expected: str, maximum: int | None = None):
+    """An argparse type: an integer in ``[minimum, maximum]``, else "expected <expected>; got
+    <text>"."""
 
     def parse(text: str) -> int:
         value = _parse_int(text, minimum)
-        if value is None:
+        if value is None or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
         return value
 
@@ -55,7 +59,8 @@ def integer(minimum: int, expected: str):
 
 
 size = integer(2, "a finite lattice size (integer >= 2)")
-seed = integer(0, "a seed (integer >= 0)")
+#: A seed becomes a 32-bit JAX key: larger integers would wrap around onto smaller seeds.
+seed = integer(0, "a seed (integer from 0 to 4294967295)", maximum=2**32 - 1)
 count = integer(0, "an integer >= 0")
 positive_int = integer(1, "a positive integer")
 

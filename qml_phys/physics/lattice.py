@@ -27,6 +27,9 @@ import numpy as np
 from qml_phys.errors import GraphFormatError, InvalidParameterError, check_positive_int
 
 GEOMETRIES = ("hypercubic", "triangular")
+#: Largest node index (+1) a graph file may use: far beyond anything an exact method,
+#: annealing or a circuit can treat, and within int64.
+MAX_GRAPH_NODES = 10**9
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,39 +277,57 @@ class Graph:
             what = "graph path is a folder" if os.path.isdir(path) else "graph file not found"
             raise GraphFormatError(f"{what}: expected an edge-list file; got {path!r}")
         edges, weights = [], []
-        with open(path, encoding="utf-8") as f:
-            for lineno, raw in enumerate(f, start=1):
-                line = raw.split("#", 1)[0].strip()
-                if not line:
-                    continue
-                parts = line.replace(",", " ").split()
-                if len(parts) not in (2, 3):
-                    raise GraphFormatError(
-                        f"{path}:{lineno}: expected 'i j' or 'i j weight'; got {raw.strip()!r}"
-                    )
-                try:
-                    i, j = int(parts[0]), int(parts[1])
-                    w = float(parts[2]) if len(parts) == 3 else 1.0
-                except ValueError:
-                    raise GraphFormatError(
-                        f"{path}:{lineno}: expected integer nodes and a numeric weight; "
-                        f"got {raw.strip()!r}"
-                    ) from None
-                if i < 0 or j < 0:
-                    raise GraphFormatError(
-                        f"{path}:{lineno}: node indices must be >= 0; got {raw.strip()!r}"
-                    )
-                if i == j:
-                    raise GraphFormatError(
-                        f"{path}:{lineno}: expected an edge between two nodes; got a self-loop "
-                        f"{raw.strip()!r}"
-                    )
-                if not np.isfinite(w):
-                    raise GraphFormatError(
-                        f"{path}:{lineno}: expected a finite weight; got {raw.strip()!r}"
-                    )
-                edges.append((i, j))
-                weights.append(w)
+        try:
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise GraphFormatError(
+                f"{path}: expected a UTF-8 text edge list (lines 'i j [weight]'); got bytes "
+                f"that are not text at offset {err.start}"
+            ) from None
+        except OSError as err:
+            raise GraphFormatError(f"cannot read graph file {path!r}: {err.strerror}") from None
+        if "\x00" in text:
+            raise GraphFormatError(
+                f"{path}: expected a text edge list (lines 'i j [weight]'); got a binary file"
+            )
+        for lineno, raw in enumerate(text.splitlines(), start=1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.replace(",", " ").split()
+            if len(parts) not in (2, 3):
+                raise GraphFormatError(
+                    f"{path}:{lineno}: expected 'i j' or 'i j weight'; got {raw.strip()!r}"
+                )
+            try:
+                i, j = int(parts[0]), int(parts[1])
+                w = float(parts[2]) if len(parts) == 3 else 1.0
+            except ValueError:
+                raise GraphFormatError(
+                    f"{path}:{lineno}: expected integer nodes and a numeric weight; "
+                    f"got {raw.strip()!r}"
+                ) from None
+            if i < 0 or j < 0:
+                raise GraphFormatError(
+                    f"{path}:{lineno}: node indices must be >= 0; got {raw.strip()!r}"
+                )
+            if max(i, j) >= MAX_GRAPH_NODES:
+                raise GraphFormatError(
+                    f"{path}:{lineno}: expected node indices below {MAX_GRAPH_NODES}; got "
+                    f"{raw.strip()!r}"
+                )
+            if i == j:
+                raise GraphFormatError(
+                    f"{path}:{lineno}: expected an edge between two nodes; got a self-loop "
+                    f"{raw.strip()!r}"
+                )
+            if not np.isfinite(w):
+                raise GraphFormatError(
+                    f"{path}:{lineno}: expected a finite weight; got {raw.strip()!r}"
+                )
+            edges.append((i, j))
+            weights.append(w)
         if not edges:
             raise GraphFormatError(f"{path}: expected at least one edge; the file has none")
         edges = np.asarray(edges, np.int64)

@@ -121,6 +121,13 @@ def to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file: ``0o666`` less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` on success only."""
@@ -131,6 +138,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, _file_mode())  # mkstemp makes 0600; a result file follows the umask
         os.replace(tmp, path)
     finally:
         if tmp.exists():

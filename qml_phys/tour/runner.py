@@ -113,7 +113,8 @@ def _render(done, summary) -> str:
         "<!doctype html><html><head><meta charset='utf-8'><title>qml_phys tour</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
         "padding:0 1em;color:#222}h2{border-bottom:1px solid #ccc;padding-bottom:.2em}"
-        "img{max-width:48%;margin:.3em}table{border-collapse:collapse;font-size:.9em}"
+        "img{width:100%;max-width:1100px;margin:.3em 0;cursor:zoom-in}img.wide{max-width:760px}"
+        "table{border-collapse:collapse;font-size:.9em;display:block;overflow-x:auto}"
         "td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}"
         ".ok{color:#1e8449}.fail{color:#c0392b;font-weight:bold}pre{background:#f6f6f6;"
         "padding:.6em;overflow-x:auto}</style></head><body>",
@@ -136,10 +137,14 @@ def _render(done, summary) -> str:
             parts.append(f"<p class='fail'>This section failed:</p><pre>{esc(err)}</pre>")
             continue
         parts.append(f"<p>{sec.text}</p>")
-        for fig in sec.figures:
-            parts.append(f"<img src='{esc(fig)}' alt='{esc(fig)}'>")
+        wide = " class='wide'" if len(sec.figures) == 1 else ""
+        for fig in sec.figures:  # click a figure to open it at full size
+            parts.append(
+                f"<a href='{esc(fig)}' target='_blank'><img{wide} src='{esc(fig)}' "
+                f"alt='{esc(fig)}' title='click to enlarge'></a>"
+            )
         if sec.table:
-            cols = list(sec.table[0])
+            cols = list(dict.fromkeys(c for row in sec.table for c in row))  # all rows' columns
             parts.append("<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>")
             for row in sec.table:
                 parts.append(

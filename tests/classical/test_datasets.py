@@ -124,3 +124,50 @@ def test_bad_input(tmp_path):
     with pytest.raises(ExistingDataError, match="not a complete qml_phys dataset"):
         _write(junk, cfg(sizes=[8], temperatures=[2.0], n_samples=4))
     assert junk.read_text() == "not hdf5"
+
+
+def test_rotted_or_truncated_files_fail_with_a_named_error(written, tmp_path):
+    import shutil
+
+    from qml_phys.errors import CorruptDataError
+
+    src, _ = written
+    rotted = tmp_path / "rotted.h5"
+    shutil.copy(src, rotted)
+    with h5py.File(rotted, "r+") as f:
+        label = f["L8/label"][()]
+        del f["L8/label"]
+        f["L8"].create_dataset("label", data=1 - label)  # every label flipped
+    with pytest.raises(CorruptDataError, match="labels that disagree with T < T_c"):
+        datasets.load_dataset(rotted)
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+    with pytest.raises((CorruptDataError, InvalidParameterError)):
+        datasets.load_dataset(cut)
+
+
+def test_a_second_writer_stops_and_foreign_blocks_are_redone(tmp_path):
+    from qml_phys.errors import BusyError
+    from qml_phys.runtime.locks import exclusive
+
+    path = tmp_path / "locked.h5"
+    with exclusive(path):  # as if another process were writing it
+        with pytest.raises(BusyError, match="another process is writing"):
+            _write(path)
+    # a block left by a run with other parameters (no manifest: the writer crashed) is
+    # not reused: the file holds exactly what its config says
+    other = datasets.DatasetConfig(sizes=[8], temperatures=TEMPS, n_samples=40)
+    parts = tmp_path / "mixed.h5.parts"
+    small = datasets.write_dataset(tmp_path / "small.h5", other, key=KEY, show_progress=False)
+    assert small["status"] == "written"
+    parts.mkdir()
+    block = datasets.sample_block(8, TEMPS[0], 40, key=KEY)
+    from qml_phys.runtime.records import write_arrays
+
+    block.pop("prov")
+    write_arrays(parts / "L8_T0000.h5", block, config={"n_samples": 40})
+    (parts / ".L8_T0001.h5.xyz.tmp").write_text("orphan")
+    out = _write(tmp_path / "mixed.h5")
+    assert out["resumed_blocks"] == 0
+    d = datasets.load_dataset(tmp_path / "mixed.h5")
+    assert len(d.spins) == 96 * len(TEMPS)

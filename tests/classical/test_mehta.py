@@ -2,9 +2,11 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qml_phys.classical.mehta import MEHTA_TEMPERATURES, read_mehta
-from qml_phys.errors import ShapeError
+from qml_phys.errors import CorruptDataError, ShapeError
 
 
 def _write_layout(tmp_path, spins, labels):
@@ -37,12 +39,26 @@ def test_refuses_pickles_that_are_not_arrays(tmp_path):
     bad = tmp_path / "evil.pkl"
     with open(bad, "wb") as f:
         pickle.dump(collections.Counter("abc"), f)  # any class outside numpy is refused
-    with pytest.raises(pickle.UnpicklingError, match="numpy array only"):
+    with pytest.raises(CorruptDataError, match="numpy array only"):
         read_mehta(bad, L=4)
     with open(bad, "wb") as f:
         pickle.dump({"not": "an array"}, f)
     with pytest.raises(ShapeError, match="packbits uint8 array; got dtype object"):
         read_mehta(bad, L=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(max_size=300), st.integers(0, 2000))
+def test_corrupted_bytes_give_a_named_error(tmp_path_factory, junk, cut):
+    """Random bytes, and a real file cut short, fail with a named error, never a traceback."""
+    path = tmp_path_factory.mktemp("mehta") / "x.pkl"
+    path.write_bytes(junk)
+    with pytest.raises((CorruptDataError, ShapeError)):
+        read_mehta(path, L=4)
+    good = pickle.dumps(np.packbits(np.ones(16 * 16, np.uint8)))
+    path.write_bytes(good[: min(cut, len(good) - 1)])
+    with pytest.raises((CorruptDataError, ShapeError)):
+        read_mehta(path, L=4)
 
 
 def test_wrong_size_is_named(tmp_path):

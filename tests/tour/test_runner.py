@@ -34,3 +34,21 @@ def test_failing_section_is_reported(tmp_path, monkeypatch, capsys):
     assert out["sections"]["wrong"]["ok"] is False
     page = (tmp_path / "index.html").read_text()
     assert "This section failed" in page and "FAIL" in page
+
+
+def test_page_keeps_every_column_and_files_follow_the_umask(tmp_path, monkeypatch):
+    import os
+
+    def ragged(ctx):
+        return Section(title="Ragged", table=[{"a": 1}, {"a": 2, "b": "only here"}])
+
+    table = {"ragged": ragged}
+    monkeypatch.setattr(runner, "sections", lambda: table)
+    old = os.umask(0o022)
+    try:
+        run_tour(tmp_path, only=["ragged"])
+    finally:
+        os.umask(old)
+    page = (tmp_path / "index.html").read_text()
+    assert "<th>b</th>" in page and "only here" in page
+    assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o644

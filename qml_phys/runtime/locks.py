@@ -1,0 +1,55 @@
+"""Exclusive locks on files and folders that a second process could write at the same time
+(datasets, sweep folders, checkpoints), with the ``filelock`` package.
+
+A lock is a ``<path>.lock`` file beside the target, held for the whole write. A second
+writer waits ``timeout`` seconds (default: not at all) and then stops with a
+:class:`~qml_phys.errors.BusyError` that names the target and the lock, so the file always
+holds exactly what one run's config says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from qml_phys.errors import BusyError
+
+__all__ = ["exclusive", "remove_orphans"]
+
+
+@contextlib.contextmanager
+def exclusive(path: str | os.PathLike, *, timeout: float = 0.0) -> Iterator[Path]:
+    """Hold the lock of ``path`` (a file or folder) for the ``with`` block."""
+    from filelock import FileLock, Timeout
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".lock")
+    lock = FileLock(lock_path, timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BusyError(
+            f"another process is writing {path} (it holds {lock_path}); wait for it to finish, "
+            "or choose another output path"
+        ) from None
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+def remove_orphans(folder: str | os.PathLike) -> int:
+    """Delete the temporary files an interrupted atomic write left in ``folder``
+    (``.<name>.*.tmp``, see :func:`qml_phys.runtime.records.atomic_path`); call it only
+    while holding the folder's lock. Returns how many were removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    n = 0
+    for tmp in folder.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+        n += 1
+    return n
