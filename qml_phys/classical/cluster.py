@@ -501,7 +501,7 @@ def _update(algorithm, key, spins, betas, lattice, n_steps, J, h, backend):
     s = _check_spins(spins, lattice, b.shape[0], backend)
     if backend == "numba":
         _, _, total, s = numba_run(
-            algorithm, key, s, np.asarray(betas, np.float64), J, lattice, 0, 1, n_steps
+            algorithm, key, s, np.asarray(betas, np.float64), J, lattice, 1, n_steps
         )
         return jnp.asarray(total / n_steps, jnp.float32), jnp.asarray(s)
     return _steps_impl(
@@ -557,7 +557,7 @@ def measure(
     s = _check_spins(spins, lattice, b.shape[0], backend)
     if backend == "numba":
         e, m, total, s = numba_run(
-            algorithm, key, s, np.asarray(betas, np.float64), J, lattice, 0, n_meas, steps_per_meas
+            algorithm, key, s, np.asarray(betas, np.float64), J, lattice, n_meas, steps_per_meas
         )
         stat = jnp.asarray(total / (n_meas * steps_per_meas), jnp.float32)
         return jnp.asarray(e), jnp.asarray(m), stat, jnp.asarray(s)

@@ -139,9 +139,7 @@ def _chain_seeds(key, n_chains_total: int) -> np.ndarray:
     return (w[:, 0] << np.uint64(32)) | w[:, 1]
 
 
-def numba_run(
-    algorithm, key, spins, betas, J: float, lattice, n_therm: int, n_meas: int, steps_per_meas: int
-):
+def numba_run(algorithm, key, spins, betas, J: float, lattice, n_meas: int, steps_per_meas: int):
     """Run the compiled kernel on every chain.
 
     Args:
@@ -162,7 +160,7 @@ def numba_run(
     energy = np.empty((n_total, n_meas), np.float32)
     magnetization = np.empty((n_total, n_meas), np.float32)
     totals = np.empty(n_total, np.int64)
-    args = (int(n_therm), int(n_meas), int(steps_per_meas), float(J))
+    args = (0, int(n_meas), int(steps_per_meas), float(J))  # no thermalisation here
     for c, seed in enumerate(_chain_seeds(key, n_total)):
         rng = np.random.Generator(np.random.PCG64(int(seed)))
         p_c = float(p[c // n_chains])

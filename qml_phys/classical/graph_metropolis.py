@@ -63,6 +63,7 @@ __all__ = [
     "sweep",
     "sweeps",
     "tables",
+    "tempering_sweeps",
 ]
 
 #: Site orders of a sweep (see the module docstring).
@@ -389,3 +390,95 @@ def random_spins(key, shape):
     """Uniformly random spins (top bit of 32 random bits: the same with x64 on or off)."""
     up = (jax.random.bits(key, shape, jnp.uint32) >> 31) == 1
     return jnp.where(up, 1, -1).astype(jnp.int8)
+
+
+# --------------------------------------------------------------------- parallel tempering
+def _swap(key, spins, energies, betas, parity):
+    """Neighbour swaps of one chain: ``spins (K, n)``, ``energies (K,)``, ``betas (K,)``.
+
+    Returns new spins, energies and ``(K-1,)`` float32 accepted flags of the pairs
+    ``(k, k+1)`` with ``k % 2 == parity``."""
+    n_temps = betas.shape[0]
+    k = jnp.arange(n_temps - 1, dtype=jnp.int32)
+    log_ratio = (betas[:-1] - betas[1:]) * (energies[:-1] - energies[1:])
+    u = jax.random.uniform(key, (n_temps - 1,), jnp.float32)
+    accept = (k % 2 == parity) & (u < jnp.exp(log_ratio))
+    zero = jnp.zeros((1,), bool)
+    up = jnp.concatenate([accept, zero]).astype(jnp.int32)  # slot k takes slot k+1
+    down = jnp.concatenate([zero, accept]).astype(jnp.int32)  # slot k+1 takes slot k
+    perm = jnp.arange(n_temps, dtype=jnp.int32) + up - down
+    return spins[perm], energies[perm], accept.astype(jnp.float32)
+
+
+@partial(jax.jit, static_argnames=("order", "n_meas", "measure_every"))
+def _pt_impl(key, spins, betas, t: Tables, start, *, order, n_meas, measure_every):
+    """spins ``(C, K, n)``; betas ``(K,)`` float32. Sweep, then swap, every sweep."""
+    n_chains, n_temps = spins.shape[:2]
+    sweep_all = jax.vmap(
+        jax.vmap(partial(sweep, t=t, order=order), in_axes=(0, 0, 0)), in_axes=(0, 0, None)
+    )
+    energy_all = jax.vmap(jax.vmap(partial(energy, t=t)))
+    swap = jax.vmap(_swap, in_axes=(0, 0, 0, None, None))
+
+    def one_sweep(tt, carry):
+        spins, accepted, attempted, best_e, best_s = carry
+        k_sweep, k_swap = jax.random.split(jax.random.fold_in(key, tt))
+        keys = jax.random.split(k_sweep, (n_chains, n_temps))
+        spins = sweep_all(keys, spins, betas)
+        e = energy_all(spins)
+        flat_e = e.reshape(-1)
+        i = jnp.argmin(flat_e)
+        better = flat_e[i] < best_e
+        best_e = jnp.where(better, flat_e[i], best_e)
+        best_s = jnp.where(better, spins.reshape(-1, spins.shape[-1])[i], best_s)
+        parity = (start + tt) % 2
+        spins, e, acc = swap(jax.random.split(k_swap, n_chains), spins, e, betas, parity)
+        pairs = jnp.arange(n_temps - 1, dtype=jnp.int32)
+        attempted = attempted + (pairs % 2 == parity).astype(jnp.float32) * n_chains
+        return spins, accepted + jnp.sum(acc, axis=0), attempted, best_e, best_s
+
+    zeros = jnp.zeros((n_temps - 1,), jnp.float32)
+    e0 = energy_all(spins).reshape(-1)
+    carry = (spins, zeros, zeros, jnp.min(e0), spins.reshape(-1, spins.shape[-1])[jnp.argmin(e0)])
+
+    def measure(carry, i):
+        first = i * measure_every
+        carry = jax.lax.fori_loop(first, first + measure_every, one_sweep, carry)
+        spins = carry[0]
+        e = energy_all(spins)
+        m = jnp.sum(spins, axis=-1, dtype=jnp.int32).astype(jnp.float32) / spins.shape[-1]
+        return carry, (e.T, m.T)
+
+    carry, (e, m) = jax.lax.scan(measure, carry, jnp.arange(n_meas, dtype=jnp.int32))
+    spins, accepted, attempted, best_e, best_s = carry
+    return e, m, accepted, attempted, spins, best_s
+
+
+def tempering_sweeps(key, spins, betas, tables, *, n_meas, measure_every, order, start=0) -> dict:
+    """``n_meas * measure_every`` tempering sweeps of ``spins`` ``(K, C, n)`` int8 at
+    ``betas`` ``(K,)`` (increasing temperatures), measuring every ``measure_every``.
+
+    Returns ``{"spins" (K, C, n), "energy" (n_meas, K, C) total, "magnetization" per site,
+    "swap_acceptance" (K-1,), "best_energy" (float64, exact), "best_spins" (n,)}``; ``start``
+    (the sweeps done before) keeps the even/odd alternation of the swap pairs."""
+    e, m, accepted, attempted, s, best_s = _pt_impl(
+        key,
+        jnp.swapaxes(jnp.asarray(spins, jnp.int8), 0, 1),
+        jnp.asarray(betas, jnp.float32),
+        tables,
+        jnp.int32(start),
+        order=order,
+        n_meas=n_meas,
+        measure_every=measure_every,
+    )
+    rate = np.asarray(accepted, np.float64) / np.maximum(np.asarray(attempted, np.float64), 1.0)
+    best_s = np.asarray(best_s)
+    best_e = float(np.asarray(energy(jnp.asarray(best_s), tables)))
+    return {
+        "spins": jnp.swapaxes(s, 0, 1),
+        "energy": e,
+        "magnetization": m,
+        "swap_acceptance": rate,
+        "best_energy": best_e,
+        "best_spins": best_s,
+    }

@@ -489,13 +489,13 @@ class ParallelTempering(Sampler):
         return super().init(model, temperatures, n_chains, key=key, start=start)
 
     def _advance(self, model, state, n_sweeps, measure_every):
-        from qml_phys.classical.tempering import run_tempering
+        from qml_phys.classical.graph_metropolis import tempering_sweeps
 
         tables = _tables(model)
         flat = state.spins.reshape(state.spins.shape[:2] + (-1,))
         key, k_next = jax.random.split(state.key)
         every = measure_every or n_sweeps
-        out = run_tempering(
+        out = tempering_sweeps(
             key,
             flat,
             state.betas,
