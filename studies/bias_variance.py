@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.learning.bias_variance import chain_range_study
+from qml_phys.learning.bias_variance import ChainRangeConfig, chain_range_study
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
@@ -30,16 +30,16 @@ def main(argv=None):
     ap.add_argument("--out", default="results/bias_variance")
     args = ap.parse_args(argv)
     ranges = list(range(0, (args.L + 1) // 2))
-    r = chain_range_study(
-        args.L,
-        ranges,
+    config = ChainRangeConfig(
+        L=args.L,
+        ranges=tuple(ranges),
         n_train=args.train,
         n_rounds=args.rounds,
         noise_std=args.noise,
         resample=args.resample,
-        key=jax.random.key(args.seed),
     )
-    rows = [r["by_range"][R] for R in ranges]
+    r = chain_range_study(config, key=jax.random.key(args.seed))
+    rows = [r.by_range[R] for R in ranges]
     fig, ax = plots.figure()
     ax.plot(ranges, [max(x["bias2_corrected"], 1e-3) for x in rows], "o-", label="bias²")
     ax.plot(ranges[:-1], [x["exact_bias2"] for x in rows[:-1]], "k:", label="bias² (n → ∞)")
@@ -64,7 +64,7 @@ def main(argv=None):
             f"var={x['variance']:.4f} sum={x['expected_error']:.4f} "
             f"test={x['test_error']:.4f}±{x['test_error_se']:.4f}"
         )
-    write_record(Path(args.out) / "record.json", r, config=vars(args), seed=args.seed)
+    write_record(Path(args.out) / "record.json", r.summary(), config=vars(args), seed=args.seed)
 
 
 if __name__ == "__main__":

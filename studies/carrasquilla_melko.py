@@ -18,6 +18,7 @@ import jax
 
 from qml_phys.classical.datasets import DatasetConfig, write_dataset
 from qml_phys.phases import supervised
+from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
 
@@ -38,52 +39,51 @@ def main(argv=None):
     ap.add_argument("--out", default="results/carrasquilla_melko")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    k_data, k_fit, k_tri = jax.random.split(jax.random.key(args.seed), 3)
     data_path = out / f"ising_{'_'.join(map(str, args.L))}_{args.samples}.h5"
     write_dataset(
         data_path,
         DatasetConfig(
             sizes=args.L, temperatures=supervised.temperature_grid(), n_samples=args.samples
         ),
-        key=jax.random.key(args.seed),
+        key=k_data,
     )
-    res = supervised.supervised_tc(
-        supervised.load_sizes(data_path),
+    config = supervised.SupervisedConfig(
         model=args.model,
-        key=jax.random.key(args.seed),
-        config=supervised.default_config(epochs=args.epochs, seed=args.seed),
         exclude=args.exclude,
         n_networks=args.networks,
+        train=supervised.default_config(epochs=args.epochs),
     )
-    if args.triangular:
-        res["triangular"] = supervised.triangular_transfer(
+    res = supervised.supervised_tc(supervised.load_sizes(data_path), config, key=k_fit)
+    summary = res.summary()
+    if args.triangular:  # a dense network (it reads |m|) on the largest size divisible by 3
+        tri = supervised.triangular_transfer(
             supervised.load_sizes(data_path, [max(L for L in args.L if L % 3 == 0)]),
-            model="dense",
-            key=jax.random.key(args.seed + 1),  # dense reads |m|
-            config=supervised.default_config(epochs=args.epochs, seed=args.seed),
+            supervised.SupervisedConfig(model="dense", train=config.train),
+            key=k_tri,
+        )
+        summary["triangular"] = tri.summary()
+        print(
+            f"triangular L = {tri.L}: Tc = {tri.Tc:.3f} +- {tri.Tc_error:.3f} "
+            f"(exact {tri.Tc_exact:.4f})"
         )
     write_record(
         out / "carrasquilla_melko.json",
-        res,
+        summary,
         config=vars(args),
         seed=args.seed,
         kind="study.carrasquilla_melko",
     )
-    supervised.plot_supervised(res, out / "carrasquilla_melko.png")
-    for L in res["sizes"]:
-        r = res["per_size"][L]
-        print(f"L = {L:3d}: Tc(L) = {r['Tc']:.4f} +- {r['Tc_error']:.4f}")
-    if "fss" in res:
-        f = res["fss"]
-        dev = (f["Tc"] - res["Tc_exact"]) / res["Tc_exact"]
+    fig, axes = plots.figure(1, 2)
+    supervised.plot_supervised(axes, res)
+    plots.save(fig, out / "carrasquilla_melko.png")
+    for L, r in res.per_size.items():
+        print(f"L = {L:3d}: Tc(L) = {r.Tc:.4f} +- {r.Tc_error:.4f}")
+    if res.fss is not None:
+        f, exact = res.fss, res.Tc_exact
         print(
-            f"FSS: Tc = {f['Tc']:.4f} +- {f['Tc_error']:.4f} (Onsager {res['Tc_exact']:.5f}, "
-            f"{100 * dev:+.2f}%, chi2/dof = {f['chi2']:.2f}/{f['dof']})"
-        )
-    if "triangular" in res:
-        t = res["triangular"]
-        print(
-            f"triangular L = {t['L']}: Tc = {t['Tc']:.3f} +- {t['Tc_error']:.3f} "
-            f"(exact {t['Tc_exact']:.4f})"
+            f"FSS: Tc = {f.Tc:.4f} +- {f.Tc_error:.4f} (Onsager {exact:.5f}, "
+            f"{100 * (f.Tc - exact) / exact:+.2f}%, chi2/dof = {f.chi2:.2f}/{f.dof})"
         )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from qml_phys.classical.datasets import DatasetConfig, write_dataset
 from qml_phys.phases import confusion, supervised
+from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
 
@@ -32,6 +33,7 @@ def main(argv=None):
     ap.add_argument("--out", default="results/confusion_scheme")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    k_data, k_fit = jax.random.split(jax.random.key(args.seed))
     data_path = args.data or out / f"ising_{'_'.join(map(str, args.L))}_{args.samples}.h5"
     if args.data is None:
         write_dataset(
@@ -41,31 +43,28 @@ def main(argv=None):
                 temperatures=np.linspace(1.0, 3.5, 26).tolist(),
                 n_samples=args.samples,
             ),
-            key=jax.random.key(args.seed),
+            key=k_data,
         )
-    data = supervised.load_sizes(data_path, args.L)
-    curves, summaries = {}, {}
-    for L, k in zip(args.L, jax.random.split(jax.random.key(args.seed), len(args.L)), strict=True):
-        c = confusion.confusion_curve(
-            data[L],
-            model=args.model,
-            key=k,
-            config=confusion.default_config(epochs=args.epochs, seed=args.seed),
-        )
-        curves[f"L = {L}"], summaries[L] = c, confusion.summary(c)
+    config = confusion.ConfusionConfig(
+        model=args.model, train=confusion.default_config(epochs=args.epochs)
+    )
+    res = confusion.confusion_tc(supervised.load_sizes(data_path, args.L), config, key=k_fit)
+    summary = res.summary()
+    for L, s in summary["per_size"].items():
         print(
-            f"L = {L:3d}: confusion peak Tc = {c.Tc:.4f} (grid +- {c.resolution:.4f}); "
-            f"Onsager {summaries[L]['Tc_exact']:.5f}; "
-            f"{summaries[L]['deviation_in_spacings']:.2f} grid spacings away"
+            f"L = {L:>3}: confusion peak Tc = {s['Tc']:.4f} (grid +- {s['resolution']:.4f}); "
+            f"Onsager {s['Tc_exact']:.5f}; {s['deviation_in_spacings']:.2f} grid spacings away"
         )
     write_record(
         out / "confusion_scheme.json",
-        summaries,
+        summary,
         config=vars(args),
         seed=args.seed,
         kind="study.confusion_scheme",
     )
-    confusion.plot_confusion(curves, out / "confusion_scheme.png")
+    fig, ax = plots.figure()
+    confusion.plot_confusion(ax, res)
+    plots.save(fig, out / "confusion_scheme.png")
 
 
 if __name__ == "__main__":

@@ -31,42 +31,43 @@ def main(argv=None):
     ap.add_argument("--out", default="results/learn_hamiltonian")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    d = R.ising_chain_data(args.L, args.samples, key=jax.random.key(args.seed))
+    k_data, k_split, k_fit, k_bayes = jax.random.split(jax.random.key(args.seed), 4)
+    d = R.ising_chain_data(args.L, args.samples, key=k_data)
     X = R.pair_features(d.spins)
-    tr, te = R.split(args.samples, 0.3, seed=args.seed)
+    tr, te = R.split(args.samples, 0.3, key=k_split)
     lams = np.logspace(0, -4, 9)
     paths = {
         m: R.regularisation_path(X[tr], d.energy[tr], X[te], d.energy[te], lams, m)
         for m in ("ridge", "lasso")
     }
-    fits = {
-        m: R.learn_hamiltonian(args.L, args.samples, method=m, lam=args.lam, seed=args.seed)
+    fits = {  # the same key: every method sees the same configurations and split
+        m: R.learn_hamiltonian(
+            R.HamiltonianConfig(L=args.L, n_samples=args.samples, method=m, lam=args.lam),
+            key=k_fit,
+        )
         for m in ("ols", "ridge", "lasso")
     }
     fig, ax = plots.figure()
     for m, p in paths.items():
-        ax.semilogx(p["lam"], p["train_r2"], "o-", label=f"{m} train")
-        ax.semilogx(p["lam"], p["test_r2"], "s--", label=f"{m} test")
+        ax.semilogx(p.lam, p.train_r2, "o-", label=f"{m} train")
+        ax.semilogx(p.lam, p.test_r2, "s--", label=f"{m} test")
     ax.set_xlabel("regularisation λ")
     ax.set_ylabel("R²")
     ax.legend()
     plots.save(fig, out / "path.png")
     fig, axes = plots.figure(1, 3)
     for ax, (m, f) in zip(axes, fits.items(), strict=True):
-        ax.imshow(f["K"], cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.imshow(f.K, cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(f"{m}: K_ij")
     plots.save(fig, out / "couplings.png")
     # Bayesian ridge: noise sigma = 0.5, weak prior; coverage of the couplings K_ij
     Lb, nb, sigma = 12, 300, 0.5
     hits = []
-    rng = np.random.default_rng(args.seed)
     truth = R.chain_couplings(Lb)[np.triu_indices(Lb, 1)]
-    for k in range(args.draws):
-        db = R.ising_chain_data(Lb, nb, key=jax.random.key(1000 + k))
+    for k in jax.random.split(k_bayes, args.draws):
+        db = R.ising_chain_data(Lb, nb, key=k, noise_std=sigma)  # E + N(0, sigma^2)
         Xb = R.pair_features(db.spins, "pairs")
-        post = R.bayesian_ridge(
-            Xb, db.energy + sigma * rng.normal(size=nb), noise_var=sigma**2, prior_var=100.0
-        )
+        post = R.bayesian_ridge(Xb, db.energy, noise_var=sigma**2, prior_var=100.0)
         lo, hi = R.credible_intervals(post, 0.95, transform=R.coupling_map(Lb, "pairs"))
         hits.append((lo <= truth) & (truth <= hi))
     hits = np.concatenate(hits)
@@ -75,10 +76,7 @@ def main(argv=None):
         "binomial_se": np.sqrt(0.95 * 0.05 / hits.size),
         "n_intervals": hits.size,
     }
-    summary = {
-        m: {k: v for k, v in f.items() if k not in ("K", "nearest_neighbour")}
-        for m, f in fits.items()
-    }
+    summary = {m: f.summary() for m, f in fits.items()}
     for m, f in summary.items():
         print(
             f"{m:5s} off-structure {f['max_off_structure']:.3g}  nn error "
@@ -88,7 +86,11 @@ def main(argv=None):
     print(f"95% credible intervals cover {coverage['rate']:.4f} ± {coverage['binomial_se']:.4f}")
     write_record(
         out / "record.json",
-        {"fits": summary, "paths": paths, "coverage": coverage},
+        {
+            "fits": summary,
+            "paths": {m: p.summary() for m, p in paths.items()},
+            "coverage": coverage,
+        },
         config=vars(args),
         seed=args.seed,
     )

@@ -18,6 +18,7 @@ import jax
 
 from qml_phys.classical.datasets import DatasetConfig, write_dataset
 from qml_phys.phases import supervised, unsupervised
+from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
 
 
@@ -31,6 +32,7 @@ def main(argv=None):
     ap.add_argument("--out", default="results/pca_ising")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    k_data, k_fit = jax.random.split(jax.random.key(args.seed))
     data_path = args.data or out / f"ising_{'_'.join(map(str, args.L))}_{args.samples}.h5"
     if args.data is None:
         write_dataset(
@@ -38,28 +40,32 @@ def main(argv=None):
             DatasetConfig(
                 sizes=args.L, temperatures=supervised.temperature_grid(), n_samples=args.samples
             ),
-            key=jax.random.key(args.seed),
+            key=k_data,
         )
-    res = unsupervised.unsupervised_tc(
-        supervised.load_sizes(data_path, args.L),
-        key=jax.random.key(args.seed),
-        autoencoder=not args.no_autoencoder,
+    config = unsupervised.UnsupervisedConfig(
+        autoencoder=None if args.no_autoencoder else unsupervised.AutoencoderConfig()
     )
+    res = unsupervised.unsupervised_tc(supervised.load_sizes(data_path, args.L), config, key=k_fit)
     write_record(
-        out / "pca_ising.json", res, config=vars(args), seed=args.seed, kind="study.pca_ising"
+        out / "pca_ising.json",
+        res.summary(),
+        config=vars(args),
+        seed=args.seed,
+        kind="study.pca_ising",
     )
-    unsupervised.plot_unsupervised(res, out / "pca_ising.png")
-    methods = [m for m in ("pca", "clustering", "autoencoder") if m in res["per_size"][args.L[0]]]
-    for L in res["sizes"]:
-        r = res["per_size"][L]
-        line = f"L = {L:3d}: |corr(PC1, m)| = {abs(r['pca']['corr_pc1_m']):.5f}"
-        if "autoencoder" in r:
-            line += f"  |corr(z, m)| = {abs(r['autoencoder']['corr_latent_m']):.4f}"
-        print(line + "".join(f"  {m}: {r[m]['Tc']:.4f}+-{r[m]['Tc_error']:.4f}" for m in methods))
-    for m, f in res.get("fss", {}).items():
+    fig, axes = plots.figure(1, len(res.methods))
+    unsupervised.plot_unsupervised(axes, res)
+    plots.save(fig, out / "pca_ising.png")
+    for L, r in res.per_size.items():
+        line = f"L = {L:3d}: |corr(PC1, m)| = {abs(r.pca['corr_pc1_m']):.5f}"
+        if r.autoencoder is not None:
+            line += f"  |corr(z, m)| = {abs(r.autoencoder['corr_latent_m']):.4f}"
+        est = {m: getattr(r, m) for m in res.methods}
+        print(line + "".join(f"  {m}: {e['Tc']:.4f}+-{e['Tc_error']:.4f}" for m, e in est.items()))
+    for m, f in (res.fss or {}).items():
         print(
-            f"FSS {m}: Tc = {f['Tc']:.4f} +- {f['Tc_error']:.4f} (Onsager "
-            f"{res['Tc_exact']:.5f}; chi2/dof = {f['chi2']:.2f}/{f['dof']})"
+            f"FSS {m}: Tc = {f.Tc:.4f} +- {f.Tc_error:.4f} (Onsager "
+            f"{res.Tc_exact:.5f}; chi2/dof = {f.chi2:.2f}/{f.dof})"
         )
 
 

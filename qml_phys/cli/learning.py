@@ -6,31 +6,21 @@ from qml_phys.cli import args as A
 
 
 def cmd_learn_hamiltonian(args) -> dict:
-    import numpy as np
+    import jax
 
-    from qml_phys.learning.regression import learn_hamiltonian
+    from qml_phys.learning.regression import HamiltonianConfig, learn_hamiltonian
 
-    if args.samples < 2:
-        from qml_phys.errors import InvalidParameterError
-
-        raise InvalidParameterError(f"--samples: expected at least 2; got {args.samples}")
-    r = learn_hamiltonian(
-        args.L,
-        args.samples,
+    config = HamiltonianConfig(
+        L=args.L,
+        n_samples=args.samples,
         method=args.method,
         lam=args.lam,
-        seed=args.seed,
         J=args.J,
         noise_std=args.noise,
         test_fraction=args.test_fraction,
         features=args.features,
     )
-    nn = r.pop("nearest_neighbour")
-    r.pop("K")
-    r["nearest_neighbour_mean"] = float(np.mean(nn))
-    r["J"] = args.J
-    r["ok"] = bool(np.isfinite(r["test_r2"]))
-    return r
+    return learn_hamiltonian(config, key=jax.random.key(args.seed)).summary()
 
 
 def register(areas, add) -> None:
@@ -47,7 +37,12 @@ def register(areas, add) -> None:
         "(OLS / ridge / LASSO on s_i s_j features); report coupling errors and R^2",
     )
     p.add_argument("--L", type=A.integer(3, "a chain length (integer >= 3)"), default=40)
-    p.add_argument("--samples", type=A.positive_int, default=2000, help="configurations")
+    p.add_argument(
+        "--samples",
+        type=A.integer(2, "at least 2 configurations (integer >= 2)"),
+        default=2000,
+        help="configurations",
+    )
     p.add_argument("--method", choices=("ols", "ridge", "lasso"), default="lasso")
     p.add_argument("--lam", type=A.nonnegative, default=0.01, help="regularisation strength (>= 0)")
     p.add_argument("--seed", type=A.seed, default=0)

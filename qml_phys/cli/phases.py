@@ -1,11 +1,11 @@
 """The ``qml-phys phases`` commands: supervised, unsupervised and confusion estimates of Tc.
 
-Cheap to import: the heavy modules are imported inside the command functions.
+Cheap to import: the heavy modules are imported inside the command functions. Each command
+turns ``--seed`` into a key, calls one library function and prints its ``summary()``;
+with ``--out`` it also writes ``<name>.json`` (the summary as a record) and ``<name>.png``.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from qml_phys.cli import args as A
 
@@ -16,24 +16,31 @@ def _datasets(args):
     return load_sizes(args.data, args.L)
 
 
-def _record(args, name: str, results: dict, config: dict, plot) -> str | None:
-    if not args.out:
-        return None
-    from qml_phys.runtime.records import write_record
-
-    out = Path(args.out)
-    write_record(
-        out / f"{name}.json", results, config=config, seed=args.seed, kind=f"phases.{name}"
-    )
-    plot(out / f"{name}.png")
-    return str(out)
+def _overrides(args) -> dict:
+    """TrainConfig overrides given on the command line."""
+    return {} if args.epochs is None else {"epochs": args.epochs}
 
 
-def _train_config(args, module):
-    overrides = {"seed": args.seed}
-    if args.epochs is not None:
-        overrides["epochs"] = args.epochs
-    return module.default_config(**overrides)
+def _finish(args, name: str, result, draw, n_axes: int) -> dict:
+    """``result.summary()`` with ``out``; with ``--out``, the record and the plot."""
+    summary = result.summary()
+    summary["out"] = None
+    if args.out:
+        from pathlib import Path
+
+        from qml_phys.runtime import plots
+        from qml_phys.runtime.records import write_record
+
+        out = Path(args.out)
+        config = {"data": str(args.data), "sizes": summary["sizes"]} | summary["config"]
+        write_record(
+            out / f"{name}.json", summary, config=config, seed=args.seed, kind=f"phases.{name}"
+        )
+        fig, axes = plots.figure(1, n_axes)
+        draw(axes, result)
+        plots.save(fig, out / f"{name}.png")
+        summary["out"] = str(out)
+    return summary
 
 
 def cmd_supervised(args) -> dict:
@@ -41,94 +48,29 @@ def cmd_supervised(args) -> dict:
 
     from qml_phys.phases import supervised
 
-    datasets = _datasets(args)
-    config = _train_config(args, supervised)
-    res = supervised.supervised_tc(
-        datasets,
+    config = supervised.SupervisedConfig(
         model=args.model,
-        config=config,
-        key=jax.random.key(args.seed),
         exclude=args.exclude,
         n_networks=args.networks,
         fss=True if args.fss else None,
+        train=supervised.default_config(**_overrides(args)),
     )
-    out = {
-        "method": "supervised (Carrasquilla & Melko 2017): 0.5 crossing of the averaged output",
-        "model": args.model,
-        "exclude": args.exclude,
-        "Tc_exact": res["Tc_exact"],
-        "per_size": {
-            str(L): {k: v[k] for k in ("Tc", "Tc_error", "network_spread")}
-            | {"test_accuracy": [n["test_accuracy"] for n in v["networks"]]}
-            for L, v in res["per_size"].items()
-        },
-    }
-    if "fss" in res:
-        f = res["fss"]
-        out["Tc_inf"], out["Tc_inf_error"] = f["Tc"], f["Tc_error"]
-        out["fss"] = f
-    cfg = {
-        "data": str(args.data),
-        "sizes": res["sizes"],
-        "model": args.model,
-        "exclude": args.exclude,
-        "networks": args.networks,
-        "train": config.__dict__,
-    }
-    out["out"] = _record(args, "supervised", res, cfg, lambda p: supervised.plot_supervised(res, p))
-    return out
+    res = supervised.supervised_tc(_datasets(args), config, key=jax.random.key(args.seed))
+    return _finish(args, "supervised", res, supervised.plot_supervised, 2)
 
 
 def cmd_unsupervised(args) -> dict:
     import jax
 
     from qml_phys.phases import unsupervised
-    from qml_phys.train import TrainConfig
 
-    datasets = _datasets(args)
-    ae_config = TrainConfig(
-        epochs=args.epochs or 30,
-        batch_size=64,
-        learning_rate=2e-3,
-        validation_fraction=0.1,
-        patience=8,
-        seed=args.seed,
+    config = unsupervised.UnsupervisedConfig(
+        autoencoder=None
+        if args.no_autoencoder
+        else unsupervised.AutoencoderConfig(train=unsupervised.default_config(**_overrides(args)))
     )
-    res = unsupervised.unsupervised_tc(
-        datasets,
-        key=jax.random.key(args.seed),
-        autoencoder=not args.no_autoencoder,
-        ae_config=ae_config,
-    )
-    methods = ["pca", "clustering"] + ([] if args.no_autoencoder else ["autoencoder"])
-    out = {
-        "method": "PCA fluctuation peak, k-means on (PC1, PC2), autoencoder latent peak",
-        "Tc_exact": res["Tc_exact"],
-        "per_size": {},
-    }
-    for L, v in res["per_size"].items():
-        row = {f"{m}_Tc": v[m]["Tc"] for m in methods} | {
-            f"{m}_Tc_error": v[m]["Tc_error"] for m in methods
-        }
-        row["corr_pc1_m"] = v["pca"]["corr_pc1_m"]
-        if "autoencoder" in v:
-            row["corr_latent_m"] = v["autoencoder"]["corr_latent_m"]
-        out["per_size"][str(L)] = row
-    if "fss" in res:
-        out["fss"] = {
-            m: {
-                "Tc_inf": f["Tc"],
-                "Tc_inf_error": f["Tc_error"],
-                "chi2": f["chi2"],
-                "dof": f["dof"],
-            }
-            for m, f in res["fss"].items()
-        }
-    cfg = {"data": str(args.data), "sizes": res["sizes"], "autoencoder": not args.no_autoencoder}
-    out["out"] = _record(
-        args, "unsupervised", res, cfg, lambda p: unsupervised.plot_unsupervised(res, p)
-    )
-    return out
+    res = unsupervised.unsupervised_tc(_datasets(args), config, key=jax.random.key(args.seed))
+    return _finish(args, "unsupervised", res, unsupervised.plot_unsupervised, len(res.methods))
 
 
 def cmd_confusion(args) -> dict:
@@ -136,34 +78,11 @@ def cmd_confusion(args) -> dict:
 
     from qml_phys.phases import confusion
 
-    datasets = _datasets(args)
-    config = _train_config(args, confusion)
-    curves, per_size = {}, {}
-    for L, k in zip(
-        sorted(datasets), jax.random.split(jax.random.key(args.seed), len(datasets)), strict=True
-    ):
-        c = confusion.confusion_curve(datasets[L], model=args.model, config=config, key=k)
-        curves[f"L = {L}"] = c
-        per_size[str(L)] = confusion.summary(c)
-    out = {
-        "method": "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W",
-        "model": args.model,
-        "per_size": {
-            L: {k: s[k] for k in ("Tc", "resolution", "deviation_in_spacings", "peak_accuracy")}
-            for L, s in per_size.items()
-        },
-        "Tc_exact": next(iter(per_size.values()))["Tc_exact"],
-    }
-    cfg = {
-        "data": str(args.data),
-        "sizes": sorted(datasets),
-        "model": args.model,
-        "train": config.__dict__,
-    }
-    out["out"] = _record(
-        args, "confusion", per_size, cfg, lambda p: confusion.plot_confusion(curves, p)
+    config = confusion.ConfusionConfig(
+        model=args.model, train=confusion.default_config(**_overrides(args))
     )
-    return out
+    res = confusion.confusion_tc(_datasets(args), config, key=jax.random.key(args.seed))
+    return _finish(args, "confusion", res, confusion.plot_confusion, 1)
 
 
 def register(areas, add) -> None:
@@ -211,7 +130,8 @@ def register(areas, add) -> None:
         "--networks",
         type=A.positive_int,
         default=1,
-        help="independently trained networks per size (default 1)",
+        help="independently trained networks per size (default 1; with one, network_spread "
+        "is null: not measured)",
     )
     p.add_argument(
         "--fss",

@@ -10,11 +10,13 @@ arXiv:1803.08823).
 * :mod:`~qml_phys.learning.bias_variance` — empirical bias–variance decomposition over
   bootstrapped training sets for models of growing capacity.
 * :mod:`~qml_phys.learning.optimisers` — SGD, momentum and Adam on the same task, several
-  seeds at once (``vmap``), loss against steps, wall time and learning rate.
+  independent runs at once (``vmap``), loss against steps, wall time and learning rate.
 * :mod:`~qml_phys.learning.landscape` — Hessian spectra by Lanczos on Hessian–vector
   products, sharpness, and mode connectivity along a trained quadratic Bézier curve.
 * :mod:`~qml_phys.learning.information` — entropy, cross-entropy, KL divergence and mutual
   information of discrete distributions (0 log 0 = 0).
 
-This package never imports NetKet or PennyLane.
+Randomness comes from a keyword-only JAX ``key``; algorithms take a frozen config where
+they have many settings and return frozen :class:`~qml_phys.runtime.results.Result`
+dataclasses. This package never imports NetKet or PennyLane.
 """

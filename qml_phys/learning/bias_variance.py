@@ -23,12 +23,15 @@ every range up to ``R``: small ``R`` misses couplings (bias), large ``R`` fits n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
 
 import jax
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.runtime.results import Result
 
 
 def decompose(predictions, f_true, noise_var: float, y_test=None) -> dict:
@@ -133,72 +136,142 @@ def range_energy(spins, couplings) -> np.ndarray:
     return -feats @ np.repeat(np.asarray(couplings, dtype=np.float64), L)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ChainRangeConfig:
+    """Settings of :func:`chain_range_study`."""
+
+    L: int = 12
+    """Spins of the periodic chain (>= 3)."""
+    ranges: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    """Coupling ranges ``R`` of the models (each ``0 <= R <= ceil(L/2) - 1``)."""
+    n_train: int = 80
+    """Training configurations per round."""
+    n_test: int = 2000
+    """Test configurations (shared by every round and range)."""
+    n_rounds: int = 50
+    """Training sets (models) per range (>= 2)."""
+    noise_std: float = 1.0
+    """Standard deviation of the Gaussian noise on the energies (units of J)."""
+    decay: float = 0.5
+    """``J_r = decay^(r - 1)``."""
+    resample: str = "fresh"
+    """fresh: a new training set per round | bootstrap: resample one pool of ``n_train``."""
+    lam: float = 0.0
+    """Ridge strength (0: least squares)."""
+
+    def __post_init__(self):
+        L = check_positive_int("L", self.L, minimum=3)
+        for name in ("n_train", "n_test"):
+            check_positive_int(name, getattr(self, name))
+        check_positive_int("n_rounds", self.n_rounds, minimum=2)
+        r_max = int(np.ceil(L / 2)) - 1
+        ranges = tuple(self.ranges)
+        ok = all(isinstance(R, (int, np.integer)) and 0 <= R <= r_max for R in ranges)
+        if not ranges or not ok:
+            raise InvalidParameterError(
+                f"ranges: expected integers 0 <= R <= {r_max} for L={L}; got {self.ranges!r}"
+            )
+        object.__setattr__(self, "ranges", tuple(int(R) for R in ranges))
+        if not (np.isfinite(self.noise_std) and self.noise_std >= 0):
+            raise InvalidParameterError(
+                f"noise_std: expected a finite number >= 0; got {self.noise_std!r}"
+            )
+        if not np.isfinite(self.decay):
+            raise InvalidParameterError(f"decay: expected a finite number; got {self.decay!r}")
+        if self.resample not in ("fresh", "bootstrap"):
+            raise InvalidParameterError(
+                f"resample: expected 'fresh' or 'bootstrap'; got {self.resample!r}"
+            )
+        if not (np.isfinite(self.lam) and self.lam >= 0):
+            raise InvalidParameterError(f"lam: expected a finite number >= 0; got {self.lam!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BiasVarianceResult(Result):
+    """The bias–variance decomposition for every model range (:func:`chain_range_study`);
+    ``history`` is empty (a scan over ranges, not a run)."""
+
+    ranges: tuple[int, ...]
+    couplings: np.ndarray
+    """``(R_max,)`` the true ``J_r``."""
+    noise_var: float
+    """``σ²`` of the label noise."""
+    by_range: Mapping[int, Mapping[str, float]]
+    """Per ``R``: the :func:`decompose` dict, ``n_parameters`` and ``exact_bias2``."""
+
+    def summary(self) -> dict:
+        """The ranges, couplings, noise variance and the decomposition per range."""
+        return super().summary() | {
+            "ranges": list(self.ranges),
+            "couplings": self.couplings,
+            "noise_var": self.noise_var,
+            "by_range": {str(R): dict(v) for R, v in self.by_range.items()},
+        }
+
+
 def chain_range_study(
-    L: int = 12,
-    ranges: Sequence[int] = (0, 1, 2, 3, 4, 5),
-    *,
-    n_train: int = 80,
-    n_test: int = 2000,
-    n_rounds: int = 50,
-    noise_std: float = 1.0,
-    decay: float = 0.5,
-    resample: str = "fresh",
-    lam: float = 0.0,
-    key,
-) -> dict:
+    config: ChainRangeConfig = ChainRangeConfig(), *, key: jax.Array
+) -> BiasVarianceResult:
     """Bias–variance of least-squares energy models with couplings up to range ``R``.
 
     Training sets of ``n_train`` uniform random chains (fresh per round, or bootstrapped
     from one pool with ``resample="bootstrap"``); a model of range ``R`` is OLS on
     :func:`range_features` plus an intercept (ridge with ``lam > 0``; bootstrap duplicates
-    can make the design singular, then OLS returns the least-norm fit, silently). Returns
-    per ``R``: the :func:`decompose` dict, the number of parameters and ``exact_bias2``
-    (``L sum_{r>R} J_r^2``, the squared bias in the limit of infinite training data).
+    can make the design singular, then OLS returns the least-norm fit, silently). Every
+    range sees the same test set and the same training sets (common random numbers, on
+    purpose: the ranges are compared on identical data). Per ``R``: the :func:`decompose`
+    dict, the number of parameters and ``exact_bias2`` (``L sum_{r>R} J_r^2``, the squared
+    bias in the limit of infinite training data).
     """
     import warnings
 
     from qml_phys.learning.regression import SingularDesignWarning, ridge
 
-    L = check_positive_int("L", L, minimum=3)
-    if resample not in ("fresh", "bootstrap"):
-        raise InvalidParameterError(f"resample: expected 'fresh' or 'bootstrap'; got {resample!r}")
-    J = range_couplings(L, decay=decay)
+    t0 = time.perf_counter()
+    c = config
+    L = c.L
+    J = range_couplings(L, decay=c.decay)
 
     def chains(k, n):
         return 2 * np.asarray(jax.random.bernoulli(k, 0.5, (n, L)), dtype=np.int8) - 1
 
     k_test, k_noise, k_pool, k_rounds = jax.random.split(key, 4)
-    s_test = chains(k_test, n_test)
+    s_test = chains(k_test, c.n_test)
     f_test = range_energy(s_test, J)
-    y_test = f_test + noise_std * np.asarray(jax.random.normal(k_noise, (n_test,)), np.float64)
+    y_test = f_test + c.noise_std * np.asarray(jax.random.normal(k_noise, (c.n_test,)), np.float64)
 
     def draw(k):
         ks, kn = jax.random.split(k)
-        s = chains(ks, n_train)
-        noise = noise_std * np.asarray(jax.random.normal(kn, (n_train,)), np.float64)
+        s = chains(ks, c.n_train)
+        noise = c.noise_std * np.asarray(jax.random.normal(kn, (c.n_train,)), np.float64)
         return s, range_energy(s, J) + noise
 
-    pool = draw(k_pool) if resample == "bootstrap" else None
-    out = {"ranges": list(ranges), "couplings": J, "noise_var": noise_std**2, "by_range": {}}
-    for R in ranges:
-        if R > len(J):
-            raise InvalidParameterError(f"ranges: expected R <= {len(J)} for L={L}; got {R}")
+    pool = draw(k_pool) if c.resample == "bootstrap" else None
+    by_range = {}
+    for R in c.ranges:
 
         def fit_predict(s, y, s_new, R=R):
             X = np.concatenate([np.ones((len(s), 1)), range_features(s, R)], axis=1)
             Xn = np.concatenate([np.ones((len(s_new), 1)), range_features(s_new, R)], axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", SingularDesignWarning)
-                return Xn @ ridge(X, y, lam)
+                return Xn @ ridge(X, y, c.lam)
 
         preds = resampled_predictions(
-            fit_predict, None if pool else draw, s_test, n_rounds, key=k_rounds, pool=pool
+            fit_predict, None if pool else draw, s_test, c.n_rounds, key=k_rounds, pool=pool
         )
-        out["by_range"][R] = {
-            **decompose(preds, f_test, noise_std**2, y_test),
+        by_range[R] = {
+            **decompose(preds, f_test, c.noise_std**2, y_test),
             "n_parameters": 1 + L * R,
             # the features are orthonormal over uniform spins, so the best model of range R
             # misses exactly the variance of the longer couplings: L sum_{r > R} J_r^2
             "exact_bias2": float(L * np.sum(J[R:] ** 2)),
         }
-    return out
+    return BiasVarianceResult(
+        config=c,
+        wall_time_s=time.perf_counter() - t0,
+        ranges=c.ranges,
+        couplings=J,
+        noise_var=c.noise_std**2,
+        by_range=by_range,
+    )

@@ -22,6 +22,8 @@ data; use float64 parameters for tight comparisons.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -31,6 +33,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
+from qml_phys.runtime.results import Result
 
 
 def hvp(loss: Callable[[Any], jax.Array], params, v):
@@ -72,7 +75,7 @@ def lanczos(matvec: Callable, dim: int, n_iter: int, *, key, dtype=None) -> Lanc
         raise InvalidParameterError(
             f"n_iter: expected at most dim = {dim} Lanczos steps; got {n_iter}"
         )
-    dtype = dtype or (jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
+    dtype = dtype or jax.dtypes.canonicalize_dtype(jnp.float64)  # float32 unless x64 is on
     v0 = jax.random.normal(key, (dim,), dtype)
     alpha, beta = _lanczos_run(matvec, v0 / jnp.linalg.norm(v0), n_iter)
     alpha, beta = np.asarray(alpha, np.float64), np.asarray(beta, np.float64)[: n_iter - 1]
@@ -180,69 +183,127 @@ def barrier(losses) -> float:
     return float(losses.max() - max(losses[0], losses[-1]))
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Sharpness(Result):
+    """Sharpness against batch size (:func:`sharpness_vs_batch_size`); ``config`` is the
+    base :class:`~qml_phys.train.TrainConfig` and ``history`` is empty."""
+
+    rows: tuple[dict, ...]
+    """One per batch size: ``batch_size``, ``lambda_max``, ``train_loss``, ``test_loss``,
+    ``status``."""
+
+    def summary(self) -> dict:
+        """The rows."""
+        return super().summary() | {"rows": list(self.rows)}
+
+
 def sharpness_vs_batch_size(
     loss_fn, init_fn, train: dict, test: dict, batch_sizes, *, config, key, n_iter: int = 20
-) -> list[dict]:
+) -> Sharpness:
     """Train the same model at each batch size (same epochs and learning rate) with
     :func:`qml_phys.train.fit`; measure the top Hessian eigenvalue of the full training
     loss at the solution (sharpness) and the train and test losses.
 
-    ``loss_fn``/``init_fn`` as in :func:`qml_phys.learning.optimisers.seed_curves`.
-    Returns one dict per batch size: ``batch_size, lambda_max, train_loss, test_loss``.
+    ``loss_fn``/``init_fn`` as in :func:`qml_phys.learning.optimisers.loss_curves`. Every
+    batch size starts from the same initialisation and uses the same training and Lanczos
+    keys (common random numbers, on purpose: only the batch size differs).
     """
-    import dataclasses
-
     from qml_phys.train import evaluate, fit
 
+    t0 = time.perf_counter()
     arrays = {k: jnp.asarray(v) for k, v in train.items()}
     rows = []
-    k_init, k_lanczos = jax.random.split(key)
+    statuses = []
+    k_init, k_fit, k_lanczos, k_eval = jax.random.split(key, 4)
     for bs in batch_sizes:
-        cfg = dataclasses.replace(config, batch_size=int(bs), validation_fraction=0.0)
-        res = fit(loss_fn, init_fn(k_init), train, config=cfg, desc=f"batch {bs}")
+        cfg = dataclasses.replace(
+            config, batch_size=int(bs), validation_fraction=0.0, label=f"batch {bs}"
+        )
+        res = fit(loss_fn, init_fn(k_init), train, config=cfg, key=k_fit)
 
         def full(p):
-            return loss_fn(p, arrays, key=jax.random.key(0), model_state=None, train=False)[0]
+            return loss_fn(p, arrays, key=k_eval, model_state=None, train=False)[0]
 
         lam = hessian_eigenvalues(full, res.params, k=1, n_iter=n_iter, key=k_lanczos)[0]
         rows.append(
             {
                 "batch_size": int(bs),
                 "lambda_max": float(lam),
-                "train_loss": evaluate(loss_fn, res.params, train)["loss"],
-                "test_loss": evaluate(loss_fn, res.params, test)["loss"],
+                "train_loss": evaluate(loss_fn, res.params, train, key=k_eval)["loss"],
+                "test_loss": evaluate(loss_fn, res.params, test, key=k_eval)["loss"],
                 "status": res.status,
             }
         )
-    return rows
+        statuses.append(res.status)
+    return Sharpness(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        status="diverged" if "diverged" in statuses else "completed",
+        rows=tuple(rows),
+    )
 
 
-def mode_connectivity(loss_fn, theta0, theta1, data: dict, *, config, ts=None) -> dict:
-    """Train the Bézier control point between ``theta0`` and ``theta1`` on ``data``; return
-    the loss profiles along the straight line and the curve and their barriers."""
-    import dataclasses
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModeConnectivity(Result):
+    """Loss profiles between two solutions (:func:`mode_connectivity`); ``history`` is the
+    training history of the Bézier control point."""
 
+    t: np.ndarray
+    """``(m,)`` curve parameters."""
+    linear: np.ndarray
+    """``(m,)`` loss along the straight line."""
+    bezier: np.ndarray
+    """``(m,)`` loss along the trained Bézier curve."""
+    linear_barrier: float
+    bezier_barrier: float
+    control: Any
+    """The trained control point (a PyTree like the parameters)."""
+
+    def summary(self) -> dict:
+        """The profiles and their barriers."""
+        return super().summary() | {
+            "t": self.t,
+            "linear": self.linear,
+            "bezier": self.bezier,
+            "linear_barrier": self.linear_barrier,
+            "bezier_barrier": self.bezier_barrier,
+        }
+
+
+def mode_connectivity(
+    loss_fn, theta0, theta1, data: dict, *, config, key, ts=None
+) -> ModeConnectivity:
+    """Train the Bézier control point between ``theta0`` and ``theta1`` on ``data`` (with
+    ``config``, no validation split; ``key`` draws the batches and the curve points); return
+    the loss profiles along the straight line and the curve at ``ts`` (default 21 points)
+    and their barriers."""
     from qml_phys.train import evaluate, fit
 
-    cfg = dataclasses.replace(config, validation_fraction=0.0)
+    t0 = time.perf_counter()
+    k_fit, k_eval = jax.random.split(key)
+    cfg = dataclasses.replace(config, validation_fraction=0.0, label="bezier")
     res = fit(
         bezier_loss(loss_fn, theta0, theta1),
         linear_control(theta0, theta1),
         data,
         config=cfg,
-        desc="bezier",
+        key=k_fit,
     )
 
     def ev(p):
-        return evaluate(loss_fn, p, data)["loss"]
+        return evaluate(loss_fn, p, data, key=k_eval)["loss"]
 
     ts, line = path_losses(ev, theta0, theta1, None, ts)
     _, curve = path_losses(ev, theta0, theta1, res.params, ts)
-    return {
-        "t": ts,
-        "linear": line,
-        "bezier": curve,
-        "linear_barrier": barrier(line),
-        "bezier_barrier": barrier(curve),
-        "control": res.params,
-    }
+    return ModeConnectivity(
+        config=config,
+        history=res.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=res.status,
+        t=ts,
+        linear=line,
+        bezier=curve,
+        linear_barrier=barrier(line),
+        bezier_barrier=barrier(curve),
+        control=res.params,
+    )

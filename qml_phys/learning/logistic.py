@@ -24,7 +24,10 @@ Networks are Flax modules trained with the shared trainer :func:`qml_phys.train.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -32,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.runtime.results import Result
 
 
 def boltzmann(energies, T: float = 1.0, degeneracy=None) -> jax.Array:
@@ -125,44 +129,50 @@ def invariant_features(spins) -> np.ndarray:
     return np.stack([np.abs(m), m * m, e, e * e], axis=1).astype(np.float32)
 
 
-def split_data(data: dict, test_fraction: float, *, seed: int) -> tuple[dict, dict]:
-    """Random train/test split of a dict of arrays with a common first axis."""
+def split_data(data: dict, test_fraction: float, *, key: jax.Array) -> tuple[dict, dict]:
+    """Random train/test split of a dict of arrays with a common first axis (``key`` draws
+    the permutation; see :func:`qml_phys.learning.regression.split`)."""
     from qml_phys.learning.regression import split
 
     n = len(next(iter(data.values())))
-    train, test = split(n, test_fraction, seed=seed)
+    train, test = split(n, test_fraction, key=key)
     return {k: v[train] for k, v in data.items()}, {k: v[test] for k, v in data.items()}
 
 
 # --------------------------------------------------------------------------- training
-def train_classifier(module: nn.Module, train: dict, *, config, key, validation=None, out=None):
+def train_classifier(
+    module: nn.Module, train: dict, *, config, key, validation=None, checkpoint=None
+):
     """Train a Flax classifier with cross-entropy via :func:`qml_phys.train.fit`.
 
-    Returns ``(result, predict)``: the :class:`~qml_phys.train.TrainResult` and a function
-    ``predict(x) -> (n, K)`` class probabilities (inference mode, trained batch statistics).
+    ``train``: ``{"x": (n, ...), "y": (n,) int}``; ``key`` draws the initialisation and the
+    training; ``checkpoint``: an optional :class:`~qml_phys.runtime.checkpoint.Checkpoint`.
+    Returns the :class:`~qml_phys.train.TrainResult`; :func:`probabilities` applies it.
     """
     from qml_phys.train import fit, flax_loss, init_flax
 
-    params, stats = init_flax(module, jnp.asarray(train["x"][:2]), key=key)
-    loss = flax_loss(module)
-    result = fit(
-        loss,
+    k_init, k_fit = jax.random.split(key)
+    params, stats = init_flax(module, jnp.asarray(train["x"][:2]), key=k_init)
+    return fit(
+        flax_loss(module),
         params,
         train,
-        config=config,
+        config=dataclasses.replace(config, label=type(module).__name__),
+        key=k_fit,
         model_state=stats,
         validation=validation,
-        out=out,
-        desc=type(module).__name__,
+        callbacks=() if checkpoint is None else (checkpoint,),
     )
 
-    def predict(x):
-        variables = {"params": result.params}
-        if result.model_state is not None:
-            variables["batch_stats"] = result.model_state
-        return jax.nn.softmax(module.apply(variables, jnp.asarray(x), train=False), axis=-1)
 
-    return result, predict
+def probabilities(module: nn.Module, result, x) -> jax.Array:
+    """Class probabilities ``(n, K)`` of inputs ``x`` ``(n, ...)`` under the trained
+    ``result`` (a :class:`~qml_phys.train.TrainResult` of :func:`train_classifier`), in
+    inference mode with the trained batch statistics."""
+    variables = {"params": result.params}
+    if result.model_state is not None:
+        variables["batch_stats"] = result.model_state
+    return jax.nn.softmax(module.apply(variables, jnp.asarray(x), train=False), axis=-1)
 
 
 def accuracy(probabilities, labels) -> float:
@@ -177,6 +187,27 @@ def cross_entropy_of(probabilities, labels) -> float:
     return float(-np.mean(np.log(np.maximum(p[np.arange(len(labels)), labels], 1e-300))))
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Comparison(Result):
+    """Models trained on the same data and compared (:func:`compare_phase_classifiers`,
+    :func:`regularisation_effects`, :func:`phase_regularisation_comparison`,
+    :func:`compare_with_phase_networks`); ``history`` is empty (each model's training is
+    summarised in its row)."""
+
+    models: Mapping[str, Mapping[str, Any]]
+    """``{name: {metric: value}}`` (accuracies, cross-entropies, ``status``, ...)."""
+
+    def summary(self) -> dict:
+        """The rows of every model."""
+        return super().summary() | {"models": {k: dict(v) for k, v in self.models.items()}}
+
+
+def _statuses(models: Mapping[str, Mapping[str, Any]]) -> str:
+    """``diverged`` if any model diverged, else ``completed``."""
+    diverged = any(m.get("status") == "diverged" for m in models.values())
+    return "diverged" if diverged else "completed"
+
+
 def compare_phase_classifiers(
     train: dict,
     test: dict,
@@ -186,13 +217,15 @@ def compare_phase_classifiers(
     hidden: int = 32,
     features_train=None,
     features_test=None,
-) -> dict:
+) -> Comparison:
     """Logistic regression vs a one-hidden-layer network on the same phase data.
 
     ``train``/``test``: :func:`phase_data` dicts. With ``features_*`` (e.g.
-    :func:`invariant_features`) also fits logistic regression on those. Returns test
-    accuracy and cross-entropy of each model.
+    :func:`invariant_features`) also fits logistic regression on those. Every model gets
+    its own key split from ``key``. Returns per model the train and test accuracy, the test
+    cross-entropy and the status.
     """
+    t0 = time.perf_counter()
     out = {}
     models = {"logistic": (Logistic(2), train, test), "mlp": (MLP((hidden,), 2), train, test)}
     if features_train is not None:
@@ -203,24 +236,51 @@ def compare_phase_classifiers(
         )
     keys = jax.random.split(key, len(models))
     for (name, (module, tr, te)), k in zip(models.items(), keys, strict=True):
-        result, predict = train_classifier(module, tr, config=config, key=k)
-        p_tr, p_te = predict(tr["x"]), predict(te["x"])
+        result = train_classifier(module, tr, config=config, key=k)
+        p_tr, p_te = probabilities(module, result, tr["x"]), probabilities(module, result, te["x"])
         out[name] = {
             "train_accuracy": accuracy(p_tr, tr["y"]),
             "test_accuracy": accuracy(p_te, te["y"]),
             "test_cross_entropy": cross_entropy_of(p_te, te["y"]),
             "status": result.status,
         }
-    return out
+    return Comparison(
+        config=config, wall_time_s=time.perf_counter() - t0, status=_statuses(out), models=out
+    )
 
 
-def temperature_regression(spins_train, T_train, spins_test, T_test, *, lam: float = 1e-4):
-    """Ridge regression of ``T`` on :func:`invariant_features` (plus a constant).
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TemperatureRegression(Result):
+    """Ridge regression of the temperature on invariant features
+    (:func:`temperature_regression`); ``config`` is ``{"lam": ...}``."""
 
-    Returns ``{"weights", "train_r2", "test_r2", "test_rmse", "predicted"}``; a baseline
-    for networks regressing the temperature.
-    """
+    weights: np.ndarray
+    """``(5,)``: constant, ``|m|``, ``m²``, ``e``, ``e²``."""
+    train_r2: float
+    test_r2: float
+    test_rmse: float
+    """Root-mean-square error of the predicted temperatures (units of J)."""
+    predicted: np.ndarray
+    """``(n_test,)`` predicted temperatures."""
+
+    def summary(self) -> dict:
+        """Weights, R² and the test RMSE."""
+        return super().summary() | {
+            "weights": self.weights,
+            "train_r2": self.train_r2,
+            "test_r2": self.test_r2,
+            "test_rmse": self.test_rmse,
+        }
+
+
+def temperature_regression(
+    spins_train, T_train, spins_test, T_test, *, lam: float = 1e-4
+) -> TemperatureRegression:
+    """Ridge regression of ``T`` on :func:`invariant_features` (plus a constant): a
+    baseline for networks regressing the temperature."""
     from qml_phys.learning.regression import r2_score, ridge
+
+    t0 = time.perf_counter()
 
     def design(s):
         f = invariant_features(s).astype(np.float64)
@@ -230,13 +290,15 @@ def temperature_regression(spins_train, T_train, spins_test, T_test, *, lam: flo
     w = ridge(Xtr, np.asarray(T_train, np.float64), lam)
     pred = Xte @ w
     T_test = np.asarray(T_test, np.float64)
-    return {
-        "weights": w,
-        "train_r2": r2_score(np.asarray(T_train, np.float64), Xtr @ w),
-        "test_r2": r2_score(T_test, pred),
-        "test_rmse": float(np.sqrt(np.mean((pred - T_test) ** 2))),
-        "predicted": pred,
-    }
+    return TemperatureRegression(
+        config={"lam": lam},
+        wall_time_s=time.perf_counter() - t0,
+        weights=w,
+        train_r2=r2_score(np.asarray(T_train, np.float64), Xtr @ w),
+        test_r2=r2_score(T_test, pred),
+        test_rmse=float(np.sqrt(np.mean((pred - T_test) ** 2))),
+        predicted=pred,
+    )
 
 
 def regularisation_effects(
@@ -247,15 +309,16 @@ def regularisation_effects(
     base_config,
     key,
     hidden=(64,),
-) -> dict:
+) -> Comparison:
     """Train one :class:`MLP` per regularisation setting on the same data; compare.
 
     ``switches``: name -> ``{"dropout": ..., "batch_norm": ..., **TrainConfig overrides}``
-    (e.g. ``{"weight_decay": 1e-3}``, ``{"patience": 5}``). Returns per setting: train and
-    test cross-entropy and accuracy, the parameter norm, epochs run and the status.
+    (e.g. ``{"weight_decay": 1e-3}``, ``{"patience": 5}``). Every setting uses ``key`` (the
+    same initialisation and batches: common random numbers, on purpose, so that only the
+    switch differs). Returns per setting: train and test cross-entropy and accuracy, the
+    parameter norm, epochs run, the best epoch and the status.
     """
-    import dataclasses
-
+    t0 = time.perf_counter()
     out = {}
     for name, sw in switches.items():
         sw = dict(sw)
@@ -263,8 +326,9 @@ def regularisation_effects(
             tuple(hidden), 2, dropout=sw.pop("dropout", 0.0), batch_norm=sw.pop("batch_norm", False)
         )
         cfg = dataclasses.replace(base_config, **sw)
-        result, predict = train_classifier(module, train, config=cfg, key=key)
-        p_tr, p_te = predict(train["x"]), predict(test["x"])
+        result = train_classifier(module, train, config=cfg, key=key)
+        p_tr = probabilities(module, result, train["x"])
+        p_te = probabilities(module, result, test["x"])
         norm = (
             float(sum(jnp.sum(jnp.square(v)) for v in jax.tree_util.tree_leaves(result.params)))
             ** 0.5
@@ -275,11 +339,16 @@ def regularisation_effects(
             "train_accuracy": accuracy(p_tr, train["y"]),
             "test_accuracy": accuracy(p_te, test["y"]),
             "param_norm": norm,
-            "epochs": len(result.history),
+            "epochs": result.epochs,
             "best_epoch": result.best_epoch,
             "status": result.status,
         }
-    return out
+    return Comparison(
+        config=base_config,
+        wall_time_s=time.perf_counter() - t0,
+        status=_statuses(out),
+        models=out,
+    )
 
 
 REGULARISERS = {
@@ -294,13 +363,15 @@ REGULARISERS = {
 
 def phase_regularisation_comparison(
     spins, label, *, key, epochs: int = 100, switches=None, test_fraction: float = 0.5
-) -> dict:
+) -> Comparison:
     """:func:`regularisation_effects` of :data:`REGULARISERS` on a phase classifier of
     ``(n, L, L)`` configurations (64 hidden units, Adam 3e-3, batch 32, 20% validation;
-    the baseline keeps its last epoch so that over-fitting shows)."""
+    the baseline keeps its last epoch so that over-fitting shows). ``key`` draws the
+    train/test split and the training."""
     from qml_phys.train import TrainConfig
 
-    train, test = split_data(phase_data(spins, label), test_fraction, seed=0)
+    k_split, k_train = jax.random.split(key)
+    train, test = split_data(phase_data(spins, label), test_fraction, key=k_split)
     cfg = TrainConfig(
         epochs=epochs,
         batch_size=32,
@@ -309,25 +380,34 @@ def phase_regularisation_comparison(
         restore_best=False,
     )
     return regularisation_effects(
-        train, test, switches=switches or REGULARISERS, base_config=cfg, key=key, hidden=(64,)
+        train, test, switches=switches or REGULARISERS, base_config=cfg, key=k_train, hidden=(64,)
     )
 
 
-def compare_with_phase_networks(data, *, key, config=None, models=("dense",), **options) -> dict:
+def compare_with_phase_networks(data, config=None, *, key, models=("dense",)) -> Comparison:
     """Logistic regression against the phase-detection networks of
     :func:`qml_phys.phases.supervised.train_classifier` on the same split of ``data``
-    (an :class:`~qml_phys.classical.datasets.IsingData`): the same key gives the same
-    training temperatures and configurations to every model. Returns per model the test
-    accuracy (all held-out configurations, labels ``T < T_c``) and the status.
+    (an :class:`~qml_phys.classical.datasets.IsingData`): every model is trained with
+    ``config`` (a :class:`~qml_phys.phases.supervised.SupervisedConfig`, default settings
+    if ``None``; its ``model`` is replaced) and the same ``key``, so every model gets the
+    same training temperatures and configurations (common random numbers, on purpose).
+    Returns per model the test accuracy (all held-out configurations, labels ``T < T_c``)
+    and the status.
     """
-    from qml_phys.phases.supervised import predict_ordered, train_classifier
+    from qml_phys.phases.supervised import SupervisedConfig, predict_ordered, train_classifier
 
+    t0 = time.perf_counter()
+    config = SupervisedConfig() if config is None else config
     out = {}
     for name in ("logistic", *models):
         model = Logistic(2) if name == "logistic" else name
-        c = train_classifier(data, model=model, config=config, key=key, **options)
+        options = {} if name == "logistic" else config.model_options
+        cfg = dataclasses.replace(config, model=model, model_options=options)
+        c = train_classifier(data, cfg, key=key)
         idx = c.test_index
         p = predict_ordered(c.params, c.model, data.spins[idx], model_state=c.model_state)
         y = (np.asarray(data.T)[idx] < c.Tc).astype(int)
         out[name] = {"test_accuracy": float(np.mean((p > 0.5) == y)), "status": c.status}
-    return out
+    return Comparison(
+        config=config, wall_time_s=time.perf_counter() - t0, status=_statuses(out), models=out
+    )

@@ -37,7 +37,9 @@ no diagonal) are identifiable and fit ``K`` directly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
 import warnings
 from typing import NamedTuple
 
@@ -46,6 +48,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_positive_int
+from qml_phys.runtime.precision import float64
+from qml_phys.runtime.results import Result
 
 METHODS = ("ols", "ridge", "lasso")
 FEATURES = ("full", "pairs")
@@ -273,7 +277,7 @@ def lasso(X, y, lam: float, *, tol: float = 1e-10, max_iter: int = 20000, w0=Non
     X, y = _design(X, y)
     lam = _lam(lam)
     max_iter = check_positive_int("max_iter", max_iter)
-    with jax.enable_x64(True):
+    with float64():
         Xj, yj = jnp.asarray(X), jnp.asarray(y)
         start = jnp.zeros(X.shape[1]) if w0 is None else jnp.asarray(w0, dtype=jnp.float64)
         w_final, _ = _fista(Xj, yj, start, jnp.float64(lam), jnp.float64(tol), jnp.int64(max_iter))
@@ -348,17 +352,41 @@ def r2_score(y, y_pred) -> float:
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res == 0 else -math.inf)
 
 
-def regularisation_path(X_train, y_train, X_test, y_test, lams, method: str) -> dict:
-    """Train and test R² and weights for each ``lam`` in ``lams`` (ridge or lasso).
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RegularisationPath(Result):
+    """Fits along a regularisation path (:func:`regularisation_path`); ``config`` is
+    ``{"method": ..., "lams": [...]}`` and ``history`` is empty (the path is not a run)."""
 
-    Returns ``{"lam": (m,), "train_r2": (m,), "test_r2": (m,), "weights": (m, p)}``. LASSO
-    warm-starts from the previous (larger) ``lam``, so give ``lams`` in decreasing order
-    for speed.
+    lam: np.ndarray
+    """``(m,)`` regularisation strengths, in the order given."""
+    train_r2: np.ndarray
+    """``(m,)`` R² on the training set."""
+    test_r2: np.ndarray
+    """``(m,)`` R² on the test set."""
+    weights: np.ndarray
+    """``(m, p)`` fitted weights."""
+
+    def summary(self) -> dict:
+        """The strengths, R² curves and the number of non-zero weights at each strength."""
+        return super().summary() | {
+            "lam": self.lam,
+            "train_r2": self.train_r2,
+            "test_r2": self.test_r2,
+            "n_nonzero": (self.weights != 0).sum(axis=1),
+        }
+
+
+def regularisation_path(X_train, y_train, X_test, y_test, lams, method: str) -> RegularisationPath:
+    """Train and test R² and weights for each ``lam`` in ``lams`` (``"ridge"`` or ``"lasso"``).
+
+    LASSO warm-starts from the previous (larger) ``lam``, so give ``lams`` in decreasing
+    order for speed.
     """
+    t0 = time.perf_counter()
     if method not in ("ridge", "lasso"):
         raise UnknownNameError(f"method: expected 'ridge' or 'lasso'; got {method!r}")
     lams = [_lam(v) for v in np.atleast_1d(lams)]
-    out = {"lam": np.asarray(lams), "train_r2": [], "test_r2": [], "weights": []}
+    out = {"train_r2": [], "test_r2": [], "weights": []}
     w = None
     for lam in lams:
         w = (
@@ -369,7 +397,12 @@ def regularisation_path(X_train, y_train, X_test, y_test, lams, method: str) -> 
         out["weights"].append(w)
         out["train_r2"].append(r2_score(y_train, X_train @ w))
         out["test_r2"].append(r2_score(y_test, X_test @ w))
-    return {k: np.asarray(v) for k, v in out.items()}
+    return RegularisationPath(
+        config={"method": method, "lams": lams},
+        wall_time_s=time.perf_counter() - t0,
+        lam=np.asarray(lams),
+        **{k: np.asarray(v) for k, v in out.items()},
+    )
 
 
 # --------------------------------------------------------------------------- Bayesian ridge
@@ -427,8 +460,9 @@ def credible_intervals(posterior: Posterior, level: float = 0.95, transform=None
 
 
 # --------------------------------------------------------------------------- the experiment
-def split(n: int, test_fraction: float, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A random train/test index split of ``n`` examples."""
+def split(n: int, test_fraction: float, *, key: jax.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A random train/test index split of ``n`` examples: ``(train, test)`` index arrays,
+    ``round(test_fraction * n)`` of them in the test set; ``key`` draws the permutation."""
     if not 0 < test_fraction < 1:
         raise InvalidParameterError(f"test_fraction: expected 0 < f < 1; got {test_fraction!r}")
     n_test = int(round(test_fraction * n))
@@ -436,52 +470,140 @@ def split(n: int, test_fraction: float, *, seed: int) -> tuple[np.ndarray, np.nd
         raise InvalidParameterError(
             f"test_fraction={test_fraction} of {n} samples leaves an empty train or test set"
         )
-    perm = np.random.default_rng([seed, 0x7E57]).permutation(n)
+    perm = np.asarray(jax.random.permutation(key, n))
     return perm[n_test:], perm[:n_test]
 
 
-def learn_hamiltonian(
-    L: int = 40,
-    n_samples: int = 2000,
-    *,
-    method: str = "lasso",
-    lam: float = 0.01,
-    seed: int = 0,
-    J: float = 1.0,
-    noise_std: float = 0.0,
-    test_fraction: float = 0.3,
-    features: str = "full",
-) -> dict:
-    """Fit the chain's couplings from ``n_samples`` random configurations; report recovery.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HamiltonianConfig:
+    """Settings of :func:`learn_hamiltonian`."""
 
-    Returns a dict with the coupling errors of :func:`coupling_errors`, train and test R²,
-    the fitted effective couplings ``K`` ``(L, L)`` and the rank of the design matrix.
-    """
-    if method not in METHODS:
-        raise UnknownNameError(f"method: expected one of {', '.join(METHODS)}; got {method!r}")
-    lam = _lam(lam)
-    data = ising_chain_data(L, n_samples, key=jax.random.key(seed), J=J, noise_std=noise_std)
-    X = pair_features(data.spins, features)
-    train, test = split(n_samples, test_fraction, seed=seed)
+    L: int = 40
+    """Spins of the periodic chain (>= 3)."""
+    n_samples: int = 2000
+    """Random configurations, split into training and test sets (>= 2)."""
+    method: str = "lasso"
+    """ols | ridge | lasso"""
+    lam: float = 0.01
+    """Regularisation strength (>= 0; ignored by OLS)."""
+    J: float = 1.0
+    """The true nearest-neighbour coupling."""
+    noise_std: float = 0.0
+    """Standard deviation of Gaussian noise added to the energies (units of J)."""
+    test_fraction: float = 0.3
+    """Fraction of the configurations held out for the test R²."""
+    features: str = "full"
+    """full: all ``L²`` products ``s_i s_j`` (Mehta); pairs: ``i < j`` only (identifiable)."""
+
+    def __post_init__(self):
+        check_positive_int("L", self.L, minimum=3)
+        check_positive_int("n_samples", self.n_samples, minimum=2)
+        if self.method not in METHODS:
+            raise UnknownNameError(
+                f"method: expected one of {', '.join(METHODS)}; got {self.method!r}"
+            )
+        _lam(self.lam)
+        if not math.isfinite(self.J):
+            raise InvalidParameterError(f"J: expected a finite coupling; got {self.J!r}")
+        if not (math.isfinite(self.noise_std) and self.noise_std >= 0):
+            raise InvalidParameterError(
+                f"noise_std: expected a finite number >= 0; got {self.noise_std!r}"
+            )
+        if not 0 < self.test_fraction < 1:
+            raise InvalidParameterError(
+                f"test_fraction: expected 0 < f < 1; got {self.test_fraction!r}"
+            )
+        if self.features not in FEATURES:
+            raise UnknownNameError(f"features: expected one of {FEATURES}; got {self.features!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HamiltonianResult(Result):
+    """The couplings learned from a chain's energies (:func:`learn_hamiltonian`); the
+    fields of :func:`coupling_errors` are attributes. ``history`` is empty."""
+
+    K: np.ndarray
+    """``(L, L)`` fitted effective couplings (symmetric, zero diagonal)."""
+    weights: np.ndarray
+    """``(n_features,)`` fitted weights."""
+    n_train: int
+    n_test: int
+    n_features: int
+    least_norm: bool
+    """The design was rank-deficient and OLS returned the least-norm solution."""
+    train_r2: float
+    test_r2: float
+    max_off_structure: float
+    max_structure_error: float
+    n_zero_off_structure: int
+    n_off_structure: int
+    offset: float
+    kkt_violation: float | None = None
+    """LASSO's largest KKT violation at the solution (``None`` for OLS and ridge)."""
+
+    @property
+    def nearest_neighbour(self) -> np.ndarray:
+        """``(L,)`` the fitted ``K_{i,i+1}`` (the truth is ``-J``)."""
+        L = self.K.shape[0]
+        return self.K[np.arange(L), (np.arange(L) + 1) % L]
+
+    def summary(self) -> dict:
+        """What ``qml-phys learn hamiltonian --json`` prints: the setting, R², the coupling
+        errors, ``nearest_neighbour_mean``, ``kkt_violation`` (null unless LASSO) and
+        ``ok`` (a finite test R²)."""
+        c = self.config
+        return super().summary() | {
+            "L": c.L,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "method": c.method,
+            "lam": c.lam if c.method != "ols" else 0.0,
+            "features": c.features,
+            "n_features": self.n_features,
+            "least_norm": self.least_norm,
+            "train_r2": self.train_r2,
+            "test_r2": self.test_r2,
+            "max_off_structure": self.max_off_structure,
+            "max_structure_error": self.max_structure_error,
+            "n_zero_off_structure": self.n_zero_off_structure,
+            "n_off_structure": self.n_off_structure,
+            "offset": self.offset,
+            "kkt_violation": self.kkt_violation,
+            "nearest_neighbour_mean": float(np.mean(self.nearest_neighbour)),
+            "J": c.J,
+            "ok": bool(np.isfinite(self.test_r2)),
+        }
+
+
+def learn_hamiltonian(
+    config: HamiltonianConfig = HamiltonianConfig(), *, key: jax.Array
+) -> HamiltonianResult:
+    """Fit the chain's couplings from ``config.n_samples`` random configurations (drawn
+    from ``key``, as is the train/test split) and report how well they are recovered."""
+    t0 = time.perf_counter()
+    c = config
+    k_data, k_split = jax.random.split(key)
+    data = ising_chain_data(c.L, c.n_samples, key=k_data, J=c.J, noise_std=c.noise_std)
+    X = pair_features(data.spins, c.features)
+    train, test = split(c.n_samples, c.test_fraction, key=k_split)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SingularDesignWarning)
-        w = fit_linear(X[train], data.energy[train], method, lam)
-    K, offset = effective_couplings(w, L, features)
-    result = {
-        "L": L,
-        "n_train": len(train),
-        "n_test": len(test),
-        "method": method,
-        "lam": lam if method != "ols" else 0.0,
-        "features": features,
-        "n_features": X.shape[1],
-        "least_norm": any(issubclass(c.category, SingularDesignWarning) for c in caught),
-        "train_r2": r2_score(data.energy[train], X[train] @ w),
-        "test_r2": r2_score(data.energy[test], X[test] @ w),
-        **coupling_errors(K, chain_couplings(L, J), offset),
-        "nearest_neighbour": K[np.arange(L), (np.arange(L) + 1) % L],
-        "K": K,
-    }
-    if method == "lasso":
-        result["kkt_violation"] = lasso_kkt_violation(X[train], data.energy[train], w, lam)
-    return result
+        w = fit_linear(X[train], data.energy[train], c.method, c.lam)
+    K, offset = effective_couplings(w, c.L, c.features)
+    kkt = None
+    if c.method == "lasso":
+        kkt = lasso_kkt_violation(X[train], data.energy[train], w, c.lam)
+    return HamiltonianResult(
+        config=c,
+        wall_time_s=time.perf_counter() - t0,
+        K=K,
+        weights=w,
+        n_train=len(train),
+        n_test=len(test),
+        n_features=X.shape[1],
+        least_norm=any(issubclass(w_.category, SingularDesignWarning) for w_ in caught),
+        train_r2=r2_score(data.energy[train], X[train] @ w),
+        test_r2=r2_score(data.energy[test], X[test] @ w),
+        kkt_violation=kkt,
+        **coupling_errors(K, chain_couplings(c.L, c.J), offset),
+    )

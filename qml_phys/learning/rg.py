@@ -20,13 +20,17 @@ RBM is trained on the hidden activations of the first. :func:`receptive_fields` 
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.runtime.results import Result
 
 
 def block_spin(spins, b: int, *, key) -> np.ndarray:
@@ -100,22 +104,23 @@ def pcd_loss(l1: float = 0.0, k: int = 1):
 
 
 def train_rbm(v, n_hidden: int, *, config, key, l1: float = 0.0, n_chains: int = 64, k: int = 1):
-    """Train an RBM on ``v`` ``(n, n_visible)`` in {0,1} with :func:`qml_phys.train.fit`.
+    """Train an RBM on ``v`` ``(n, n_visible)`` in {0,1} with :func:`qml_phys.train.fit`
+    (``config`` without its validation split; ``key`` draws the initialisation, the
+    persistent chains and the training).
 
-    Returns the trained :class:`RBMParams`."""
-    import dataclasses
-
+    Returns the :class:`~qml_phys.train.TrainResult`; its ``params`` are the trained
+    :class:`RBMParams`."""
     from qml_phys.train import fit
 
     v = np.asarray(v, dtype=np.float32)
     if v.ndim != 2 or not np.isin(v, (0.0, 1.0)).all():
         raise ShapeError(f"v: expected (n, n_visible) in {{0, 1}}; got shape {v.shape}")
-    k_init, k_chain = jax.random.split(key)
+    k_init, k_chain, k_fit = jax.random.split(key, 3)
     params = init_rbm(v.shape[1], check_positive_int("n_hidden", n_hidden), key=k_init)
+    n_chains = check_positive_int("n_chains", n_chains)
     chains = jax.random.bernoulli(k_chain, 0.5, (n_chains, v.shape[1])).astype(jnp.float32)
-    cfg = dataclasses.replace(config, validation_fraction=0.0)
-    res = fit(pcd_loss(l1, k), params, {"v": v}, config=cfg, model_state=chains, desc="rbm")
-    return res.params
+    cfg = dataclasses.replace(config, validation_fraction=0.0, label=f"rbm {n_hidden} hidden")
+    return fit(pcd_loss(l1, k), params, {"v": v}, config=cfg, key=k_fit, model_state=chains)
 
 
 def exact_log_probabilities(params: RBMParams, states) -> np.ndarray:
@@ -125,24 +130,57 @@ def exact_log_probabilities(params: RBMParams, states) -> np.ndarray:
     return f - np.logaddexp.reduce(f)
 
 
-def stacked_rbms(spins, hidden=(16, 4), *, config, key, l1: float = 0.0) -> list[RBMParams]:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StackedRBMs(Result):
+    """A stack of RBMs (:func:`stacked_rbms`); ``config`` is the training config of every
+    layer, ``history`` is empty (each layer's is in ``layer_results``)."""
+
+    layers: tuple[RBMParams, ...]
+    """The parameters of every layer, first (visible = spins) to last."""
+    layer_results: tuple[Any, ...] = ()
+    """The trainer's :class:`~qml_phys.train.TrainResult` of every layer."""
+
+    def summary(self) -> dict:
+        """The shape, status and final loss of every layer."""
+        return super().summary() | {
+            "layers": [
+                {
+                    "shape": list(p.W.shape),
+                    "status": r.status,
+                    "final_train_loss": r.final("train_loss"),
+                }
+                for p, r in zip(self.layers, self.layer_results, strict=True)
+            ]
+        }
+
+
+def stacked_rbms(spins, hidden=(16, 4), *, config, key, l1: float = 0.0) -> StackedRBMs:
     """Train a stack of RBMs (Mehta & Schwab 2014): the first on ``(n, L, L)`` spins, each next
-    one on hidden samples of the previous. Returns the parameters of every layer."""
+    one on hidden samples of the previous (``hidden``: units per layer)."""
+    t0 = time.perf_counter()
     s = np.asarray(spins)
     if s.ndim != 3:
         raise ShapeError(f"spins: expected shape (n, L, L); got {s.shape}")
     v = ((s.reshape(len(s), -1) + 1) // 2).astype(np.float32)
-    layers = []
+    results = []
     for i, (m, k) in enumerate(zip(hidden, jax.random.split(key, len(hidden)), strict=True)):
-        params = train_rbm(v, m, config=config, key=k, l1=l1)
-        layers.append(params)
+        k_train, k_sample = jax.random.split(k)
+        res = train_rbm(v, m, config=config, key=k_train, l1=l1)
+        results.append(res)
         if i + 1 < len(hidden):
-            p = hidden_probabilities(params, jnp.asarray(v))
-            v = np.asarray(jax.random.bernoulli(jax.random.fold_in(k, 1), p), np.float32)
-    return layers
+            p = hidden_probabilities(res.params, jnp.asarray(v))
+            v = np.asarray(jax.random.bernoulli(k_sample, p), np.float32)
+    statuses = [r.status for r in results]
+    return StackedRBMs(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        status="diverged" if "diverged" in statuses else "completed",
+        layers=tuple(r.params for r in results),
+        layer_results=tuple(results),
+    )
 
 
-def receptive_fields(layers: list[RBMParams], L: int) -> list[np.ndarray]:
+def receptive_fields(layers: Sequence[RBMParams], L: int) -> list[np.ndarray]:
     """Effective receptive field of every hidden unit of every layer on the ``L x L`` lattice:
     the product of the weight matrices up to that layer, ``(n_hidden, L, L)`` each."""
     out, W = [], None

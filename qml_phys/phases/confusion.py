@@ -20,23 +20,83 @@ The trivial baseline :math:`\max(f, 1 - f)` (:math:`f`: fraction of test configu
 near :math:`T_c` the many nearly indistinguishable configurations there pull the accuracy
 down around :math:`T_c` and the W turns into a V (measured: L = 16, 32 with the grid of
 :func:`~qml_phys.phases.supervised.temperature_grid`).
+
+:func:`confusion_curve` scans one lattice size, :func:`confusion_tc` every size of a
+dataset; both take a :class:`ConfusionConfig` and a keyword-only PRNG ``key``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, NamedTuple
+import time
+from collections.abc import Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError
-from qml_phys.phases.supervised import _check_samples, rng_from_key
+from qml_phys.phases.supervised import _check_samples, check_model, model_name, rng_from_key
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.results import Result
+from qml_phys.train import TrainConfig
+
+METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
 
 
-class Confusion(NamedTuple):
+def default_config(**overrides) -> TrainConfig:
+    """Training settings for the confusion scheme, with ``overrides`` applied (no
+    validation split: all K networks run the same number of epochs)."""
+    base = dict(
+        epochs=25, batch_size=64, learning_rate=3e-3, weight_decay=1e-4, validation_fraction=0.0
+    )
+    return TrainConfig(**(base | overrides))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConfusionConfig:
+    """Settings of :func:`confusion_curve` and :func:`confusion_tc`."""
+
+    proposals: tuple[float, ...] | None = None
+    """Proposed critical temperatures (at least 3); default :func:`default_proposals` of
+    each size's temperature grid."""
+    model: str | Any = "dense"
+    """``"dense"``, ``"cnn"`` or a Flax module with the ``train`` convention (two logits)."""
+    model_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Keyword arguments of the named model."""
+    train: TrainConfig = dataclasses.field(default_factory=default_config)
+    """The training settings of every proposal's classifier (default :func:`default_config`)."""
+    test_fraction: float = 0.3
+    """Configurations held out at every temperature for the accuracy."""
+    augment: bool = True
+    """Add the spin-flipped copy of every training configuration."""
+
+    def __post_init__(self):
+        check_model(self.model)
+        if not isinstance(self.train, TrainConfig):
+            raise InvalidParameterError(
+                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
+            )
+        if self.proposals is not None:
+            props = np.asarray(self.proposals, np.float64)
+            if props.ndim != 1 or len(props) < 3 or not np.all(np.isfinite(props)):
+                raise InvalidParameterError(
+                    f"proposals: expected at least 3 finite temperatures; got {self.proposals!r}"
+                )
+            object.__setattr__(self, "proposals", tuple(float(p) for p in props))
+        if not 0 < self.test_fraction < 1:
+            raise InvalidParameterError(
+                f"test_fraction: expected 0 < f < 1; got {self.test_fraction!r}"
+            )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Confusion(Result):
+    """The W curve of one lattice size (:func:`confusion_curve`). ``history`` is the
+    trainer's per-epoch history of the K stacked classifiers."""
+
     proposals: np.ndarray
     """``(K,)`` proposed critical temperatures."""
     accuracy: np.ndarray
@@ -51,7 +111,28 @@ class Confusion(NamedTuple):
     """Half the spacing of the proposals around the peak (the estimate's resolution)."""
     peak_index: int
     n_test: int
-    history: list
+    """Held-out configurations."""
+    Tc_exact: float
+    """The reference critical temperature (Onsager's)."""
+
+    def summary(self) -> dict:
+        """``Tc``, ``resolution``, ``Tc_exact``, ``deviation_in_spacings`` (distance to the
+        exact Tc in grid spacings), ``peak_accuracy``, ``n_test`` and the curve."""
+        spacing = 2 * self.resolution
+        return super().summary() | {
+            "Tc": self.Tc,
+            "resolution": self.resolution,
+            "Tc_exact": self.Tc_exact,
+            "deviation_in_spacings": (
+                abs(self.Tc - self.Tc_exact) / spacing if spacing > 0 else math.inf
+            ),
+            "peak_accuracy": float(self.accuracy[self.peak_index]),
+            "n_test": self.n_test,
+            "proposals": self.proposals,
+            "accuracy": self.accuracy,
+            "accuracy_error": self.accuracy_error,
+            "baseline": self.baseline,
+        }
 
 
 def default_proposals(temperatures) -> np.ndarray:
@@ -65,22 +146,11 @@ def default_proposals(temperatures) -> np.ndarray:
     return np.concatenate([[t[0] - (t[1] - t[0]) / 2], mid, [t[-1] + (t[-1] - t[-2]) / 2]])
 
 
-def default_config(**overrides):
-    """Training settings for the confusion scheme (no validation split: all K networks run
-    the same number of epochs)."""
-    from qml_phys.train import TrainConfig
-
-    base = dict(
-        epochs=25, batch_size=64, learning_rate=3e-3, weight_decay=1e-4, validation_fraction=0.0
-    )
-    return TrainConfig(**(base | overrides))
-
-
-def middle_peak(proposals, accuracy, baseline=None) -> int:
-    """Index of the middle peak of a W-shaped accuracy curve: the interior local maximum of
-    largest prominence (its height above the higher of the two minima that flank it). The
-    rising edges end at the ends of the grid and are not interior maxima. Raises when the
-    curve has no interior maximum (no W)."""
+def middle_peak(accuracy) -> int:
+    """Index of the middle peak of a W-shaped accuracy curve ``(K,)``: the interior local
+    maximum of largest prominence (its height above the higher of the two minima that
+    flank it). The rising edges end at the ends of the grid and are not interior maxima.
+    Raises when the curve has no interior maximum (no W)."""
     from scipy.signal import find_peaks
 
     acc = np.asarray(accuracy, np.float64)
@@ -94,49 +164,38 @@ def middle_peak(proposals, accuracy, baseline=None) -> int:
 
 
 def confusion_curve(
-    data,
-    *,
-    proposals=None,
-    model: str | Any = "dense",
-    config=None,
-    key: jax.Array,
-    test_fraction: float = 0.3,
-    augment: bool = True,
-    **model_options,
+    data, config: ConfusionConfig = ConfusionConfig(), *, key: jax.Array
 ) -> Confusion:
     """Accuracy versus proposed critical temperature (the W curve) and its middle peak.
 
     Args:
         data: an :class:`~qml_phys.classical.datasets.IsingData` (``spins`` ``(n, L, L)``,
             ``T`` ``(n,)``).
-        proposals: ``(K,)`` proposed critical temperatures (default
-            :func:`default_proposals` of the grid).
-        model: ``"dense"``, ``"cnn"`` or a Flax module with the ``train`` convention.
-        config: :class:`~qml_phys.train.TrainConfig` (default :func:`default_config`).
-        key: PRNG key (split and initialisations).
-        test_fraction: configurations held out at every temperature for the accuracy.
-        augment: add the spin-flipped copy of every training configuration.
+        config: the settings (proposals, model, training).
+        key: PRNG key of the test split, the initialisations and the training.
     """
     from qml_phys.phases.classifiers import make_classifier
     from qml_phys.train import cross_entropy, fit, init_flax
 
+    t0 = time.perf_counter()
     spins, T = _check_samples(data.spins, data.T)
     temps = np.unique(T)
-    props = default_proposals(temps) if proposals is None else np.asarray(proposals, np.float64)
-    if props.ndim != 1 or len(props) < 3:
-        raise InvalidParameterError(
-            f"expected at least 3 proposed temperatures; got {np.size(props)}"
-        )
-    if not 0 < test_fraction < 1:
-        raise InvalidParameterError(f"test_fraction: expected 0 < f < 1; got {test_fraction!r}")
-    config = default_config() if config is None else config
-    module = make_classifier(model, **model_options) if isinstance(model, str) else model
-    k_split, k_init = jax.random.split(key)
+    props = (
+        default_proposals(temps)
+        if config.proposals is None
+        else np.asarray(config.proposals, np.float64)
+    )
+    module = (
+        make_classifier(config.model, **dict(config.model_options))
+        if isinstance(config.model, str)
+        else config.model
+    )
+    k_split, k_init, k_fit, k_pred = jax.random.split(key, 4)
     rng = rng_from_key(k_split)
     test = []
     for t in temps:
         idx = np.flatnonzero(T == t)
-        n_test = max(1, int(round(test_fraction * len(idx))))
+        n_test = max(1, int(round(config.test_fraction * len(idx))))
         if n_test >= len(idx):
             raise InvalidParameterError(
                 f"T = {t:.5g} has {len(idx)} configuration(s); expected at least 2 per "
@@ -147,7 +206,7 @@ def confusion_curve(
     train = np.setdiff1d(np.arange(len(T)), test)
     x = spins[train]
     y = (T[train][:, None] < props[None, :]).astype(np.int32)  # (n, K)
-    if augment:
+    if config.augment:
         x, y = np.concatenate([x, -x]), np.concatenate([y, y])
 
     K = len(props)
@@ -166,8 +225,15 @@ def confusion_curve(
         acc = jnp.mean(hits.astype(logits.dtype))
         return jnp.sum(jnp.mean(ce, axis=1)), ({"accuracy": acc}, model_state)
 
-    res = fit(loss_fn, params, {"x": x, "y": y}, config=config, desc=f"confusion K={K}")
-    predict = jax.jit(lambda p, xb: jnp.argmax(logits_all(p, xb, jax.random.key(0), False), -1))
+    res = fit(
+        loss_fn,
+        params,
+        {"x": x, "y": y},
+        config=dataclasses.replace(config.train, label=f"confusion L={spins.shape[1]} K={K}"),
+        key=k_fit,
+    )
+    # inference mode: the key only feeds dropout layers, which are off
+    predict = jax.jit(lambda p, xb: jnp.argmax(logits_all(p, xb, k_pred, False), -1))
     pred = np.concatenate(
         [
             np.asarray(predict(res.params, jnp.asarray(spins[test][i : i + 2048])))
@@ -180,45 +246,84 @@ def confusion_curve(
     n_test = len(test)
     err = np.sqrt(np.maximum(acc * (1 - acc), 1.0 / n_test) / n_test)
     f = np.mean(truth, axis=1)
-    base = np.maximum(f, 1 - f)
-    i = middle_peak(props, acc, base)
+    i = middle_peak(acc)
     lo = props[i] - props[i - 1] if i > 0 else props[1] - props[0]
     hi = props[i + 1] - props[i] if i < K - 1 else props[-1] - props[-2]
     return Confusion(
-        props, acc, err, base, float(props[i]), float(max(lo, hi) / 2), i, n_test, res.history
+        config=config,
+        history=res.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=res.status,
+        proposals=props,
+        accuracy=acc,
+        accuracy_error=err,
+        baseline=np.maximum(f, 1 - f),
+        Tc=float(props[i]),
+        resolution=float(max(lo, hi) / 2),
+        peak_index=i,
+        n_test=n_test,
+        Tc_exact=onsager_tc(),
     )
 
 
-def summary(conf: Confusion, Tc_exact: float | None = None) -> dict:
-    """A JSON-friendly summary (with the distance to the exact Tc in grid spacings)."""
-    Tc_exact = onsager_tc() if Tc_exact is None else Tc_exact
-    spacing = 2 * conf.resolution
-    return {
-        "Tc": conf.Tc,
-        "resolution": conf.resolution,
-        "Tc_exact": Tc_exact,
-        "deviation_in_spacings": abs(conf.Tc - Tc_exact) / spacing if spacing > 0 else math.inf,
-        "peak_accuracy": float(conf.accuracy[conf.peak_index]),
-        "n_test": conf.n_test,
-        "proposals": conf.proposals,
-        "accuracy": conf.accuracy,
-        "accuracy_error": conf.accuracy_error,
-        "baseline": conf.baseline,
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ConfusionResult(Result):
+    """The W curve of every lattice size (:func:`confusion_tc`); ``history`` is empty
+    (each size's is in ``per_size``)."""
+
+    sizes: tuple[int, ...]
+    per_size: Mapping[int, Confusion]
+    Tc_exact: float
+
+    def summary(self) -> dict:
+        """What ``qml-phys phases confusion --json`` prints: ``method``, ``model``,
+        ``Tc_exact``, ``sizes`` and ``per_size`` (``{"L": Confusion.summary()}``)."""
+        return super().summary() | {
+            "method": METHOD,
+            "model": model_name(self.config.model),
+            "Tc_exact": self.Tc_exact,
+            "sizes": list(self.sizes),
+            "per_size": {
+                str(L): {k: v for k, v in c.summary().items() if k != "config"}
+                for L, c in self.per_size.items()
+            },
+        }
+
+
+def confusion_tc(
+    datasets: Mapping[int, Any], config: ConfusionConfig = ConfusionConfig(), *, key: jax.Array
+) -> ConfusionResult:
+    """:func:`confusion_curve` for every size of ``datasets`` (``{L: IsingData}``), each
+    with its own key split from ``key``."""
+    t0 = time.perf_counter()
+    if not datasets:
+        raise InvalidParameterError("expected at least one lattice size; got none")
+    sizes = tuple(sorted(int(L) for L in datasets))
+    per_size = {
+        L: confusion_curve(datasets[L], config, key=k)
+        for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True)
     }
+    statuses = [c.status for c in per_size.values()]
+    return ConfusionResult(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        status="diverged" if "diverged" in statuses else "completed",
+        sizes=sizes,
+        per_size=per_size,
+        Tc_exact=onsager_tc(),
+    )
 
 
-def plot_confusion(curves: dict, path, Tc_exact: float | None = None) -> None:
-    """The W curves ``{label: Confusion}`` with the exact Tc (PNG)."""
-    from qml_phys.runtime import plots
+def plot_confusion(ax, result: ConfusionResult) -> None:
+    """Draw the W curve of every size (dashed: the majority-label baseline) and the exact
+    Tc on ``ax``. The caller owns and saves the figure."""
+    from qml_phys.runtime.plots import EXACT
 
-    Tc_exact = onsager_tc() if Tc_exact is None else Tc_exact
-    fig, ax = plots.figure()
-    for label, c in curves.items():
-        ax.errorbar(c.proposals, c.accuracy, c.accuracy_error, fmt="o-", ms=3, label=label)
+    for L, c in result.per_size.items():
+        ax.errorbar(c.proposals, c.accuracy, c.accuracy_error, fmt="o-", ms=3, label=f"L = {L}")
         ax.plot(c.proposals, c.baseline, color="grey", lw=0.8, ls="--")
-    ax.axvline(Tc_exact, **plots.EXACT, label="Onsager $T_c$")
+    ax.axvline(result.Tc_exact, **EXACT, label="Onsager $T_c$")
     ax.set_xlabel("proposed critical temperature T' / J")
     ax.set_ylabel("test accuracy")
     ax.set_title("learning by confusion (dashed: majority-label baseline)")
     ax.legend()
-    plots.save(fig, path)

@@ -21,10 +21,16 @@ from 1 to 0; its 0.5 crossing defines :math:`T_c(L)`:
   bracketing grid temperatures (the curve is close to a logistic function there);
 * its error comes from a bootstrap that resamples the test configurations independently at
   every temperature (they are independent Monte Carlo samples), optionally combined with
-  the spread over several independently trained networks (``n_networks``);
+  the spread over several independently trained networks (``n_networks``; with one
+  network that spread is not measured and is reported as ``None``);
 * finite-size scaling :math:`T_c(L) = T_c + a L^{-1/\nu}` (:math:`\nu = 1`) is a weighted
   least-squares fit; when :math:`\chi^2/\mathrm{dof} > 1` the parameter errors are scaled by
   :math:`\sqrt{\chi^2/\mathrm{dof}}` (so the error bar is never smaller than the scatter).
+
+Every setting of the pipeline is a field of :class:`SupervisedConfig`; the entry points
+:func:`train_classifier`, :func:`size_result`, :func:`supervised_tc` and
+:func:`triangular_transfer` take it with a keyword-only PRNG ``key`` and return frozen
+:class:`~qml_phys.runtime.results.Result` dataclasses.
 
 Transfer (the paper's triangular-lattice test): :func:`sample_triangular` draws
 configurations of the triangular-lattice Ising model (:math:`T_c = 4/\ln 3`), and the
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -42,19 +49,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    ShapeError,
+    UnknownNameError,
+    check_positive_int,
+)
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.results import Result
+from qml_phys.train import TrainConfig
 
 TRIANGULAR_TC = 4.0 / math.log(3.0)
 """Exact critical temperature of the ferromagnetic triangular-lattice Ising model (J = 1)."""
 
+METHOD = "supervised (Carrasquilla & Melko 2017): 0.5 crossing of the averaged output"
 
-def default_config(**overrides):
+
+def default_config(**overrides) -> TrainConfig:
     """The training settings used by default (Adam, up to 40 epochs with early stopping,
-    small weight decay). A Z2-symmetric task starts on a plateau (the linear response to
-    ``s`` and ``-s`` cancels), so the step size is large and the batches small."""
-    from qml_phys.train import TrainConfig
-
+    small weight decay), with ``overrides`` applied. A Z2-symmetric task starts on a plateau
+    (the linear response to ``s`` and ``-s`` cancels), so the step size is large and the
+    batches small."""
     base = dict(
         epochs=40,
         batch_size=32,
@@ -64,6 +79,102 @@ def default_config(**overrides):
         patience=10,
     )
     return TrainConfig(**(base | overrides))
+
+
+def model_name(model) -> str:
+    """``"dense"``/``"cnn"`` as given, or the class name of a Flax module (for records)."""
+    return model if isinstance(model, str) else type(model).__name__
+
+
+def check_model(model) -> None:
+    """Raise unless ``model`` is ``"dense"``, ``"cnn"`` or a Flax module."""
+    from qml_phys.phases.classifiers import MODELS
+
+    if isinstance(model, str):
+        if model not in MODELS:
+            raise UnknownNameError(
+                f"model: expected one of {', '.join(MODELS)} or a Flax module; got {model!r}"
+            )
+    elif not callable(getattr(model, "apply", None)):
+        raise InvalidParameterError(
+            f"model: expected 'dense', 'cnn' or a Flax module; got {type(model).__name__}"
+        )
+
+
+def _finite(name: str, value, *, minimum: float = 0.0, strict: bool = False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    ok = math.isfinite(x) and (x > minimum if strict else x >= minimum)
+    if not ok:
+        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
+        raise InvalidParameterError(f"{name}: expected a finite number {bound}; got {value!r}")
+    return x
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SupervisedConfig:
+    """Settings of the supervised pipeline (:func:`train_classifier`, :func:`size_result`,
+    :func:`supervised_tc`, :func:`triangular_transfer`)."""
+
+    model: str | Any = "dense"
+    """``"dense"`` (:class:`~qml_phys.phases.classifiers.DenseClassifier`), ``"cnn"``
+    (:class:`~qml_phys.phases.classifiers.ConvClassifier`) or a Flax module with the
+    ``train`` keyword convention and two logits (index 1: ordered)."""
+    model_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """Keyword arguments of the named model (e.g. ``{"hidden": 50, "dropout": 0.1}``)."""
+    train: TrainConfig = dataclasses.field(default_factory=default_config)
+    """Optimiser, epochs, early stopping (default :func:`default_config`)."""
+    Tc: float | None = None
+    """Temperature that separates the labels (default: Onsager's ``2/ln(1+sqrt 2)``)."""
+    exclude: float = 0.0
+    """Train only on temperatures with ``|T - Tc| (* L^(1/nu) if scaled) >= exclude``."""
+    train_fraction: float = 0.7
+    """Fraction of the configurations at each training temperature used for training (and
+    validation); the rest, and every other temperature, is the test set."""
+    scaled: bool = False
+    """Measure ``exclude`` and ``max_distance`` in the scaling variable ``|T - Tc| L^(1/nu)``."""
+    max_distance: float | None = None
+    """Upper end of the training window (``None``: no upper end)."""
+    nu: float = 1.0
+    """Correlation-length exponent of the scaling variable and of the finite-size scaling."""
+    augment: bool = True
+    """Add the spin-flipped copy of every training configuration (the Z2 symmetry)."""
+    n_networks: int = 1
+    """Independently trained networks per size (own initialisation and split); with one,
+    the network spread is not measured (``None``)."""
+    n_boot: int = 200
+    """Bootstrap replicas of every crossing."""
+    fss: bool | None = None
+    """Finite-size scaling: ``None`` with two or more sizes, ``True`` required (an error with
+    one size), ``False`` never."""
+
+    def __post_init__(self):
+        check_model(self.model)
+        if not isinstance(self.train, TrainConfig):
+            raise InvalidParameterError(
+                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
+            )
+        if self.Tc is not None:
+            _finite("Tc", self.Tc, strict=True)
+        _finite("exclude", self.exclude)
+        if not 0 < self.train_fraction < 1:
+            raise InvalidParameterError(
+                f"train_fraction: expected 0 < f < 1; got {self.train_fraction!r}"
+            )
+        if self.max_distance is not None:
+            _finite("max_distance", self.max_distance, strict=True)
+        _finite("nu", self.nu, strict=True)
+        check_positive_int("n_networks", self.n_networks)
+        check_positive_int("n_boot", self.n_boot, minimum=2)
+        if self.fss not in (None, True, False):
+            raise InvalidParameterError(f"fss: expected None, True or False; got {self.fss!r}")
+
+    @property
+    def labelling_tc(self) -> float:
+        """The temperature that separates the labels (``Tc`` or Onsager's)."""
+        return onsager_tc() if self.Tc is None else float(self.Tc)
 
 
 DEFAULT_OFFSETS = (0.01, 0.03, 0.05, 0.07, 0.09, 0.12, 0.15, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.25)
@@ -139,7 +250,7 @@ def _check_samples(spins, T) -> tuple[np.ndarray, np.ndarray]:
 
 
 def rng_from_key(key: jax.Array) -> np.random.Generator:
-    """A numpy generator seeded from a JAX key (for bootstrap resampling and splits)."""
+    """A numpy generator seeded from a JAX key (for splits and k-means in numpy)."""
     return np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel().tolist())
 
 
@@ -189,80 +300,89 @@ def split_by_temperature(
 
 
 # --------------------------------------------------------------------------- classifier
-@dataclasses.dataclass
-class Classifier:
-    """A trained classifier: ``predict_ordered(c.params, c.model, spins, model_state=...)``."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Classifier(Result):
+    """A trained classifier (:func:`train_classifier`); ``history`` is the trainer's
+    per-epoch history. Apply it with
+    ``predict_ordered(c.params, c.model, spins, model_state=c.model_state)``."""
 
     model: Any
+    """The Flax module."""
     params: Any
-    model_state: Any
+    model_state: Any = None
+    """Batch statistics (``None`` for modules without batch normalisation)."""
     train_index: np.ndarray
     """Indices of the configurations used for training (and validation)."""
     test_index: np.ndarray
     """The held-out configurations (every temperature)."""
     Tc: float
-    exclude: float
-    history: list
-    status: str
+    """The temperature that separated the labels."""
+    best_epoch: int | None = None
+    """The trainer's epoch of the lowest validation loss (``None`` without validation)."""
+
+    @property
+    def exclude(self) -> float:
+        """The training window's lower edge (``config.exclude``)."""
+        return self.config.exclude
+
+    def summary(self) -> dict:
+        """Status, epochs, sizes of the splits, final losses and the labelling ``Tc``."""
+        last = {k: float(v[-1]) for k, v in self.history.items() if len(v)}
+        return super().summary() | {
+            "model": model_name(self.config.model),
+            "Tc": self.Tc,
+            "n_train": len(self.train_index),
+            "n_test": len(self.test_index),
+            "best_epoch": self.best_epoch,
+            "final_train_loss": last.get("train_loss"),
+            "final_val_loss": last.get("val_loss"),
+        }
+
+
+def _module(model, options):
+    from qml_phys.phases.classifiers import make_classifier
+
+    return make_classifier(model, **dict(options)) if isinstance(model, str) else model
 
 
 def train_classifier(
-    data,
-    *,
-    model: str | Any = "dense",
-    config=None,
-    key: jax.Array,
-    Tc: float | None = None,
-    exclude: float = 0.0,
-    train_fraction: float = 0.7,
-    scaled: bool = False,
-    max_distance: float | None = None,
-    nu: float = 1.0,
-    augment: bool = True,
-    out=None,
-    **model_options,
+    data, config: SupervisedConfig = SupervisedConfig(), *, key: jax.Array, checkpoint=None
 ) -> Classifier:
-    """Train ``model`` to tell ordered from disordered configurations far from ``Tc``.
+    """Train ``config.model`` to tell ordered from disordered configurations.
 
     Args:
-        data: an :class:`~qml_phys.classical.datasets.IsingData` (or anything with
-            ``spins`` ``(n, L, L)`` and ``T`` ``(n,)``).
-        model: ``"dense"``, ``"cnn"`` or a Flax module following the ``train`` convention.
-        config: a :class:`~qml_phys.train.TrainConfig` (default :func:`default_config`).
-        key: PRNG key (split, initialisation).
-        Tc: the temperature that separates the labels (default Onsager's).
-        exclude, max_distance: train only on ``exclude <= |T - Tc| <= max_distance``, or,
-            with ``scaled``, on ``exclude <= |T - Tc| L^(1/nu) <= max_distance`` (a window
-            fixed in the scaling variable, the same for every ``L``).
-        train_fraction: fraction of the configurations at each training temperature that
-            train; the rest (and every configuration inside the window) is the test set.
-        augment: add the spin-flipped copy ``-s`` of every training configuration (the
-            Z2 symmetry of the zero-field Hamiltonian; the label is unchanged).
-        out: a folder for the trainer's checkpoint and history (resumable).
-        model_options: passed to the classifier (e.g. ``hidden=100``).
+        data: an :class:`~qml_phys.classical.datasets.IsingData` (``spins`` ``(n, L, L)``
+            in {-1, +1}, ``T`` ``(n,)``).
+        config: the settings (training window, model, :class:`~qml_phys.train.TrainConfig`).
+        key: PRNG key of the train/test split, the validation split, the initialisation
+            and the training.
+        checkpoint: an optional :class:`~qml_phys.runtime.checkpoint.Checkpoint` for the
+            trainer (save and resume).
+
+    The validation set (``config.train.validation_fraction`` of the training
+    configurations) is split off before augmentation, so no flipped twin leaks into it.
     """
-    from qml_phys.phases.classifiers import make_classifier
     from qml_phys.train import fit, flax_loss, init_flax
 
+    t0 = time.perf_counter()
     spins, T = _check_samples(data.spins, data.T)
-    Tc = onsager_tc() if Tc is None else float(Tc)
-    config = default_config() if config is None else config
-    module = make_classifier(model, **model_options) if isinstance(model, str) else model
-    k_split, k_init = jax.random.split(key)
+    Tc = config.labelling_tc
+    module = _module(config.model, config.model_options)
+    k_split, k_val, k_init, k_fit = jax.random.split(key, 4)
     train, test = split_by_temperature(
         T,
         Tc=Tc,
-        exclude=exclude,
-        train_fraction=train_fraction,
+        exclude=config.exclude,
+        train_fraction=config.train_fraction,
         key=k_split,
-        scale=spins.shape[1] ** (1.0 / nu) if scaled else 1.0,
-        max_distance=max_distance,
+        scale=spins.shape[1] ** (1.0 / config.nu) if config.scaled else 1.0,
+        max_distance=config.max_distance,
     )
     y = (T < Tc).astype(np.int32)
     fit_idx, val_idx = train, None
-    if config.validation_fraction > 0:  # split before augmenting: no flipped twin leaks
-        perm = rng_from_key(jax.random.fold_in(k_split, 1)).permutation(train)
-        n_val = int(round(config.validation_fraction * len(train)))
+    if config.train.validation_fraction > 0:
+        perm = rng_from_key(k_val).permutation(train)
+        n_val = int(round(config.train.validation_fraction * len(train)))
         if 0 < n_val < len(train):
             val_idx, fit_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
 
@@ -270,7 +390,7 @@ def train_classifier(
         if idx is None:
             return None
         x, lab = spins[idx], y[idx]
-        if augment:
+        if config.augment:
             x, lab = np.concatenate([x, -x]), np.concatenate([lab, lab])
         return {"x": x, "y": lab}
 
@@ -280,13 +400,23 @@ def train_classifier(
         params,
         arrays(fit_idx),
         validation=arrays(val_idx),
-        config=config,
+        config=dataclasses.replace(config.train, label=f"classifier L={spins.shape[1]}"),
+        key=k_fit,
         model_state=state,
-        out=out,
-        desc=f"classifier L={spins.shape[1]}",
+        callbacks=() if checkpoint is None else (checkpoint,),
     )
     return Classifier(
-        module, res.params, res.model_state, train, test, Tc, exclude, res.history, res.status
+        config=config,
+        history=res.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=res.status,
+        model=module,
+        params=res.params,
+        model_state=res.model_state,
+        train_index=train,
+        test_index=test,
+        Tc=Tc,
+        best_epoch=res.best_epoch,
     )
 
 
@@ -362,19 +492,34 @@ class Crossing(NamedTuple):
     curve: Curve
 
 
+def _bootstrap_means(values, T, temperatures, *, key: jax.Array, n_boot: int) -> np.ndarray:
+    """Bootstrap replicas ``(n_boot, n_T)`` of the mean of ``values`` at every temperature of
+    ``temperatures``: the configurations at each temperature are resampled with replacement,
+    independently (:func:`~qml_phys.stats.bootstrap.resample_counts` with
+    ``fold_in(key, j)`` for the ``j``-th temperature)."""
+    from qml_phys.stats.bootstrap import resample_counts
+
+    boot = np.empty((n_boot, len(temperatures)))
+    for j, t in enumerate(temperatures):
+        g = values[T == t]
+        if len(g) < 2:  # one configuration: every replica is that configuration
+            boot[:, j] = g.mean()
+            continue
+        counts = resample_counts(jax.random.fold_in(key, j), len(g), n_boot)
+        boot[:, j] = counts @ g / len(g)
+    return boot
+
+
 def bootstrap_crossing(
     values, T, *, key: jax.Array, level: float = 0.5, n_boot: int = 200, logit: bool = True
 ) -> Crossing:
-    """Crossing of the per-temperature mean of ``values`` with a bootstrap error: the
-    configurations at every temperature are resampled with replacement, independently."""
+    """Crossing of the per-temperature mean of ``values`` ``(n,)`` with ``level``, with a
+    bootstrap error: the configurations at every temperature are resampled with
+    replacement, independently."""
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)
     curve = temperature_average(values, T)
     values, T = np.asarray(values, np.float64), np.asarray(T, np.float64)
-    rng = rng_from_key(key)
-    boot = np.empty((n_boot, len(curve.temperatures)))
-    for j, t in enumerate(curve.temperatures):
-        g = values[T == t]
-        boot[:, j] = g[rng.integers(0, len(g), (n_boot, len(g)))].mean(axis=1)
+    boot = _bootstrap_means(values, T, curve.temperatures, key=key, n_boot=n_boot)
     value = crossing(curve.temperatures, curve.mean, level, logit=logit)
     samples = np.full(n_boot, np.nan)
     for i, b in enumerate(boot):
@@ -450,59 +595,84 @@ def load_sizes(path, sizes: Sequence[int] | None = None) -> dict:
     return {L: load_dataset(path, L) for L in chosen}
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SizeResult(Result):
+    r""":math:`T_c(L)` of one lattice size from ``config.n_networks`` classifiers
+    (:func:`size_result`). ``history`` is empty (each network's is in ``classifiers``)."""
+
+    L: int
+    Tc: float
+    """The crossing (the mean over networks)."""
+    Tc_error: float
+    """Bootstrap error, combined with the spread between networks when there are several."""
+    network_spread: float | None
+    """Standard deviation of the crossing over networks; ``None`` with one network (not
+    measured)."""
+    networks: tuple[dict, ...]
+    """Per network: ``crossing``, ``bootstrap_error``, ``test_accuracy`` (at the training
+    temperatures), ``status``, ``epochs``."""
+    curve: Curve
+    """The averaged output per temperature (mean over networks)."""
+    classifiers: tuple[Classifier, ...] = ()
+    """The trained networks."""
+
+    def summary(self) -> dict:
+        """``L``, ``Tc``, ``Tc_error``, ``network_spread`` (null with one network),
+        ``test_accuracy`` (per network), ``networks`` and ``curve``."""
+        return super().summary() | {
+            "L": self.L,
+            "Tc": self.Tc,
+            "Tc_error": self.Tc_error,
+            "network_spread": self.network_spread,
+            "test_accuracy": [n["test_accuracy"] for n in self.networks],
+            "networks": list(self.networks),
+            "curve": self.curve._asdict(),
+        }
+
+
+def _status(statuses) -> str:
+    """``diverged`` if any part diverged, else ``completed``."""
+    return "diverged" if "diverged" in statuses else "completed"
+
+
 def size_result(
-    data,
-    *,
-    model: str | Any = "dense",
-    config=None,
-    key: jax.Array,
-    exclude: float = 0.0,
-    train_fraction: float = 0.7,
-    n_networks: int = 1,
-    n_boot: int = 200,
-    Tc: float | None = None,
-    scaled: bool = False,
-    max_distance: float | None = None,
-    nu: float = 1.0,
-    **model_options,
-) -> dict:
-    r"""Train ``n_networks`` classifiers at one size and read off :math:`T_c(L)`.
+    data, config: SupervisedConfig = SupervisedConfig(), *, key: jax.Array
+) -> SizeResult:
+    r"""Train ``config.n_networks`` classifiers at one size and read off :math:`T_c(L)`.
 
     Each network has its own initialisation and train/test split. With one network the
-    error is the bootstrap error; with several the crossing is their mean and the error
+    error is the bootstrap error and the network spread is not measured (``None``); with
+    several the crossing is their mean and the error
     :math:`\sqrt{\overline{\sigma_b^2}/n + s^2/n}` (mean bootstrap variance and spread
     between networks, both as errors of the mean).
     """
-    n_networks = check_positive_int("n_networks", n_networks)
+    t0 = time.perf_counter()
     spins, T = _check_samples(data.spins, data.T)
-    Tc = onsager_tc() if Tc is None else float(Tc)
-    rows, curves = [], []
-    for k in jax.random.split(key, n_networks):
+    Tc = config.labelling_tc
+    rows, curves, classifiers = [], [], []
+    for k in jax.random.split(key, config.n_networks):
         k_train, k_boot = jax.random.split(k)
-        clf = train_classifier(
-            data,
-            model=model,
-            config=config,
-            key=k_train,
-            Tc=Tc,
-            exclude=exclude,
-            train_fraction=train_fraction,
-            scaled=scaled,
-            max_distance=max_distance,
-            nu=nu,
-            **model_options,
-        )
+        clf = train_classifier(data, config, key=k_train)
         test = clf.test_index
         p = predict_ordered(clf.params, clf.model, spins[test], model_state=clf.model_state)
-        cr = bootstrap_crossing(p, T[test], key=k_boot, n_boot=n_boot)
+        cr = bootstrap_crossing(p, T[test], key=k_boot, n_boot=config.n_boot)
         far = np.isin(T[test], np.unique(T[clf.train_index]))  # the training temperatures
         acc = float(np.mean((p[far] > 0.5) == (T[test][far] < Tc))) if far.any() else math.nan
-        rows.append({"crossing": cr.value, "bootstrap_error": cr.error, "test_accuracy": acc})
+        rows.append(
+            {
+                "crossing": cr.value,
+                "bootstrap_error": cr.error,
+                "test_accuracy": acc,
+                "status": clf.status,
+                "epochs": clf.n_steps,
+            }
+        )
         curves.append(cr.curve)
+        classifiers.append(clf)
     x = np.array([r["crossing"] for r in rows])
     sb = np.array([r["bootstrap_error"] for r in rows])
     n = len(x)
-    spread = float(x.std(ddof=1)) if n > 1 else 0.0
+    spread = float(x.std(ddof=1)) if n > 1 else None
     error = math.sqrt(np.mean(sb**2) / n + spread**2 / n) if n > 1 else float(sb[0])
     mean_curve = Curve(
         curves[0].temperatures,
@@ -510,68 +680,92 @@ def size_result(
         np.sqrt(np.mean([c.error**2 for c in curves], axis=0) / n),
         curves[0].count,
     )
-    return {
-        "L": int(spins.shape[1]),
-        "Tc": float(x.mean()),
-        "Tc_error": error,
-        "network_spread": spread,
-        "networks": rows,
-        "curve": mean_curve._asdict(),
-    }
+    return SizeResult(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        status=_status([c.status for c in classifiers]),
+        L=int(spins.shape[1]),
+        Tc=float(x.mean()),
+        Tc_error=error,
+        network_spread=spread,
+        networks=tuple(rows),
+        curve=mean_curve,
+        classifiers=tuple(classifiers),
+    )
+
+
+def _nested(summary: dict) -> dict:
+    """A part's summary inside its parent's: without the config the parent already has."""
+    return {k: v for k, v in summary.items() if k != "config"}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SupervisedResult(Result):
+    r""":math:`T_c(L)` for every size and the finite-size scaling fit (:func:`supervised_tc`).
+    ``history`` is empty; ``status`` is ``diverged`` if any network diverged."""
+
+    sizes: tuple[int, ...]
+    per_size: Mapping[int, SizeResult]
+    Tc_exact: float
+    """Onsager's critical temperature."""
+    fss: FSSFit | None = None
+    """The finite-size-scaling fit (``None`` with one size or ``config.fss=False``)."""
+
+    def summary(self) -> dict:
+        """What ``qml-phys phases supervised --json`` prints: ``method``, ``model``,
+        ``exclude``, ``Tc_exact``, ``sizes``, ``per_size`` (``{"L": SizeResult.summary()}``),
+        ``fss`` and ``Tc_inf``/``Tc_inf_error`` (null without finite-size scaling)."""
+        f = self.fss
+        return super().summary() | {
+            "method": METHOD,
+            "model": model_name(self.config.model),
+            "exclude": self.config.exclude,
+            "Tc_exact": self.Tc_exact,
+            "sizes": list(self.sizes),
+            "per_size": {str(L): _nested(r.summary()) for L, r in self.per_size.items()},
+            "fss": None if f is None else f._asdict(),
+            "Tc_inf": None if f is None else f.Tc,
+            "Tc_inf_error": None if f is None else f.Tc_error,
+        }
 
 
 def supervised_tc(
-    datasets: Mapping[int, Any],
-    *,
-    model: str | Any = "dense",
-    config=None,
-    key: jax.Array,
-    exclude: float = 0.0,
-    train_fraction: float = 0.7,
-    n_networks: int = 1,
-    n_boot: int = 200,
-    nu: float = 1.0,
-    fss: bool | None = None,
-    scaled: bool = False,
-    max_distance: float | None = None,
-    **model_options,
-) -> dict:
-    """:math:`T_c(L)` for every size of ``datasets`` (``{L: IsingData}``) and, with several
-    sizes (or ``fss=True``, which then requires them), the finite-size-scaling fit."""
+    datasets: Mapping[int, Any], config: SupervisedConfig = SupervisedConfig(), *, key: jax.Array
+) -> SupervisedResult:
+    """:math:`T_c(L)` for every size of ``datasets`` (``{L: IsingData}``, see
+    :func:`load_sizes`) and, with several sizes (``config.fss`` not ``False``; ``True``
+    requires them), the finite-size-scaling fit. Each size gets its own key (split from
+    ``key``)."""
+    t0 = time.perf_counter()
     if not datasets:
         raise InvalidParameterError("expected at least one lattice size; got none")
-    sizes = sorted(int(L) for L in datasets)
-    if fss and len(sizes) < 2:
+    sizes = tuple(sorted(int(L) for L in datasets))
+    if config.fss and len(sizes) < 2:
         raise InvalidParameterError(
-            f"finite-size scaling needs at least two lattice sizes; the data has L = {sizes} "
-            "(write a dataset with several --L)"
+            f"finite-size scaling needs at least two lattice sizes; the data has L = "
+            f"{list(sizes)} (write a dataset with several --L)"
         )
-    per_size = {}
-    for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True):
-        per_size[L] = size_result(
-            datasets[L],
-            model=model,
-            config=config,
-            key=k,
-            exclude=exclude,
-            train_fraction=train_fraction,
-            n_networks=n_networks,
-            n_boot=n_boot,
-            scaled=scaled,
-            max_distance=max_distance,
-            nu=nu,
-            **model_options,
-        )
-    out = {"sizes": sizes, "per_size": per_size, "Tc_exact": onsager_tc()}
-    if len(sizes) >= 2 and fss is not False:
+    per_size = {
+        L: size_result(datasets[L], config, key=k)
+        for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True)
+    }
+    fit_ = None
+    if len(sizes) >= 2 and config.fss is not False:
         fit_ = fss_fit(
             sizes,
-            [per_size[L]["Tc"] for L in sizes],
-            [per_size[L]["Tc_error"] for L in sizes],
-            nu=nu,
+            [per_size[L].Tc for L in sizes],
+            [per_size[L].Tc_error for L in sizes],
+            nu=config.nu,
         )
-        out["fss"] = fit_._asdict()
-    return out
+    return SupervisedResult(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        status=_status([r.status for r in per_size.values()]),
+        sizes=sizes,
+        per_size=per_size,
+        Tc_exact=onsager_tc(),
+        fss=fit_,
+    )
 
 
 # --------------------------------------------------------------------------- triangular
@@ -658,67 +852,96 @@ def sample_triangular(
     return spins.reshape(-1, L, L), np.repeat(temps, n_samples)
 
 
-# --------------------------------------------------------------------------- records
-def plot_supervised(result: dict, path) -> None:
-    """Averaged output vs T for every size, and Tc(L) vs 1/L with the FSS line (PNG)."""
-    from qml_phys.runtime import plots
+# --------------------------------------------------------------------------- transfer
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TransferResult(Result):
+    """The square-lattice network applied to the triangular lattice
+    (:func:`triangular_transfer`); ``history`` is the classifier's training history."""
 
-    fig, (ax, ax_fss) = plots.figure(1, 2)
-    Tc = result["Tc_exact"]
-    for L in result["sizes"]:
-        c = result["per_size"][L]["curve"]
-        ax.errorbar(c["temperatures"], c["mean"], c["error"], fmt="o-", ms=3, label=f"L = {L}")
-    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
-    ax.axvline(Tc, **plots.EXACT, label="Onsager $T_c$")
-    ax.set_xlabel("temperature T / J")
-    ax.set_ylabel("averaged output P(ordered)")
-    ax.legend()
-    inv = np.array([1.0 / L for L in result["sizes"]])
-    tcs = [result["per_size"][L]["Tc"] for L in result["sizes"]]
-    errs = [result["per_size"][L]["Tc_error"] for L in result["sizes"]]
-    ax_fss.errorbar(inv, tcs, errs, fmt="o", label="crossing $T_c(L)$")
-    if "fss" in result:
-        f = result["fss"]
-        x = np.linspace(0, inv.max() * 1.05, 50)
-        ax_fss.plot(
-            x,
-            f["Tc"] + f["a"] * x ** (1 / f["nu"]),
-            label=f"fit: $T_c$ = {f['Tc']:.4f} ± {f['Tc_error']:.4f}",
-        )
-    ax_fss.axhline(Tc, **plots.EXACT, label=f"Onsager {Tc:.5f}")
-    ax_fss.set_xlabel("1 / L")
-    ax_fss.set_ylabel("$T_c(L)$")
-    ax_fss.legend()
-    plots.save(fig, path)
+    L: int
+    Tc: float
+    """The 0.5 crossing on the triangular lattice."""
+    Tc_error: float
+    """Its bootstrap error."""
+    Tc_exact: float = TRIANGULAR_TC
+    curve: Curve
+    classifier: Classifier
+
+    def summary(self) -> dict:
+        """``L``, ``Tc``, ``Tc_error``, ``Tc_exact`` and the averaged-output ``curve``."""
+        return super().summary() | {
+            "L": self.L,
+            "Tc": self.Tc,
+            "Tc_error": self.Tc_error,
+            "Tc_exact": self.Tc_exact,
+            "curve": self.curve._asdict(),
+        }
 
 
 def triangular_transfer(
     square,
+    config: SupervisedConfig = SupervisedConfig(),
     *,
-    model: str | Any = "dense",
-    config=None,
     key: jax.Array,
     offsets=(0.05, 0.15, 0.3, 0.5, 0.8, 1.2),
     n_samples: int = 200,
-    n_boot: int = 200,
-) -> dict:
+) -> TransferResult:
     """Train on the square lattice (``square``: ``{L: IsingData}`` with one ``L``, a
-    multiple of 3), apply the network unchanged to triangular-lattice configurations of the
-    same size on a grid about ``4 / ln 3``, and read off the 0.5 crossing (the paper's
-    transfer test)."""
+    multiple of 3), apply the network unchanged to ``n_samples`` triangular-lattice
+    configurations of the same size at each temperature ``4 / ln 3 ± offsets``, and read
+    off the 0.5 crossing (the paper's transfer test; ``config.n_boot`` replicas)."""
+    t0 = time.perf_counter()
     if len(square) != 1:
         raise InvalidParameterError(f"expected one square-lattice size; got {sorted(square)}")
     ((L, data),) = square.items()
     k_train, k_sample, k_boot = jax.random.split(key, 3)
-    clf = train_classifier(data, model=model, config=config, key=k_train)
+    clf = train_classifier(data, config, key=k_train)
     temps = temperature_grid(offsets, Tc=TRIANGULAR_TC)
     spins, T = sample_triangular(L, temps, n_samples, key=k_sample)
     p = predict_ordered(clf.params, clf.model, spins, model_state=clf.model_state)
-    cr = bootstrap_crossing(p, T, key=k_boot, n_boot=n_boot)
-    return {
-        "L": int(L),
-        "Tc": cr.value,
-        "Tc_error": cr.error,
-        "Tc_exact": TRIANGULAR_TC,
-        "curve": cr.curve._asdict(),
-    }
+    cr = bootstrap_crossing(p, T, key=k_boot, n_boot=config.n_boot)
+    return TransferResult(
+        config=config,
+        history=clf.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=clf.status,
+        L=int(L),
+        Tc=cr.value,
+        Tc_error=cr.error,
+        curve=cr.curve,
+        classifier=clf,
+    )
+
+
+# --------------------------------------------------------------------------- plots
+def plot_supervised(axes, result: SupervisedResult) -> None:
+    """Draw on two axes ``(ax_curve, ax_fss)``: the averaged output vs T for every size, and
+    Tc(L) vs 1/L with the finite-size-scaling line. The caller owns and saves the figure."""
+    from qml_phys.runtime.plots import EXACT
+
+    ax, ax_fss = axes
+    Tc = result.Tc_exact
+    for L in result.sizes:
+        c = result.per_size[L].curve
+        ax.errorbar(c.temperatures, c.mean, c.error, fmt="o-", ms=3, label=f"L = {L}")
+    ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+    ax.axvline(Tc, **EXACT, label="Onsager $T_c$")
+    ax.set_xlabel("temperature T / J")
+    ax.set_ylabel("averaged output P(ordered)")
+    ax.legend()
+    inv = np.array([1.0 / L for L in result.sizes])
+    tcs = [result.per_size[L].Tc for L in result.sizes]
+    errs = [result.per_size[L].Tc_error for L in result.sizes]
+    ax_fss.errorbar(inv, tcs, errs, fmt="o", label="crossing $T_c(L)$")
+    f = result.fss
+    if f is not None:
+        x = np.linspace(0, inv.max() * 1.05, 50)
+        ax_fss.plot(
+            x,
+            f.Tc + f.a * x ** (1 / f.nu),
+            label=f"fit: $T_c$ = {f.Tc:.4f} ± {f.Tc_error:.4f}",
+        )
+    ax_fss.axhline(Tc, **EXACT, label=f"Onsager {Tc:.5f}")
+    ax_fss.set_xlabel("1 / L")
+    ax_fss.set_ylabel("$T_c(L)$")
+    ax_fss.legend()

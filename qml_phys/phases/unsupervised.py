@@ -22,11 +22,16 @@ Estimates of :math:`T_c(L)`:
 
 all with errors from a bootstrap over configurations at each temperature, and a
 finite-size-scaling fit (:func:`qml_phys.phases.supervised.fss_fit`) across sizes.
+:func:`size_result` and :func:`unsupervised_tc` take an :class:`UnsupervisedConfig` and a
+keyword-only PRNG ``key``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import time
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -36,12 +41,18 @@ import optax
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
 from qml_phys.phases.supervised import (
+    Crossing,
+    FSSFit,
     _check_samples,
     bootstrap_crossing,
     fss_fit,
     rng_from_key,
 )
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.results import Result
+from qml_phys.train import TrainConfig
+
+METHOD = "PCA fluctuation peak, k-means on (PC1, PC2), autoencoder latent peak"
 
 
 # --------------------------------------------------------------------------- PCA
@@ -92,44 +103,94 @@ def correlation(a, b) -> float:
 
 
 # --------------------------------------------------------------------------- autoencoder
+def default_config(**overrides) -> TrainConfig:
+    """The autoencoder's training settings (Adam 2e-3, up to 30 epochs, batch 64, early
+    stopping after 8 epochs without a better validation loss), with ``overrides``."""
+    base = dict(epochs=30, batch_size=64, learning_rate=2e-3, validation_fraction=0.1, patience=8)
+    return TrainConfig(**(base | overrides))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AutoencoderConfig:
+    """Settings of :func:`train_autoencoder`."""
+
+    latent: int = 1
+    """Latent units (linear)."""
+    hidden: int = 64
+    """Units of the hidden layer of encoder and decoder (tanh)."""
+    train: TrainConfig = dataclasses.field(default_factory=default_config)
+    """Training settings (default :func:`default_config`)."""
+
+    def __post_init__(self):
+        check_positive_int("latent", self.latent)
+        check_positive_int("hidden", self.hidden)
+        if not isinstance(self.train, TrainConfig):
+            raise InvalidParameterError(
+                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
+            )
+
+
 def _bernoulli_nll(logits, target):
     """Per-example reconstruction loss: Bernoulli negative log-likelihood summed over sites."""
     per_site = optax.sigmoid_binary_cross_entropy(logits, target.astype(logits.dtype))
     return jnp.sum(per_site.reshape(per_site.shape[0], -1), axis=1)
 
 
-class TrainedAutoencoder(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainedAutoencoder(Result):
+    """A trained autoencoder (:func:`train_autoencoder`); ``history`` is the trainer's
+    per-epoch history (``train_loss``, ``val_loss``, ...)."""
+
     model: Any
+    """The :class:`~qml_phys.phases.classifiers.Autoencoder` module."""
     params: Any
-    history: list
-    status: str
+
+    @property
+    def final_loss(self) -> float | None:
+        """The last epoch's training loss (nats per configuration), or None."""
+        loss = self.history.get("train_loss")
+        return None if loss is None or not len(loss) else float(loss[-1])
+
+    def summary(self) -> dict:
+        """Status, epochs and the final training loss."""
+        return super().summary() | {"final_loss": self.final_loss}
 
 
 def train_autoencoder(
-    spins, *, latent: int = 1, hidden: int = 64, config=None, key: jax.Array
+    spins, config: AutoencoderConfig = AutoencoderConfig(), *, key: jax.Array
 ) -> TrainedAutoencoder:
     """Train an :class:`~qml_phys.phases.classifiers.Autoencoder` on configurations
-    ``(n, L, L)`` (Bernoulli reconstruction of ``(s + 1) / 2``) with :func:`qml_phys.train.fit`."""
+    ``spins`` ``(n, L, L)`` (Bernoulli reconstruction of ``(s + 1) / 2``) with
+    :func:`qml_phys.train.fit`; ``key`` draws the initialisation, the validation split and
+    the batches."""
     from qml_phys.phases.classifiers import Autoencoder
-    from qml_phys.train import TrainConfig, fit, flax_loss, init_flax
+    from qml_phys.train import fit, flax_loss, init_flax
 
+    t0 = time.perf_counter()
     spins = np.asarray(spins)
     if spins.ndim != 3 or spins.shape[1] != spins.shape[2]:
         raise ShapeError(f"expected spins of shape (n, L, L); got shape {spins.shape}")
-    config = config or TrainConfig(
-        epochs=30, batch_size=64, learning_rate=2e-3, validation_fraction=0.1, patience=8
+    module = Autoencoder(
+        n_sites=spins.shape[1] * spins.shape[2], latent=config.latent, hidden=config.hidden
     )
-    module = Autoencoder(n_sites=spins.shape[1] * spins.shape[2], latent=latent, hidden=hidden)
-    params, _ = init_flax(module, jnp.asarray(spins[:2]), key=key)
+    k_init, k_fit = jax.random.split(key)
+    params, _ = init_flax(module, jnp.asarray(spins[:2]), key=k_init)
     target = ((spins.astype(np.float32) + 1.0) / 2.0).astype(np.float32)
     res = fit(
         flax_loss(module, _bernoulli_nll),
         params,
         {"x": spins, "y": target},
-        config=config,
-        desc=f"autoencoder L={spins.shape[1]}",
+        config=dataclasses.replace(config.train, label=f"autoencoder L={spins.shape[1]}"),
+        key=k_fit,
     )
-    return TrainedAutoencoder(module, res.params, res.history, res.status)
+    return TrainedAutoencoder(
+        config=config,
+        history=res.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=res.status,
+        model=module,
+        params=res.params,
+    )
 
 
 def encode(ae: TrainedAutoencoder, spins, *, batch_size: int = 4096) -> np.ndarray:
@@ -144,10 +205,21 @@ def encode(ae: TrainedAutoencoder, spins, *, batch_size: int = 4096) -> np.ndarr
 
 
 # --------------------------------------------------------------------------- clustering
-def kmeans(x, k: int, *, key: jax.Array, n_init: int = 5, max_iter: int = 100):
-    """Lloyd's k-means with k-means++ seeding, best of ``n_init`` starts.
+class KMeans(NamedTuple):
+    """k-means clusters (unpacks as ``labels, centers, inertia``)."""
 
-    ``x``: ``(n, d)``. Returns ``(labels (n,), centers (k, d), inertia)``.
+    labels: np.ndarray
+    """``(n,)`` cluster of every point."""
+    centers: np.ndarray
+    """``(k, d)``"""
+    inertia: float
+    """Sum of squared distances of the points to their centres."""
+
+
+def kmeans(x, k: int, *, key: jax.Array, n_init: int = 5, max_iter: int = 100) -> KMeans:
+    """Lloyd's k-means with k-means++ seeding, best of ``n_init`` starts (drawn from ``key``).
+
+    ``x``: ``(n, d)`` (or ``(n,)``).
     """
     x = np.asarray(x, np.float64)
     if x.ndim == 1:
@@ -173,27 +245,38 @@ def kmeans(x, k: int, *, key: jax.Array, n_init: int = 5, max_iter: int = 100):
             centers = new
         labels = np.argmin(((x[:, None, :] - centers[None]) ** 2).sum(-1), axis=1)
         inertia = float(((x - centers[labels]) ** 2).sum())
-        if best is None or inertia < best[2]:
-            best = (labels, centers, inertia)
+        if best is None or inertia < best.inertia:
+            best = KMeans(labels, centers, inertia)
     return best
 
 
-def cluster_tc(points, T, *, key: jax.Array, n_boot: int = 200):
+class ClusterTc(NamedTuple):
+    """:func:`cluster_tc`'s estimate (unpacks as ``crossing, labels, centers``)."""
+
+    crossing: Crossing
+    """0.5 crossing of the ordered fraction, with its bootstrap error."""
+    labels: np.ndarray
+    centers: np.ndarray
+
+
+def cluster_tc(points, T, *, key: jax.Array, n_boot: int = 200) -> ClusterTc:
     """Tc(L) from k-means (k = 3) on the leading components ``points`` ``(n, d)``.
 
     The cluster whose centre is nearest the origin is the disordered one; the crossing of
     the fraction of configurations in the two others (the ordered lobes) with 0.5, with a
-    bootstrap error, is the estimate. Returns ``(Crossing, labels, centers)``.
+    bootstrap error, is the estimate.
     """
     k_km, k_boot = jax.random.split(key)
     labels, centers, _ = kmeans(points, 3, key=k_km)
     disordered = int(np.argmin(np.linalg.norm(centers, axis=1)))
     ordered = (labels != disordered).astype(np.float64)
-    return bootstrap_crossing(ordered, T, key=k_boot, n_boot=n_boot), labels, centers
+    return ClusterTc(bootstrap_crossing(ordered, T, key=k_boot, n_boot=n_boot), labels, centers)
 
 
 # --------------------------------------------------------------------------- fluctuation peak
 class Peak(NamedTuple):
+    """The maximum of a fluctuation curve with its bootstrap error."""
+
     value: float
     error: float
     temperatures: np.ndarray
@@ -213,18 +296,35 @@ def _peak_position(t: np.ndarray, chi: np.ndarray) -> float:
     return float(t[i] + np.clip(x, t[i - 1] - t[i], t[i + 1] - t[i]))
 
 
+def _bootstrap_variances(g: np.ndarray, *, key: jax.Array, n_boot: int) -> np.ndarray:
+    """Sample variances (``ddof=1``) of ``n_boot`` bootstrap replicas of ``g`` ``(n,)``."""
+    from qml_phys.stats.bootstrap import resample_counts
+
+    n = len(g)
+    counts = resample_counts(key, n, n_boot)
+    d = g - g.mean()  # centred: no cancellation
+    s1, s2 = counts @ d, counts @ (d * d)
+    return (s2 - s1 * s1 / n) / (n - 1)
+
+
 def fluctuation_peak(q, T, *, key: jax.Array, n_boot: int = 200) -> Peak:
     r"""Temperature of the maximum of :math:`\chi_q(T) = \mathrm{Var}_T(|q|)/T` (a
     parabola in :math:`\log\chi_q` through the largest point and its neighbours), with a
-    bootstrap error (configurations resampled at each temperature). A maximum at the edge
-    of the grid raises."""
+    bootstrap error (configurations resampled at each temperature, with ``fold_in(key, j)``
+    at the ``j``-th). ``q``, ``T``: ``(n,)``. A maximum at the edge of the grid raises."""
     q, T = np.abs(np.asarray(q, np.float64)).ravel(), np.asarray(T, np.float64)
     if q.shape != T.shape:
         raise ShapeError(f"expected q and T of the same length; got {q.shape}, {T.shape}")
+    n_boot = check_positive_int("n_boot", n_boot, 2)
     temps = np.unique(T)
     if len(temps) < 3:
         raise InvalidParameterError(f"expected at least 3 temperatures; got {len(temps)}")
     groups = [q[T == t] for t in temps]
+    if min(len(g) for g in groups) < 2:
+        raise InvalidParameterError(
+            "expected at least 2 configurations per temperature for a variance; got "
+            f"{min(len(g) for g in groups)}"
+        )
     chi = np.array([g.var(ddof=1) for g in groups]) / temps
     value = _peak_position(temps, chi)
     if not math.isfinite(value):
@@ -232,53 +332,110 @@ def fluctuation_peak(q, T, *, key: jax.Array, n_boot: int = 200) -> Peak:
             f"the fluctuation of |q| peaks at the edge of the grid (T = "
             f"{temps[int(np.argmax(chi))]:.4g}); expected temperatures on both sides of Tc"
         )
-    rng = rng_from_key(key)
-    boot = np.empty((check_positive_int("n_boot", n_boot, 2), len(temps)))
-    for j, g in enumerate(groups):
-        boot[:, j] = g[rng.integers(0, len(g), (n_boot, len(g)))].var(axis=1, ddof=1) / temps[j]
+    boot = np.stack(
+        [
+            _bootstrap_variances(g, key=jax.random.fold_in(key, j), n_boot=n_boot) / temps[j]
+            for j, g in enumerate(groups)
+        ],
+        axis=1,
+    )
     samples = np.array([_peak_position(temps, b) for b in boot])
     return Peak(value, float(np.nanstd(samples, ddof=1)), temps, chi)
 
 
 # --------------------------------------------------------------------------- pipeline
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class UnsupervisedConfig:
+    """Settings of :func:`size_result` and :func:`unsupervised_tc`."""
+
+    autoencoder: AutoencoderConfig | None = dataclasses.field(default_factory=AutoencoderConfig)
+    """The autoencoder estimate's settings; ``None`` skips the autoencoder."""
+    n_boot: int = 200
+    """Bootstrap replicas of every estimate."""
+    nu: float = 1.0
+    """Correlation-length exponent of the finite-size scaling ``Tc + a L^(-1/nu)``."""
+
+    def __post_init__(self):
+        if self.autoencoder is not None and not isinstance(self.autoencoder, AutoencoderConfig):
+            raise InvalidParameterError(
+                "autoencoder: expected an AutoencoderConfig or None; got "
+                f"{type(self.autoencoder).__name__}"
+            )
+        check_positive_int("n_boot", self.n_boot, minimum=2)
+        if not (math.isfinite(self.nu) and self.nu > 0):
+            raise InvalidParameterError(f"nu: expected a finite number > 0; got {self.nu!r}")
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """``("pca", "clustering")`` and ``"autoencoder"`` unless it is skipped."""
+        return ("pca", "clustering") + (("autoencoder",) if self.autoencoder else ())
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class UnsupervisedSizeResult(Result):
+    """PCA, clustering and autoencoder estimates of one lattice size (:func:`size_result`).
+    ``history`` is the autoencoder's training history (empty without it)."""
+
+    L: int
+    pca: Mapping[str, Any]
+    """``explained_variance_ratio``, ``corr_pc1_m``, ``pc1_uniformity``, ``Tc``, ``Tc_error``,
+    ``curve`` (``temperatures``, ``chi``) and ``mean_abs_pc1`` per temperature."""
+    clustering: Mapping[str, Any]
+    """``Tc``, ``Tc_error``, ``centers`` and ``curve`` (``ordered_fraction`` per temperature)."""
+    autoencoder: Mapping[str, Any] | None = None
+    """``corr_latent_m``, ``Tc``, ``Tc_error``, ``curve`` and ``final_loss`` (``None`` when
+    the autoencoder was skipped)."""
+
+    def summary(self) -> dict:
+        """``L``, ``<method>_Tc`` and ``<method>_Tc_error`` for every method,
+        ``corr_pc1_m`` (and ``corr_latent_m``), and each method's full estimate."""
+        methods = {"pca": self.pca, "clustering": self.clustering}
+        if self.autoencoder is not None:
+            methods["autoencoder"] = self.autoencoder
+        flat = {f"{m}_Tc": r["Tc"] for m, r in methods.items()}
+        flat |= {f"{m}_Tc_error": r["Tc_error"] for m, r in methods.items()}
+        flat["corr_pc1_m"] = self.pca["corr_pc1_m"]
+        if self.autoencoder is not None:
+            flat["corr_latent_m"] = self.autoencoder["corr_latent_m"]
+        return super().summary() | {"L": self.L} | flat | methods
+
+
 def size_result(
-    data, *, key: jax.Array, autoencoder: bool = True, ae_config=None, n_boot: int = 200
-) -> dict:
-    """PCA, clustering and (optionally) autoencoder estimates for one lattice size."""
+    data, config: UnsupervisedConfig = UnsupervisedConfig(), *, key: jax.Array
+) -> UnsupervisedSizeResult:
+    """PCA, clustering and (unless ``config.autoencoder is None``) autoencoder estimates of
+    :math:`T_c(L)` for one lattice size (``data``: an
+    :class:`~qml_phys.classical.datasets.IsingData`)."""
+    t0 = time.perf_counter()
     spins, T = _check_samples(data.spins, data.T)
     m = spins.reshape(len(spins), -1).mean(axis=1, dtype=np.float64)
     k_pk, k_cl, k_ae, k_aepk = jax.random.split(key, 4)
     p = pca(spins, 2)
-    peak = fluctuation_peak(p.projections[:, 0], T, key=k_pk, n_boot=n_boot)
-    cross, _, centers = cluster_tc(p.projections[:, :2], T, key=k_cl, n_boot=n_boot)
-    out = {
-        "L": int(spins.shape[1]),
-        "pca": {
-            "explained_variance_ratio": p.explained_variance_ratio,
-            "corr_pc1_m": correlation(p.projections[:, 0], m),
-            "pc1_uniformity": float(abs(p.components[0].sum()) / math.sqrt(p.components.shape[1])),
-            "Tc": peak.value,
-            "Tc_error": peak.error,
-            "curve": {"temperatures": peak.temperatures, "chi": peak.chi},
-            "mean_abs_pc1": [
-                float(np.mean(np.abs(p.projections[T == t, 0]))) for t in peak.temperatures
-            ],
-        },
-        "clustering": {
-            "Tc": cross.value,
-            "Tc_error": cross.error,
-            "centers": centers,
-            "curve": {
-                "temperatures": cross.curve.temperatures,
-                "ordered_fraction": cross.curve.mean,
-            },
-        },
+    peak = fluctuation_peak(p.projections[:, 0], T, key=k_pk, n_boot=config.n_boot)
+    cross, _, centers = cluster_tc(p.projections[:, :2], T, key=k_cl, n_boot=config.n_boot)
+    pca_row = {
+        "explained_variance_ratio": p.explained_variance_ratio,
+        "corr_pc1_m": correlation(p.projections[:, 0], m),
+        "pc1_uniformity": float(abs(p.components[0].sum()) / math.sqrt(p.components.shape[1])),
+        "Tc": peak.value,
+        "Tc_error": peak.error,
+        "curve": {"temperatures": peak.temperatures, "chi": peak.chi},
+        "mean_abs_pc1": [
+            float(np.mean(np.abs(p.projections[T == t, 0]))) for t in peak.temperatures
+        ],
     }
-    if autoencoder:
-        ae = train_autoencoder(spins, config=ae_config, key=k_ae)
+    cluster_row = {
+        "Tc": cross.value,
+        "Tc_error": cross.error,
+        "centers": centers,
+        "curve": {"temperatures": cross.curve.temperatures, "ordered_fraction": cross.curve.mean},
+    }
+    ae_row, history, status = None, {}, "completed"
+    if config.autoencoder is not None:
+        ae = train_autoencoder(spins, config.autoencoder, key=k_ae)
         z = encode(ae, spins)[:, 0]
-        zpk = fluctuation_peak(z, T, key=k_aepk, n_boot=n_boot)
-        out["autoencoder"] = {
+        zpk = fluctuation_peak(z, T, key=k_aepk, n_boot=config.n_boot)
+        ae_row = {
             "corr_latent_m": correlation(z, m),
             "Tc": zpk.value,
             "Tc_error": zpk.error,
@@ -287,60 +444,120 @@ def size_result(
                 "chi": zpk.chi,
                 "mean_abs_latent": [float(np.mean(np.abs(z[T == t]))) for t in zpk.temperatures],
             },
-            "final_loss": ae.history[-1]["train_loss"] if ae.history else None,
+            "final_loss": ae.final_loss,
         }
-    return out
+        history, status = ae.history, ae.status
+    return UnsupervisedSizeResult(
+        config=config,
+        history=history,
+        wall_time_s=time.perf_counter() - t0,
+        status=status,
+        L=int(spins.shape[1]),
+        pca=pca_row,
+        clustering=cluster_row,
+        autoencoder=ae_row,
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class UnsupervisedResult(Result):
+    """Per-size estimates and, with several sizes, a finite-size-scaling fit per method
+    (:func:`unsupervised_tc`). ``history`` is empty."""
+
+    sizes: tuple[int, ...]
+    per_size: Mapping[int, UnsupervisedSizeResult]
+    Tc_exact: float
+    """Onsager's critical temperature."""
+    fss: Mapping[str, FSSFit] | None = None
+    """``{method: FSSFit}`` (``None`` with one size)."""
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The methods estimated (``pca``, ``clustering`` and possibly ``autoencoder``)."""
+        return self.config.methods
+
+    def summary(self) -> dict:
+        """What ``qml-phys phases unsupervised --json`` prints: ``method``, ``Tc_exact``,
+        ``sizes``, ``per_size`` (``{"L": UnsupervisedSizeResult.summary()}``) and ``fss``
+        (``{method: {"Tc_inf", "Tc_inf_error", "chi2", "dof", ...}}``, null with one size)."""
+        fss = None
+        if self.fss is not None:
+            fss = {
+                m: {"Tc_inf": f.Tc, "Tc_inf_error": f.Tc_error} | f._asdict()
+                for m, f in self.fss.items()
+            }
+        return super().summary() | {
+            "method": METHOD,
+            "methods": list(self.methods),
+            "Tc_exact": self.Tc_exact,
+            "sizes": list(self.sizes),
+            "per_size": {
+                str(L): {k: v for k, v in r.summary().items() if k != "config"}
+                for L, r in self.per_size.items()
+            },
+            "fss": fss,
+        }
 
 
 def unsupervised_tc(
-    datasets,
+    datasets: Mapping[int, Any],
+    config: UnsupervisedConfig = UnsupervisedConfig(),
     *,
     key: jax.Array,
-    autoencoder: bool = True,
-    ae_config=None,
-    n_boot: int = 200,
-    nu: float = 1.0,
-) -> dict:
-    """Per-size estimates (:func:`size_result`) and, with several sizes, a finite-size-scaling
-    fit of each method's :math:`T_c(L)`."""
+) -> UnsupervisedResult:
+    """Per-size estimates (:func:`size_result`, each size with its own key split from
+    ``key``) and, with several sizes, a finite-size-scaling fit of each method's
+    :math:`T_c(L)` (errors floored at 1e-6)."""
+    t0 = time.perf_counter()
     if not datasets:
         raise InvalidParameterError("expected at least one lattice size; got none")
-    sizes = sorted(int(L) for L in datasets)
+    sizes = tuple(sorted(int(L) for L in datasets))
     per_size = {
-        L: size_result(
-            datasets[L], key=k, autoencoder=autoencoder, ae_config=ae_config, n_boot=n_boot
-        )
+        L: size_result(datasets[L], config, key=k)
         for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True)
     }
-    out = {"sizes": sizes, "per_size": per_size, "Tc_exact": onsager_tc()}
+    fss = None
     if len(sizes) >= 2:
-        methods = ["pca", "clustering"] + (["autoencoder"] if autoencoder else [])
-        out["fss"] = {
+        fss = {
             name: fss_fit(
                 sizes,
-                [per_size[L][name]["Tc"] for L in sizes],
-                [max(per_size[L][name]["Tc_error"], 1e-6) for L in sizes],
-                nu=nu,
-            )._asdict()
-            for name in methods
+                [getattr(per_size[L], name)["Tc"] for L in sizes],
+                [max(getattr(per_size[L], name)["Tc_error"], 1e-6) for L in sizes],
+                nu=config.nu,
+            )
+            for name in config.methods
         }
-    return out
+    statuses = [r.status for r in per_size.values()]
+    return UnsupervisedResult(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        status="diverged" if "diverged" in statuses else "completed",
+        sizes=sizes,
+        per_size=per_size,
+        Tc_exact=onsager_tc(),
+        fss=fss,
+    )
 
 
-def plot_unsupervised(result: dict, path) -> None:
-    """<|PC1|>, the PC1 fluctuation and the ordered-cluster fraction vs T (PNG)."""
-    from qml_phys.runtime import plots
+def plot_unsupervised(axes, result: UnsupervisedResult) -> None:
+    """Draw one panel per method of ``result.methods`` on ``axes`` (as many): <|PC1|>, the
+    ordered-cluster fraction and the (scaled) <|latent|> vs T. The caller owns and saves
+    the figure."""
+    from qml_phys.runtime.plots import EXACT
 
-    has_ae = "autoencoder" in result["per_size"][result["sizes"][0]]
-    fig, axes = plots.figure(1, 3 if has_ae else 2)
-    Tc = result["Tc_exact"]
-    for L in result["sizes"]:
-        r = result["per_size"][L]
-        t = np.asarray(r["pca"]["curve"]["temperatures"])
-        axes[0].plot(t, r["pca"]["mean_abs_pc1"], "o-", ms=3, label=f"L = {L}")
-        axes[1].plot(t, r["clustering"]["curve"]["ordered_fraction"], "o-", ms=3, label=f"L = {L}")
-        if has_ae:
-            lat = np.asarray(r["autoencoder"]["curve"]["mean_abs_latent"])
+    axes = list(np.atleast_1d(axes))
+    if len(axes) != len(result.methods):
+        raise InvalidParameterError(
+            f"axes: expected {len(result.methods)} (one per method {list(result.methods)}); "
+            f"got {len(axes)}"
+        )
+    for L in result.sizes:
+        r = result.per_size[L]
+        t = np.asarray(r.pca["curve"]["temperatures"])
+        axes[0].plot(t, r.pca["mean_abs_pc1"], "o-", ms=3, label=f"L = {L}")
+        axes[1].plot(t, r.clustering["curve"]["ordered_fraction"], "o-", ms=3, label=f"L = {L}")
+        if r.autoencoder is not None and len(axes) > 2:
+            lat = np.asarray(r.autoencoder["curve"]["mean_abs_latent"])
             axes[2].plot(t, lat / lat.max(), "o-", ms=3, label=f"L = {L}")
     titles = [
         "PCA: <|p1|> / sqrt(N)",
@@ -348,8 +565,7 @@ def plot_unsupervised(result: dict, path) -> None:
         "autoencoder: <|z|> (scaled)",
     ]
     for ax, title in zip(axes, titles, strict=False):
-        ax.axvline(Tc, **plots.EXACT)
+        ax.axvline(result.Tc_exact, **EXACT)
         ax.set_xlabel("temperature T / J")
         ax.set_title(title)
         ax.legend()
-    plots.save(fig, path)

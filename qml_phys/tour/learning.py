@@ -14,40 +14,45 @@ def learning_foundations(ctx: TourContext) -> Section:
     import jax.numpy as jnp
 
     from qml_phys.learning import bias_variance, landscape, optimisers, regression
+    from qml_phys.runtime.precision import float64
 
     L, n = (16, 400) if ctx.quick else (40, 2000)
+    k_fit, k_bv, k_task, k_init, k_lanczos = jax.random.split(jax.random.key(ctx.seed), 5)
+    # ridge and LASSO see the same configurations and split (the same key, on purpose)
     fits = {
-        m: regression.learn_hamiltonian(L, n, method=m, lam=0.01, seed=ctx.seed % 1000)
+        m: regression.learn_hamiltonian(
+            regression.HamiltonianConfig(L=L, n_samples=n, method=m, lam=0.01), key=k_fit
+        )
         for m in ("ridge", "lasso")
     }
     bv = bias_variance.chain_range_study(
-        12,
-        n_rounds=12 if ctx.quick else 50,
-        n_test=500 if ctx.quick else 2000,
-        key=jax.random.key(ctx.seed),
+        bias_variance.ChainRangeConfig(
+            L=12, n_rounds=12 if ctx.quick else 50, n_test=500 if ctx.quick else 2000
+        ),
+        key=k_bv,
     )
-    with jax.enable_x64(True):
+    with float64():
         loss, init, data = optimisers.chain_energy_task(
-            6, 64, key=jax.random.key(1), hidden=4, dtype=jnp.float64
+            6, 64, key=k_task, hidden=4, dtype=jnp.float64
         )
-        params = init(jax.random.key(2))
+        params = init(k_init)
 
         def full(p):
             return loss(p, data, key=None, model_state=None, train=False)[0]
 
         dense = np.linalg.eigvalsh(landscape.dense_hessian(full, params))[::-1][:3]
-        top = landscape.hessian_eigenvalues(full, params, k=3, n_iter=20, key=jax.random.key(3))
+        top = landscape.hessian_eigenvalues(full, params, k=3, n_iter=20, key=k_lanczos)
 
     fig, axes = plots.figure(1, 3)
     for ax, m in zip(axes[:2], ("ridge", "lasso"), strict=True):
         # colours clipped at ±0.02 so that the small off-structure couplings show
-        im = ax.imshow(fits[m]["K"], cmap="RdBu_r", vmin=-0.02, vmax=0.02)
+        im = ax.imshow(fits[m].K, cmap="RdBu_r", vmin=-0.02, vmax=0.02)
         ax.set_title(f"{m}: K_ij (L={L}, clipped at ±0.02)")
         ax.set_xlabel("j")
         ax.set_ylabel("i")
         fig.colorbar(im, ax=ax, shrink=0.8)
-    R = bv["ranges"]
-    rows = [bv["by_range"][r] for r in R]
+    R = list(bv.ranges)
+    rows = [bv.by_range[r] for r in R]
     ax = axes[2]
     ax.plot(R, [max(r["bias2_corrected"], 1e-3) for r in rows], "o-", label="bias²")
     ax.plot(R[:-1], [r["exact_bias2"] for r in rows[:-1]], "k:", label="bias² (exact, n → ∞)")
@@ -68,11 +73,11 @@ def learning_foundations(ctx: TourContext) -> Section:
     table = [
         {
             "model": f"{m}, λ = 0.01",
-            "max |K| off structure": fits[m]["max_off_structure"],
-            "max error on J_nn": fits[m]["max_structure_error"],
-            "exact zeros off structure": f"{fits[m]['n_zero_off_structure']}"
-            f"/{fits[m]['n_off_structure']}",
-            "test R²": fits[m]["test_r2"],
+            "max |K| off structure": fits[m].max_off_structure,
+            "max error on J_nn": fits[m].max_structure_error,
+            "exact zeros off structure": f"{fits[m].n_zero_off_structure}"
+            f"/{fits[m].n_off_structure}",
+            "test R²": fits[m].test_r2,
         }
         for m in ("ridge", "lasso")
     ]
@@ -86,10 +91,9 @@ def learning_foundations(ctx: TourContext) -> Section:
         }
     )
     checks = {
-        "LASSO: off-structure |K| < 0.05 and test R² > 0.99": fits["lasso"]["max_off_structure"]
-        < 0.05
-        and fits["lasso"]["test_r2"] > 0.99,
-        "ridge is not sparse": fits["ridge"]["n_zero_off_structure"] == 0,
+        "LASSO: off-structure |K| < 0.05 and test R² > 0.99": fits["lasso"].max_off_structure < 0.05
+        and fits["lasso"].test_r2 > 0.99,
+        "ridge is not sparse": fits["ridge"].n_zero_off_structure == 0,
         "bias² + variance + σ² = test error (4σ)": consistent,
         "test error is U-shaped in R": 0 < best < len(R) - 1,
         "Lanczos top-3 = dense Hessian (1e-6)": bool(np.allclose(top, dense, rtol=1e-6)),
@@ -111,8 +115,8 @@ def learning_foundations(ctx: TourContext) -> Section:
         figures=["learning.png"],
         table=table,
         results={
-            "fits": {m: {k: v for k, v in f.items() if k != "K"} for m, f in fits.items()},
-            "bias_variance": bv["by_range"],
+            "fits": {m: f.summary() for m, f in fits.items()},
+            "bias_variance": bv.summary()["by_range"],
             "hessian_top": top,
             "hessian_dense": dense,
         },

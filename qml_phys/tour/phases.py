@@ -14,50 +14,58 @@ def phases(ctx: TourContext) -> Section:
 
     from qml_phys.phases import confusion, supervised, unsupervised
     from qml_phys.physics.exact import onsager_tc
+    from qml_phys.runtime import plots
 
     Tc = onsager_tc()
     offsets = (0.02, 0.06, 0.1, 0.15, 0.25, 0.4, 0.7, 1.1)
     sizes = [8, 12]
     n = 40 if ctx.quick else 160
-    k_data, k_sup, k_uns, k_conf = jax.random.split(jax.random.key(ctx.seed), 4)
+    k_data, k_sup, k_uns, k_cdata, k_conf = jax.random.split(jax.random.key(ctx.seed), 5)
     data = supervised.quick_dataset(sizes, supervised.temperature_grid(offsets), n, key=k_data)
 
-    sup = supervised.supervised_tc(
-        data,
-        model="cnn",
-        key=k_sup,
-        config=supervised.default_config(seed=ctx.seed),
+    sup = supervised.supervised_tc(data, supervised.SupervisedConfig(model="cnn"), key=k_sup)
+    fig, axes = plots.figure(1, 2)
+    supervised.plot_supervised(axes, sup)
+    plots.save(fig, ctx.out / "phases_supervised.png")
+
+    uns = unsupervised.unsupervised_tc(
+        data, unsupervised.UnsupervisedConfig(autoencoder=None), key=k_uns
     )
-    supervised.plot_supervised(sup, ctx.out / "phases_supervised.png")
-    uns = unsupervised.unsupervised_tc(data, key=k_uns, autoencoder=False)
-    unsupervised.plot_unsupervised(uns, ctx.out / "phases_unsupervised.png")
-    k_cdata, k_conf = jax.random.split(k_conf)
+    fig, axes = plots.figure(1, len(uns.methods))
+    unsupervised.plot_unsupervised(axes, uns)
+    plots.save(fig, ctx.out / "phases_unsupervised.png")
+
     uniform = np.linspace(1.1, 3.5, 13)  # the W needs a uniform grid (see confusion)
-    cdata = supervised.quick_dataset([12], uniform, 120, key=k_cdata)[12]
-    conf = confusion.confusion_curve(cdata, key=k_conf, config=confusion.default_config(epochs=15))
-    confusion.plot_confusion({"L = 12": conf}, ctx.out / "phases_confusion.png")
-    conf_sum = confusion.summary(conf)
+    cdata = supervised.quick_dataset([12], uniform, 120, key=k_cdata)
+    conf_all = confusion.confusion_tc(
+        cdata, confusion.ConfusionConfig(train=confusion.default_config(epochs=15)), key=k_conf
+    )
+    fig, ax = plots.figure()
+    confusion.plot_confusion(ax, conf_all)
+    plots.save(fig, ctx.out / "phases_confusion.png")
+    conf = conf_all.per_size[12]
+    conf_sum = conf.summary()
 
     table = []
     for L in sizes:
-        s, u = sup["per_size"][L], uns["per_size"][L]
+        s, u = sup.per_size[L], uns.per_size[L]
         table.append(
             {
                 "L": L,
-                "supervised Tc(L)": f"{s['Tc']:.3f} ± {s['Tc_error']:.3f}",
-                "PCA peak Tc(L)": f"{u['pca']['Tc']:.3f} ± {u['pca']['Tc_error']:.3f}",
-                "k-means Tc(L)": f"{u['clustering']['Tc']:.3f} ± {u['clustering']['Tc_error']:.3f}",
-                "corr(PC1, m)": round(u["pca"]["corr_pc1_m"], 5),
+                "supervised Tc(L)": f"{s.Tc:.3f} ± {s.Tc_error:.3f}",
+                "PCA peak Tc(L)": f"{u.pca['Tc']:.3f} ± {u.pca['Tc_error']:.3f}",
+                "k-means Tc(L)": f"{u.clustering['Tc']:.3f} ± {u.clustering['Tc_error']:.3f}",
+                "corr(PC1, m)": round(u.pca["corr_pc1_m"], 5),
             }
         )
     table.append({"L": 12, "confusion Tc": f"{conf.Tc:.3f} (grid ± {conf.resolution:.3f})"})
     checks = {
         "|corr(PC1, m)| > 0.99 at every L": all(
-            abs(uns["per_size"][L]["pca"]["corr_pc1_m"]) > 0.99 for L in sizes
+            abs(uns.per_size[L].pca["corr_pc1_m"]) > 0.99 for L in sizes
         ),
         "confusion peak within one grid spacing of Tc": conf_sum["deviation_in_spacings"] <= 1.0,
         "supervised Tc(L) within 5% of Onsager": all(
-            abs(sup["per_size"][L]["Tc"] - Tc) < 0.05 * Tc for L in sizes
+            abs(sup.per_size[L].Tc - Tc) < 0.05 * Tc for L in sizes
         ),
     }
     return Section(
@@ -77,8 +85,8 @@ def phases(ctx: TourContext) -> Section:
         figures=["phases_supervised.png", "phases_unsupervised.png", "phases_confusion.png"],
         table=table,
         results={
-            "supervised": sup,
-            "unsupervised": uns,
+            "supervised": sup.summary(),
+            "unsupervised": uns.summary(),
             "confusion": conf_sum,
             "temperatures": np.asarray(supervised.temperature_grid(offsets)),
         },

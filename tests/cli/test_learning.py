@@ -34,6 +34,8 @@ def test_learn_hamiltonian_lasso_and_ols(capsys):
     assert code == 0
     assert r["max_off_structure"] < 0.05 and r["max_structure_error"] < 0.05
     assert r["test_r2"] > 0.99 and r["n_zero_off_structure"] == r["n_off_structure"]
+    assert r["kkt_violation"] < 1e-7 and r["ok"] is True and r["J"] == 1.0
+    assert (r["L"], r["n_train"], r["n_test"], r["method"]) == (12, 280, 120, "lasso")
     code, r, _ = _run(
         capsys, "learn", "hamiltonian", "--L", "8", "--samples", "200", "--method", "ols", "--json"
     )
@@ -59,6 +61,10 @@ def test_learn_hamiltonian_bad_input(capsys):
         "--json",
     )
     assert code == 2 and "leaves an empty train or test set" in err
+    with pytest.raises(SystemExit) as e:
+        main(["learn", "hamiltonian", "--samples", "1", "--json"])
+    assert e.value.code == 2
+    assert "argument --samples: expected at least 2 configurations" in capsys.readouterr().err
 
 
 def test_tour_section_runs_quick_and_passes_its_checks(tmp_path):

@@ -33,8 +33,16 @@ def test_supervised_prints_per_size_tc_and_fss(tiny_path, capsys, tmp_path):
     assert set(out["per_size"]) == {"8", "12"}
     for row in out["per_size"].values():
         assert abs(row["Tc"] - onsager_tc()) < 0.4 and row["Tc_error"] > 0
+        # one network (the default): the spread between networks was not measured
+        assert row["network_spread"] is None and len(row["test_accuracy"]) == 1
     assert "Tc_inf" in out and out["Tc_inf_error"] > 0 and out["fss"]["dof"] == 0
+    assert out["method"].startswith("supervised") and out["model"] == "dense"
+    assert out["exclude"] == 0.0 and out["Tc_exact"] == onsager_tc()
+    assert out["out"] == str(tmp_path)
     assert (tmp_path / "supervised.json").exists() and (tmp_path / "supervised.png").exists()
+    record = json.loads((tmp_path / "supervised.json").read_text())
+    assert record["provenance"]["seed"] == 3
+    assert record["results"]["per_size"]["8"]["network_spread"] is None
 
 
 def test_bad_input_exits_2_with_a_message(tiny_path, capsys):
@@ -58,6 +66,10 @@ def test_unsupervised_and_confusion_commands(tiny_path, capsys):
     )
     assert code == 0 and abs(out["per_size"]["12"]["corr_pc1_m"]) > 0.99
     assert set(out["fss"]) == {"pca", "clustering"}
+    row = out["per_size"]["8"]
+    assert {"pca_Tc", "pca_Tc_error", "clustering_Tc", "clustering_Tc_error"} <= set(row)
+    assert {"Tc_inf", "Tc_inf_error", "chi2", "dof"} <= set(out["fss"]["pca"])
+    assert out["out"] is None
     # 8 x 8 on a coarse, non-uniform grid trained for 5 epochs shows no W: a clear error
     # (the W itself is tested in test_confusion.py and in the tour)
     code, _, err = _run(

@@ -20,8 +20,10 @@ def test_sample_identity_and_known_estimator():
 
 
 def test_chain_range_study_is_u_shaped_and_adds_up():
-    r = BV.chain_range_study(12, (0, 1, 2, 3, 4, 5), n_rounds=50, key=jax.random.key(0))
-    rows = [r["by_range"][R] for R in r["ranges"]]
+    config = BV.ChainRangeConfig(L=12, ranges=(0, 1, 2, 3, 4, 5), n_rounds=50)
+    r = BV.chain_range_study(config, key=jax.random.key(0))
+    assert r.config is config and r.ranges == (0, 1, 2, 3, 4, 5)
+    rows = [r.by_range[R] for R in r.ranges]
     for row in rows:
         # bias^2 + variance + sigma^2 = expected test error, within the test error's error
         assert abs(row["test_error"] - row["expected_error"]) < 4 * row["test_error_se"]
@@ -42,10 +44,9 @@ def test_chain_range_study_is_u_shaped_and_adds_up():
 
 @pytest.mark.slow
 def test_bootstrap_resampling_runs_and_adds_up():
-    r = BV.chain_range_study(
-        12, (1, 2), n_rounds=10, n_test=300, resample="bootstrap", key=jax.random.key(1)
-    )
-    for row in r["by_range"].values():
+    config = BV.ChainRangeConfig(L=12, ranges=(1, 2), n_rounds=10, n_test=300, resample="bootstrap")
+    r = BV.chain_range_study(config, key=jax.random.key(1))
+    for row in r.by_range.values():
         assert row["bias2"] + row["variance"] == pytest.approx(row["mse_to_truth"], rel=1e-10)
 
 
@@ -56,3 +57,11 @@ def test_bad_input():
         BV.range_features(np.ones((2, 8)), 4)
     with pytest.raises(InvalidParameterError, match="give exactly one of draw_train"):
         BV.resampled_predictions(lambda *a: 0, None, np.zeros(3), 3, key=jax.random.key(0))
+    with pytest.raises(
+        InvalidParameterError, match=r"ranges: expected integers 0 <= R <= 5 for L=12; got \(6,\)"
+    ):
+        BV.ChainRangeConfig(L=12, ranges=(6,))
+    with pytest.raises(InvalidParameterError, match="resample: expected 'fresh' or 'bootstrap'"):
+        BV.ChainRangeConfig(resample="jackknife")
+    with pytest.raises(InvalidParameterError, match="n_rounds must be an integer >= 2"):
+        BV.ChainRangeConfig(n_rounds=1)

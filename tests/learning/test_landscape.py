@@ -59,11 +59,20 @@ def test_lanczos_rejects_more_steps_than_dimensions():
 def test_a_trained_bezier_curve_removes_the_barrier_of_the_straight_line():
     loss, init, data = O.chain_energy_task(10, 512, key=jax.random.key(0), hidden=16)
     cfg = TrainConfig(epochs=150, batch_size=64, learning_rate=1e-2, validation_fraction=0)
-    a, b = (fit(loss, init(jax.random.key(s)), data, config=cfg).params for s in (1, 2))
-    r = LS.mode_connectivity(
-        loss, a, b, data, config=TrainConfig(epochs=100, batch_size=64, learning_rate=1e-2)
+    a, b = (
+        fit(loss, init(jax.random.key(s)), data, config=cfg, key=jax.random.key(t)).params
+        for s, t in ((1, 11), (2, 12))  # (initialisation, training) seeds
     )
-    ends = max(r["linear"][0], r["linear"][-1])
-    assert r["linear_barrier"] > 20 * ends  # independently trained nets: a real barrier
-    assert r["bezier_barrier"] < 0.2 * r["linear_barrier"]
-    np.testing.assert_allclose(r["bezier"][[0, -1]], r["linear"][[0, -1]], rtol=1e-5)
+    r = LS.mode_connectivity(
+        loss,
+        a,
+        b,
+        data,
+        config=TrainConfig(epochs=100, batch_size=64, learning_rate=1e-2),
+        key=jax.random.key(3),
+    )
+    ends = max(r.linear[0], r.linear[-1])
+    assert r.linear_barrier > 20 * ends  # independently trained nets: a real barrier
+    assert r.bezier_barrier < 0.2 * r.linear_barrier
+    np.testing.assert_allclose(r.bezier[[0, -1]], r.linear[[0, -1]], rtol=1e-5)
+    assert r.status == "completed" and len(r.history["train_loss"]) == 100

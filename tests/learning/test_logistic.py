@@ -43,7 +43,7 @@ def test_boltzmann_limits_and_shift_invariance():
 
 def _split(ising8, frac=0.3):
     data = G.phase_data(ising8.spins, ising8.label)
-    tr, te = split(len(ising8.spins), frac, seed=0)
+    tr, te = split(len(ising8.spins), frac, key=jax.random.key(0))
     return data, tr, te
 
 
@@ -65,16 +65,18 @@ def test_linear_classifier_fails_on_raw_spins_where_a_network_succeeds(ising8):
     majority = max(np.mean(data["y"][te]), 1 - np.mean(data["y"][te]))
     # near chance: within ~4 binomial standard deviations of the majority-class rate
     n_test = len(te)
-    assert r["logistic"]["test_accuracy"] < majority + 4 * np.sqrt(0.25 / n_test)
-    assert r["mlp"]["test_accuracy"] > r["logistic"]["test_accuracy"] + 0.15
-    assert r["logistic_invariant"]["test_accuracy"] > 0.85
+    m = r.models
+    assert m["logistic"]["test_accuracy"] < majority + 4 * np.sqrt(0.25 / n_test)
+    assert m["mlp"]["test_accuracy"] > m["logistic"]["test_accuracy"] + 0.15
+    assert m["logistic_invariant"]["test_accuracy"] > 0.85
+    assert r.status == "completed" and set(r.summary()["models"]) == set(m)
 
 
 def test_temperature_regression_from_invariant_features(ising8):
-    tr, te = split(len(ising8.spins), 0.3, seed=1)
+    tr, te = split(len(ising8.spins), 0.3, key=jax.random.key(1))
     r = G.temperature_regression(ising8.spins[tr], ising8.T[tr], ising8.spins[te], ising8.T[te])
-    assert r["test_r2"] > 0.6  # far from a constant predictor (R^2 = 0)
-    assert r["test_rmse"] < 0.6 * np.std(ising8.T[te])
+    assert r.test_r2 > 0.6  # far from a constant predictor (R^2 = 0)
+    assert r.test_rmse < 0.6 * np.std(ising8.T[te])
 
 
 def test_invariant_features_match_dataset_observables(ising8):
@@ -85,7 +87,7 @@ def test_invariant_features_match_dataset_observables(ising8):
 
 @pytest.mark.slow
 def test_regularisation_switches_change_generalisation_of_a_phase_classifier(ising8):
-    r = G.phase_regularisation_comparison(ising8.spins, ising8.label, key=jax.random.key(0))
+    r = G.phase_regularisation_comparison(ising8.spins, ising8.label, key=jax.random.key(0)).models
     base = r["none"]
     gap = base["test_cross_entropy"] - base["train_cross_entropy"]
     assert gap > 0.3  # the unregularised network over-fits 320 configurations
@@ -103,8 +105,12 @@ def test_regularisation_switches_change_generalisation_of_a_phase_classifier(isi
 @pytest.mark.slow
 def test_logistic_regression_against_the_phase_detection_network(ising8):
     pytest.importorskip("qml_phys.phases.supervised")
+    from qml_phys.phases.supervised import SupervisedConfig
+
     cfg = TrainConfig(epochs=15, batch_size=32, learning_rate=1e-2, validation_fraction=0)
-    r = G.compare_with_phase_networks(ising8, key=jax.random.key(0), config=cfg)
+    r = G.compare_with_phase_networks(
+        ising8, SupervisedConfig(train=cfg), key=jax.random.key(0)
+    ).models
     # with flip augmentation a linear classifier can only learn the bias: near chance
     assert r["logistic"]["test_accuracy"] < 0.65
     assert r["dense"]["test_accuracy"] > r["logistic"]["test_accuracy"] + 0.2

@@ -1,5 +1,7 @@
 """SGD/momentum/Adam on chain-energy regression: the exact GD stability threshold, the
-convex optimum, vmap over seeds equal to separate runs."""
+convex optimum, vmap over runs equal to separate runs."""
+
+import dataclasses
 
 import jax
 import numpy as np
@@ -17,28 +19,17 @@ def linear():
 def test_gradient_descent_is_stable_exactly_below_two_over_lambda_max(linear):
     loss, init, data, H = linear
     lmax = np.linalg.eigvalsh(H)[-1]
-    below = O.seed_curves(
-        loss,
-        init,
-        data,
-        optimizer="sgd",
-        learning_rate=0.95 * 2 / lmax,
-        steps=400,
-        log_every=40,
-        seeds=(0, 1),
+    config = O.OptimiserConfig(optimizer="sgd", n_steps=400, log_every=40, n_runs=2)
+    key = jax.random.key(0)
+    below = O.loss_curves(
+        loss, init, data, dataclasses.replace(config, learning_rate=0.95 * 2 / lmax), key=key
     )
-    above = O.seed_curves(
-        loss,
-        init,
-        data,
-        optimizer="sgd",
-        learning_rate=1.05 * 2 / lmax,
-        steps=400,
-        log_every=40,
-        seeds=(0, 1),
+    above = O.loss_curves(
+        loss, init, data, dataclasses.replace(config, learning_rate=1.05 * 2 / lmax), key=key
     )
-    assert not below["diverged"].any() and np.all(below["final"] < 1e-6)
-    assert above["diverged"].all()
+    assert not below.diverged.any() and np.all(below.final < 1e-6)
+    assert below.status == "completed"
+    assert above.diverged.all() and above.status == "diverged"
 
 
 def test_all_optimisers_reach_the_noise_free_optimum_and_momentum_beats_sgd(linear):
@@ -50,52 +41,44 @@ def test_all_optimisers_reach_the_noise_free_optimum_and_momentum_beats_sgd(line
         loss,
         init,
         data,
+        O.OptimiserConfig(n_steps=200, log_every=20, n_runs=3),
+        key=jax.random.key(1),
         optimizers=("sgd", "momentum"),
         learning_rates=(lr,),
-        steps=200,
-        log_every=20,
-        seeds=(0, 1, 2),
     )
-    sgd, mom = r["sgd"]["by_lr"][lr], r["momentum"]["by_lr"][lr]
+    sgd, mom = r.curves["sgd"][lr], r.curves["momentum"][lr]
     # the energies are exactly linear in the features: the minimum loss is 0
-    assert np.all(mom["final"] < 1e-6 * mom["loss"][:, 0])
-    assert np.all(mom["final"] < 1e-3 * sgd["final"])
-    assert mom["loss"].shape == (3, 11) and np.all(mom["std"] >= 0)
+    assert np.all(mom.final < 1e-6 * mom.loss[:, 0])
+    assert np.all(mom.final < 1e-3 * sgd.final)
+    assert mom.loss.shape == (3, 11) and np.all(mom.std >= 0)
+    assert r.best_lr == {"sgd": lr, "momentum": lr}
+    # the same key: both optimisers start from the same initialisations
+    np.testing.assert_array_equal(mom.loss[:, 0], sgd.loss[:, 0])
 
 
-def test_vmapped_seeds_equal_separate_runs_and_adam_trains_a_network():
+def test_vmapped_runs_equal_separate_runs_and_adam_trains_a_network():
     loss, init, data = O.chain_energy_task(8, 128, key=jax.random.key(1), hidden=8)
-    both = O.seed_curves(
-        loss,
-        init,
-        data,
-        optimizer="adam",
-        learning_rate=1e-2,
-        steps=200,
-        log_every=50,
-        batch_size=32,
-        seeds=(3, 4),
+    config = O.OptimiserConfig(
+        optimizer="adam", learning_rate=1e-2, n_steps=200, log_every=50, batch_size=32
     )
-    one = O.seed_curves(
-        loss,
-        init,
-        data,
-        optimizer="adam",
-        learning_rate=1e-2,
-        steps=200,
-        log_every=50,
-        batch_size=32,
-        seeds=(4,),
-    )
-    np.testing.assert_allclose(both["loss"][1], one["loss"][0], rtol=1e-4)
-    assert np.all(both["final"] < 0.3 * both["loss"][:, 0])  # it learns the energy
+    key = jax.random.key(3)
+    both = O.loss_curves(loss, init, data, dataclasses.replace(config, n_runs=2), key=key)
+    one = O.loss_curves(loss, init, data, dataclasses.replace(config, n_runs=1), key=key)
+    # run i draws from fold_in(key, i): the first run is the same, alone or vmapped with others
+    np.testing.assert_allclose(both.loss[0], one.loss[0], rtol=1e-4)
+    assert not np.allclose(both.loss[0], both.loss[1])  # the runs are independent
+    assert np.all(both.final < 0.3 * both.loss[:, 0])  # it learns the energy
+    np.testing.assert_array_equal(both.steps, [0, 50, 100, 150, 200])
+    np.testing.assert_allclose(both.mean, both.loss.mean(axis=0))
 
 
 def test_bad_input(linear):
     loss, init, data, _ = linear
-    with pytest.raises(InvalidParameterError, match="steps: expected a multiple of log_every = 30"):
-        O.seed_curves(loss, init, data, optimizer="sgd", learning_rate=0.1, steps=100, log_every=30)
+    with pytest.raises(
+        InvalidParameterError, match="n_steps: expected a multiple of log_every = 30"
+    ):
+        O.OptimiserConfig(optimizer="sgd", learning_rate=0.1, n_steps=100, log_every=30)
     with pytest.raises(UnknownNameError, match="optimizer: expected one of"):
-        O.seed_curves(
-            loss, init, data, optimizer="lbfgs", learning_rate=0.1, steps=10, log_every=10
-        )
+        O.OptimiserConfig(optimizer="lbfgs", learning_rate=0.1, n_steps=10, log_every=10)
+    with pytest.raises(InvalidParameterError, match="n_runs must be an integer >= 1"):
+        O.OptimiserConfig(n_runs=0)

@@ -1,5 +1,6 @@
 """Hamiltonian learning: OLS/ridge/LASSO on a 1D Ising chain, KKT, Bayesian ridge coverage."""
 
+import dataclasses
 import warnings
 
 import jax
@@ -35,15 +36,19 @@ def test_energies_and_features_match_the_chain_definition():
 
 def test_lasso_recovers_nearest_neighbour_structure_L40_and_ridge_is_not_sparse():
     # the issue's target: L = 40, 2000 samples, every off-structure |K| < 0.05, test R^2 > 0.99
-    lasso = R.learn_hamiltonian(40, 2000, method="lasso", lam=0.01, seed=0)
-    assert lasso["max_off_structure"] < 0.05
-    assert lasso["max_structure_error"] < 0.05
-    assert lasso["test_r2"] > 0.99
-    assert lasso["n_zero_off_structure"] == lasso["n_off_structure"]  # exactly sparse
-    assert lasso["kkt_violation"] < 1e-7
-    ridge = R.learn_hamiltonian(40, 2000, method="ridge", lam=0.01, seed=0)
-    assert ridge["n_zero_off_structure"] == 0  # shrinks, never zeroes
-    assert ridge["test_r2"] > 0.99 and ridge["max_structure_error"] < 0.05
+    key = jax.random.key(0)  # the same data and split for both methods
+    config = R.HamiltonianConfig(L=40, n_samples=2000, method="lasso", lam=0.01)
+    lasso = R.learn_hamiltonian(config, key=key)
+    assert lasso.max_off_structure < 0.05
+    assert lasso.max_structure_error < 0.05
+    assert lasso.test_r2 > 0.99
+    assert lasso.n_zero_off_structure == lasso.n_off_structure  # exactly sparse
+    assert lasso.kkt_violation < 1e-7
+    assert (lasso.n_train, lasso.n_test) == (1400, 600)
+    ridge = R.learn_hamiltonian(dataclasses.replace(config, method="ridge"), key=key)
+    assert ridge.n_zero_off_structure == 0  # shrinks, never zeroes
+    assert ridge.test_r2 > 0.99 and ridge.max_structure_error < 0.05
+    assert ridge.kkt_violation is None and ridge.summary()["kkt_violation"] is None
 
 
 def test_ols_on_full_features_warns_and_returns_least_norm_symmetric_solution():
@@ -118,7 +123,7 @@ def _coverage(draws, level, seed0, prior_truth):
     hits = []
     rng = np.random.default_rng(seed0)
     for k in range(draws):
-        d = R.ising_chain_data(L, n, key=jax.random.key(seed0 + k))
+        d = R.ising_chain_data(L, n, key=jax.random.fold_in(jax.random.key(seed0), k))
         X = R.pair_features(d.spins, "pairs")
         if prior_truth:  # couplings drawn from the prior: coverage is exact for any prior
             truth = rng.normal(0.0, 0.7, X.shape[1])
@@ -154,11 +159,12 @@ def test_regularisation_path_train_r2_decreases_and_lasso_gets_sparser():
     X, y = _chain(10, 300, seed=6, noise_std=0.5, kind="pairs")
     lams = [1.0, 0.3, 0.1, 0.03, 0.01, 0.001]
     ridge = R.regularisation_path(X[:200], y[:200], X[200:], y[200:], lams, "ridge")
-    assert np.all(np.diff(ridge["train_r2"]) > 0)  # less shrinkage -> better fit of train
+    assert np.all(np.diff(ridge.train_r2) > 0)  # less shrinkage -> better fit of train
     lasso = R.regularisation_path(X[:200], y[:200], X[200:], y[200:], lams, "lasso")
-    nnz = (lasso["weights"] != 0).sum(1)
+    nnz = (lasso.weights != 0).sum(1)
     assert nnz[0] < nnz[-1] and np.all(np.diff(nnz) >= 0)
-    assert lasso["test_r2"][0] < lasso["test_r2"][3]  # over-regularised fits underperform
+    np.testing.assert_array_equal(lasso.summary()["n_nonzero"], nnz)
+    assert lasso.test_r2[0] < lasso.test_r2[3]  # over-regularised fits underperform
 
 
 def test_bad_input_is_named():
@@ -183,3 +189,13 @@ def test_bad_input_is_named():
         R.bayesian_ridge(X, y, noise_var=1.0, prior_var=0.0)
     with pytest.raises(ShapeError, match=r"w: expected shape \(25,\)"):
         R.effective_couplings(np.zeros(10), 5, "full")
+    with pytest.raises(InvalidParameterError, match="n_samples must be an integer >= 2; got 1"):
+        R.HamiltonianConfig(n_samples=1)
+    with pytest.raises(UnknownNameError, match="method: expected one of ols, ridge, lasso"):
+        R.HamiltonianConfig(method="svm")
+    with pytest.raises(UnknownNameError, match="features: expected one of"):
+        R.HamiltonianConfig(features="triples")
+    with pytest.raises(InvalidParameterError, match="leaves an empty train or test set"):
+        R.split(10, 0.01, key=jax.random.key(0))
+    train, test = R.split(10, 0.3, key=jax.random.key(0))
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(10))

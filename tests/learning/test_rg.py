@@ -55,7 +55,9 @@ def test_rbm_learns_the_exact_boltzmann_distribution_of_a_3x3_torus():
     assert float(np.sum(p * E)) / 9 == pytest.approx(float(ref.energy_per_site), rel=1e-12)
     idx = np.random.default_rng(0).choice(512, size=4000, p=p)
     cfg = TrainConfig(epochs=60, batch_size=100, learning_rate=1e-2)
-    params = rg.train_rbm(states[idx], 8, config=cfg, key=jax.random.key(0), n_chains=200)
+    res = rg.train_rbm(states[idx], 8, config=cfg, key=jax.random.key(0), n_chains=200)
+    assert res.status == "completed" and res.epochs == 60
+    params = res.params
     q = np.exp(rg.exact_log_probabilities(params, states))
     kl = kl_divergence(p, q / q.sum())
     kl_uniform = kl_divergence(p, np.full(512, 1 / 512))
@@ -66,8 +68,10 @@ def test_rbm_learns_the_exact_boltzmann_distribution_of_a_3x3_torus():
 def test_stacked_rbms_and_receptive_fields(ising8):
     s = ising8.spins[ising8.T <= 2.15]
     cfg = TrainConfig(epochs=5, batch_size=50, learning_rate=1e-2)
-    layers = rg.stacked_rbms(s, (16, 4), config=cfg, key=jax.random.key(3), l1=1e-4)
+    res = rg.stacked_rbms(s, (16, 4), config=cfg, key=jax.random.key(3), l1=1e-4)
+    layers = res.layers
     assert [p.W.shape for p in layers] == [(64, 16), (16, 4)]
+    assert [row["shape"] for row in res.summary()["layers"]] == [[64, 16], [16, 4]]
     fields = rg.receptive_fields(layers, 8)
     assert fields[0].shape == (16, 8, 8) and fields[1].shape == (4, 8, 8)
     loc = rg.locality(fields[0], 2)

@@ -11,22 +11,27 @@ from qml_phys.phases.supervised import quick_dataset
 
 def test_middle_peak_of_a_synthetic_w():
     props = np.linspace(0, 1, 11)
-    base = np.maximum(props, 1 - props)
     acc = np.array([1.0, 0.9, 0.8, 0.75, 0.8, 0.9, 0.82, 0.75, 0.8, 0.9, 1.0])
-    assert C.middle_peak(props, acc, base) == 5
+    assert C.middle_peak(acc) == 5
     with pytest.raises(InvalidParameterError, match="no interior maximum"):
-        C.middle_peak(props, np.abs(props - 0.5) + 0.5, base)
+        C.middle_peak(np.abs(props - 0.5) + 0.5)
     with pytest.raises(InvalidParameterError, match="at least 3 temperatures"):
         C.default_proposals([1.0, 2.0])
+    with pytest.raises(InvalidParameterError, match="proposals: expected at least 3 finite"):
+        C.ConfusionConfig(proposals=(2.0, 2.5))
+    with pytest.raises(InvalidParameterError, match="test_fraction: expected 0 < f < 1"):
+        C.ConfusionConfig(test_fraction=0.0)
 
 
 def test_w_shape_and_peak_at_tc():
     # a uniform grid (spacing 0.2), as in the paper
     temps = np.linspace(1.1, 3.5, 13)
     d = quick_dataset([12], temps, 120, key=jax.random.key(7))[12]
-    c = C.confusion_curve(d, key=jax.random.key(0), config=C.default_config(epochs=15))
+    config = C.ConfusionConfig(train=C.default_config(epochs=15))
+    c = C.confusion_curve(d, config, key=jax.random.key(0))
     assert c.accuracy[0] == 1.0 and c.accuracy[-1] == 1.0  # trivial edges
-    s = C.summary(c)
+    assert c.status == "completed" and len(c.history["train_loss"]) == 15
+    s = c.summary()
     assert s["deviation_in_spacings"] <= 1.0
     # a W: the peak is above both minima on its sides, by more than their errors
     i = c.peak_index

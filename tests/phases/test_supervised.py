@@ -1,12 +1,16 @@
 """Supervised phase detection: crossings, bootstrap, FSS, the classifier, bad input."""
 
+import dataclasses
+import json
+
 import jax
 import numpy as np
 import pytest
 
-from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
 from qml_phys.phases import supervised as S
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.records import to_jsonable
 
 TC = onsager_tc()
 
@@ -59,20 +63,40 @@ def test_window_needs_both_sides_and_shapes_must_match(tiny):
     with pytest.raises(InvalidParameterError, match="both sides of Tc.*low side"):
         S.split_by_temperature(d.T, Tc=1.0, exclude=0.0, train_fraction=0.5, key=jax.random.key(0))
     with pytest.raises(InvalidParameterError, match="both sides of Tc"):
-        S.train_classifier(d, key=jax.random.key(0), exclude=5.0)
+        S.train_classifier(d, S.SupervisedConfig(exclude=5.0), key=jax.random.key(0))
     bad = d._replace(T=d.T[:-1])
     with pytest.raises(ShapeError, match="one temperature per configuration"):
         S.train_classifier(bad, key=jax.random.key(0))
     with pytest.raises(InvalidParameterError, match="at least two lattice sizes; the data has"):
-        S.supervised_tc({8: d}, key=jax.random.key(0), fss=True)
+        S.supervised_tc({8: d}, S.SupervisedConfig(fss=True), key=jax.random.key(0))
+
+
+def test_config_validates_every_field():
+    with pytest.raises(UnknownNameError, match="model: expected one of dense, cnn or a Flax"):
+        S.SupervisedConfig(model="rnn")
+    with pytest.raises(InvalidParameterError, match="exclude: expected a finite number >= 0"):
+        S.SupervisedConfig(exclude=-0.1)
+    with pytest.raises(InvalidParameterError, match="train_fraction: expected 0 < f < 1"):
+        S.SupervisedConfig(train_fraction=1.0)
+    with pytest.raises(InvalidParameterError, match="n_networks must be an integer >= 1"):
+        S.SupervisedConfig(n_networks=0)
+    with pytest.raises(InvalidParameterError, match="n_boot must be an integer >= 2"):
+        S.SupervisedConfig(n_boot=1)
+    with pytest.raises(InvalidParameterError, match="nu: expected a finite number > 0"):
+        S.SupervisedConfig(nu=0.0)
+    with pytest.raises(InvalidParameterError, match="train: expected a qml_phys.train.TrainConfig"):
+        S.SupervisedConfig(train={"epochs": 3})
 
 
 def test_dense_classifier_separates_phases_and_crosses_near_tc(tiny):
     d = tiny[12]
-    clf = S.train_classifier(
-        d, model="dense", key=jax.random.key(1), config=S.default_config(epochs=30, seed=1)
-    )
+    config = S.SupervisedConfig(model="dense", train=S.default_config(epochs=30))
+    clf = S.train_classifier(d, config, key=jax.random.key(1))
     assert len(np.intersect1d(clf.train_index, clf.test_index)) == 0
+    assert clf.status in ("completed", "early_stopped") and clf.config is config
+    assert len(clf.history["train_loss"]) == clf.n_steps <= 30
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        clf.Tc = 2.0
     p = S.predict_ordered(clf.params, clf.model, d.spins[clf.test_index])
     T = d.T[clf.test_index]
     far = np.abs(T - TC) > 0.5
@@ -80,6 +104,21 @@ def test_dense_classifier_separates_phases_and_crosses_near_tc(tiny):
     c = S.bootstrap_crossing(p, T, key=jax.random.key(2))
     # L = 12 shifts the crossing by O(1/L); 0.15 is about 3/L and several bootstrap errors.
     assert abs(c.value - TC) < 0.15 and 0 < c.error < 0.1
+
+
+def test_network_spread_is_null_with_one_network_and_measured_with_two(tiny):
+    # A spread over networks that were not trained is not 0: it is not measured (null).
+    one = S.size_result(tiny[8], S.SupervisedConfig(), key=jax.random.key(5))
+    assert one.network_spread is None
+    assert one.Tc_error == one.networks[0]["bootstrap_error"] > 0
+    row = json.loads(json.dumps(to_jsonable(one.summary())))
+    assert row["network_spread"] is None and row["L"] == 8 and len(row["test_accuracy"]) == 1
+    two = S.size_result(tiny[8], S.SupervisedConfig(n_networks=2), key=jax.random.key(5))
+    x = np.array([n["crossing"] for n in two.networks])
+    sb = np.array([n["bootstrap_error"] for n in two.networks])
+    assert two.network_spread == pytest.approx(np.std(x, ddof=1)) and two.network_spread > 0
+    assert two.Tc == pytest.approx(x.mean())
+    assert two.Tc_error == pytest.approx(np.sqrt(np.mean(sb**2) / 2 + np.var(x, ddof=1) / 2))
 
 
 def test_triangular_sampler_matches_exact_enumeration():
@@ -120,12 +159,8 @@ def test_cnn_finite_size_scaling_reaches_onsager(tmp_path):
         show_progress=False,
     )
     res = S.supervised_tc(
-        S.load_sizes(path),
-        model="cnn",
-        key=jax.random.key(0),
-        config=S.default_config(seed=0),
-        n_networks=2,
+        S.load_sizes(path), S.SupervisedConfig(model="cnn", n_networks=2), key=jax.random.key(0)
     )
-    f = res["fss"]
-    assert abs(f["Tc"] - TC) < 0.005 * TC
-    assert abs(f["Tc"] - TC) < 2 * f["Tc_error"]
+    f = res.fss
+    assert abs(f.Tc - TC) < 0.005 * TC
+    assert abs(f.Tc - TC) < 2 * f.Tc_error
