@@ -300,7 +300,11 @@ def evaluate(
 
 
 def _finite(tree) -> bool:
-    return all(bool(jnp.all(jnp.isfinite(x))) for x in jax.tree_util.tree_leaves(tree))
+    """True when every leaf of ``tree`` is finite (one device sync, not one per leaf)."""
+    leaves = jax.tree_util.tree_leaves(tree)
+    if not leaves:
+        return True
+    return bool(jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves])))
 
 
 # --------------------------------------------------------------------------- fit

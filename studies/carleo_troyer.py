@@ -14,7 +14,7 @@ Measured (2 CPU cores, 2026-11-27): N = 80, h = 1, RBMSymm alpha = 2, 2048 sampl
 relative error plateaued at 8e-5 (step 725 of 1000); alpha = 4, 800 iterations: 1.64e-5
 (+- 0.53e-5, 24 min); then 250 more iterations warm-started from it (4096 samples,
 learning rate 0.01): 1.04e-5 (+- 0.40e-5); then 125 at 0.004 and 100 at 0.003 (each
-warm-started from the previous checkpoint, ``ground_state(params=...)``), closing estimate
+warm-started from the previous run, ``ground_state(params=...)``), closing estimate
 with 65536 samples: 7.1e-6 (+- 2.7e-6), E = -101.864986 +- 0.000274 against the
 free-fermion -101.865709.
 """
@@ -23,9 +23,10 @@ import argparse
 
 import jax
 
-from qml_phys.nqs.ground_state import VMCConfig, ground_state
+from qml_phys.nqs.ground_state import CHECKPOINT_EVERY, VMCConfig, ground_state
 from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing
 from qml_phys.runtime import plots
+from qml_phys.runtime.checkpoint import Checkpoint
 from qml_phys.runtime.records import write_record
 
 
@@ -64,13 +65,16 @@ def main(argv=None):
     for name, (model, ansatz) in models.items():
         errs = []
         for alpha in args.alphas:
-            cfg = VMCConfig(ansatz=ansatz, alpha=alpha, iters=args.iters, n_samples=args.samples)
+            cfg = VMCConfig(ansatz=ansatz, alpha=alpha, n_steps=args.iters, n_samples=args.samples)
             tag = (
                 f"{args.out}/runs/{name.split()[0].lower()}_N{args.N}_alpha{alpha}_seed{args.seed}"
             )
-            res = ground_state(model, cfg, key=jax.random.key(args.seed), out=tag, resume=True)
+            inputs = {"model": repr(model), "seed": args.seed}
+            ckpt = Checkpoint(tag, every=CHECKPOINT_EVERY, resume=True, inputs=inputs)
+            res = ground_state(model, cfg, key=jax.random.key(args.seed), checkpoint=ckpt)
             errs.append(res.relative_error)
             rows.append({"model": name, "alpha": alpha, **res.summary()})
+            write_record(f"{tag}/result.json", rows[-1] | {"log": res.history}, seed=args.seed)
             print(
                 f"{name:22s} alpha={alpha}: E = {res.energy:.6f} ± {res.energy_error:.6f}  "
                 f"exact {res.exact_energy:.6f}  rel. err {res.relative_error:.2e}"

@@ -18,8 +18,11 @@ import argparse
 
 import jax
 
-from qml_phys.nqs.ground_state import VMCConfig, ground_state
+from qml_phys.nqs.ground_state import CHECKPOINT_EVERY, VMCConfig, ground_state, plot_convergence
 from qml_phys.physics import Heisenberg, Lattice
+from qml_phys.runtime import plots
+from qml_phys.runtime.checkpoint import Checkpoint
+from qml_phys.runtime.records import write_record
 
 
 def main(argv=None):
@@ -33,15 +36,23 @@ def main(argv=None):
     ap.add_argument("--out", default="results/heisenberg_2d")
     args = ap.parse_args(argv)
     model = Heisenberg(Lattice.square(args.L), J1=1.0, J2=args.J2)
-    cfg = VMCConfig(ansatz="rbm-symm", alpha=args.alpha, iters=args.iters, n_samples=args.samples)
-    res = ground_state(model, cfg, key=jax.random.key(args.seed), out=args.out, resume=True)
+    cfg = VMCConfig(ansatz="rbm-symm", alpha=args.alpha, n_steps=args.iters, n_samples=args.samples)
+    inputs = {"model": repr(model), "seed": args.seed}
+    ckpt = Checkpoint(args.out, every=CHECKPOINT_EVERY, resume=True, inputs=inputs)
+    res = ground_state(model, cfg, key=jax.random.key(args.seed), checkpoint=ckpt)
+    write_record(f"{args.out}/result.json", res.summary() | {"log": res.history}, seed=args.seed)
+    fig, (ax, error_ax) = plots.figure(1, 2)
+    plot_convergence(ax, res, error_ax=error_ax)
+    plots.save(fig, f"{args.out}/energy.png")
     n = model.n_sites
     per_site = res.energy / (4 * n)
     line = f"E/N = {per_site:.6f} ± {res.energy_error / (4 * n):.6f} (S.S units)"
     if res.exact_energy is not None:
         ref = res.exact_energy / (4 * n)
         line += f"  reference {ref:.6f} [{res.exact_method}]  |diff| = {abs(per_site - ref):.2e}"
-    print(line + f"  V-score {res.v_score:.2e}  ({res.seconds:.0f} s)")
+    print(
+        line + f"  V-score {res.v_score:.2e}  converged {res.converged}  ({res.wall_time_s:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -47,11 +47,11 @@ def main(argv=None):
         fids = []
         for n in args.samples:
             r = tomography_demo(model, n_samples=n, config=cfg, key=jax.random.key(args.seed))
-            fids.append(r["fidelity"])
-            rows.append({"model": name, **r})
+            fids.append(r.fidelity)
+            rows.append({"model": name, **r.summary()})
             print(
-                f"{name:30s} {n:6d} samples/basis: fidelity {r['fidelity']:.4f}, "
-                f"energy rel. err {r['relative_energy_error']:.2e}"
+                f"{name:30s} {n:6d} samples/basis: fidelity {r.fidelity:.4f}, "
+                f"energy rel. err {r.relative_energy_error:.2e}"
             )
         ax.semilogx(args.samples, fids, "o-", label=name)
     ax.set_xlabel("samples per basis")
@@ -61,17 +61,18 @@ def main(argv=None):
     sampled = None
     if args.sampled_N:
         model = TransverseFieldIsing(Lattice.chain(args.sampled_N), J=1.0, gamma=1.0)
-        sampled = sampled_tomography_demo(
+        result = sampled_tomography_demo(
             model,
             n_samples=args.sampled_samples,
             config=SampledTomographyConfig(),
             key=jax.random.key(args.seed),
         )
-        for name, row in sampled["observables"].items():
+        for name, row in result.observables.items():
             print(
                 f"TFIM N={args.sampled_N} (sampled likelihood) {name}: "
-                f"{row['reconstructed']:.5f} ± {row['error']:.5f}  exact {row['exact']:.5f}"
+                f"{row.reconstructed:.5f} ± {row.error:.5f}  exact {row.exact:.5f}"
             )
+        sampled = result.summary()
     write_record(
         f"{args.out}/state_tomography.json",
         {"rows": rows, "sampled": sampled},

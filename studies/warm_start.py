@@ -11,6 +11,7 @@ ansatz, same budget, several seeds). Writes results/warm_start/.
 
 import argparse
 
+import jax
 import numpy as np
 
 from qml_phys.nqs.bridge import WarmStartConfig, warm_start_comparison
@@ -27,15 +28,15 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     ap.add_argument("--out", default="results/warm_start")
     args = ap.parse_args(argv)
-    cfg = WarmStartConfig(N=args.N, h_target=args.h, h_data=args.h_data, iters=args.iters)
-    out = warm_start_comparison(cfg, args.seeds)
+    cfg = WarmStartConfig(N=args.N, h_target=args.h, h_data=args.h_data, n_steps=args.iters)
+    out = warm_start_comparison(cfg, keys=[jax.random.key(s) for s in args.seeds])
     fig, ax = plots.figure()
-    for row in out["rows"]:
+    for seed, row in zip(args.seeds, out.rows, strict=True):
         for kind, style in (("warm", "-"), ("random", ":")):
-            rel = np.abs(row[f"{kind}_energy"] - out["exact_energy"]) / abs(out["exact_energy"])
-            ax.semilogy(rel, style, lw=0.8, label=f"{kind}, seed {row['seed']}")
+            rel = np.abs(row[f"{kind}_energy"] - out.exact_energy) / abs(out.exact_energy)
+            ax.semilogy(rel, style, lw=0.8, label=f"{kind}, seed {seed}")
         print(
-            f"seed {row['seed']}: iterations to 1e-3 warm {row['warm_iterations']}, random "
+            f"seed {seed}: iterations to 1e-3 warm {row['warm_iterations']}, random "
             f"{row['random_iterations']}; warm-start fidelity {row['warm_fidelity']:.4f}"
         )
     ax.axhline(cfg.target, color="grey", ls="--", lw=0.8)
@@ -43,11 +44,11 @@ def main(argv=None):
     ax.set_ylabel("relative energy error")
     ax.legend(ncol=2)
     plots.save(fig, f"{args.out}/warm_vs_random.png")
-    print(
-        f"median iterations: warm {out['median_iterations_warm']}, "
-        f"random {out['median_iterations_random']}"
-    )
-    write_record(f"{args.out}/warm_start.json", out, config=vars(args), kind="study.warm_start")
+    warm, rand = out.median_iterations_warm, out.median_iterations_random
+    print(f"median iterations: warm {warm}, random {rand}")
+    rows = [{"seed": s, **r} for s, r in zip(args.seeds, out.rows, strict=True)]  # with curves
+    record = out.summary() | {"rows": rows}
+    write_record(f"{args.out}/warm_start.json", record, config=vars(args), kind="study.warm_start")
 
 
 if __name__ == "__main__":

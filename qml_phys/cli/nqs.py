@@ -6,7 +6,7 @@ Only argparse-level code at import time; NetKet is imported inside the commands.
 from __future__ import annotations
 
 from qml_phys.cli import args as A
-from qml_phys.errors import InvalidParameterError
+from qml_phys.errors import ExistingDataError, InvalidParameterError
 
 
 def build_model(args):
@@ -27,15 +27,18 @@ def build_model(args):
 
 
 def cmd_ground_state(args) -> dict:
+    """``qml-phys nqs ground-state``: one :func:`~qml_phys.nqs.ground_state.ground_state` run;
+    with ``--out DIR`` a checkpoint (resumed with ``--resume``), ``log.json``,
+    ``result.json`` and ``energy.png`` in DIR."""
     import jax
 
-    from qml_phys.nqs.ground_state import VMCConfig, ground_state
+    from qml_phys.nqs.ground_state import CHECKPOINT_EVERY, VMCConfig, ground_state
 
     model = build_model(args)
     overrides = {
         "ansatz": args.ansatz,
         "alpha": args.alpha,
-        "iters": args.iters,
+        "n_steps": args.iters,
         "sr": args.sr,
         "complex_params": args.complex,
     }
@@ -49,16 +52,32 @@ def cmd_ground_state(args) -> dict:
     if args.no_sign_rule:
         overrides["sign_rule"] = False
     config = VMCConfig(**overrides)
-    res = ground_state(
-        model, config, key=jax.random.key(args.seed), out=args.out, resume=args.resume
-    )
+    checkpoint = None
+    if args.out is not None:
+        from qml_phys.runtime.checkpoint import Checkpoint
+
+        checkpoint = Checkpoint(
+            args.out,
+            every=CHECKPOINT_EVERY,
+            resume=args.resume,
+            inputs={"model": repr(model), "seed": args.seed},
+        )
+        if not args.resume and checkpoint.path.exists():
+            raise ExistingDataError(
+                f"{checkpoint.path} exists; expected resume=True (--resume) to continue that "
+                "run, or a new out folder; got resume=False"
+            )
+    res = ground_state(model, config, key=jax.random.key(args.seed), checkpoint=checkpoint)
+    summary = res.summary()
+    if args.out is not None:
+        _save_ground_state(args.out, res, summary, model, args.seed)
     out = {
         "model": args.model,
         "lattice": "chain" if args.N is not None else "square",
         "n_sites": model.n_sites,
         "ansatz": args.ansatz,
         "sr": args.sr,
-        **res.summary(),
+        **summary,
         "ok": res.status == "completed",
     }
     if args.out is not None:
@@ -66,17 +85,55 @@ def cmd_ground_state(args) -> dict:
     return out
 
 
+def _save_ground_state(folder, res, summary: dict, model, seed: int) -> None:
+    """``log.json``, ``result.json`` and ``energy.png`` of a run in ``folder``."""
+    from pathlib import Path
+
+    from qml_phys.nqs.ground_state import plot_convergence
+    from qml_phys.runtime import plots
+    from qml_phys.runtime.records import write_json, write_record
+
+    folder = Path(folder)
+    write_json(folder / "log.json", dict(res.history))
+    config = {"model_repr": repr(model), **summary["config"]}
+    write_record(folder / "result.json", summary, config=config, seed=seed, kind="nqs.ground_state")
+    fig, (ax, error_ax) = plots.figure(1, 2)
+    plot_convergence(ax, res, error_ax=error_ax)
+    error_ax.set_title(repr(model)[:60], fontsize=8)
+    plots.save(fig, folder / "energy.png")
+
+
 def cmd_tomography(args) -> dict:
+    """``qml-phys nqs tomography``: one :func:`~qml_phys.nqs.tomography.tomography_demo`;
+    with ``--out DIR`` the record ``tomography.json`` and ``tomography.png`` in DIR."""
     import jax
 
     from qml_phys.nqs.tomography import TomographyConfig, tomography_demo
 
     model = build_model(args)
     cfg = TomographyConfig(alpha=args.alpha, epochs=args.epochs)
-    res = tomography_demo(
-        model, n_samples=args.samples, config=cfg, key=jax.random.key(args.seed), out=args.out
-    )
-    return res
+    res = tomography_demo(model, n_samples=args.samples, config=cfg, key=jax.random.key(args.seed))
+    summary = res.summary()
+    if args.out is not None:
+        from pathlib import Path
+
+        from qml_phys.nqs.tomography import plot_training
+        from qml_phys.runtime import plots
+        from qml_phys.runtime.records import write_record
+
+        folder = Path(args.out)
+        record = {k: v for k, v in summary.items() if k != "config"}
+        write_record(
+            folder / "tomography.json",
+            record,
+            config=summary["config"],
+            seed=args.seed,
+            kind="nqs.tomography",
+        )
+        fig, ax = plots.figure()
+        plot_training(ax, res)
+        plots.save(fig, folder / "tomography.png")
+    return summary
 
 
 def register(areas, add) -> None:

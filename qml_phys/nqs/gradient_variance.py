@@ -10,22 +10,73 @@ transverse-field Ising chain, computed *exactly* by full summation over the Hilb
 random angles vanish exponentially in ``n``, RBM gradients at random initialisation do not.
 
 Parameters are real (the TFIM ground state is positive); weights and biases are drawn
-from :math:`N(0, \sigma^2)` with ``init_std`` :math:`= \sigma`.
+from :math:`N(0, \sigma^2)` with ``init_std`` :math:`= \sigma`. Every NetKet computation
+runs under :func:`qml_phys.runtime.precision.float64`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, TooLargeError, check_positive_int
+from qml_phys.runtime.precision import float64
+from qml_phys.runtime.results import Result
 
-__all__ = ["MAX_SITES", "rbm_gradient_ensemble", "rbm_variance_scan"]
+__all__ = [
+    "MAX_SITES",
+    "GradientEnsemble",
+    "GradientVarianceScan",
+    "RBMEnsembleConfig",
+    "rbm_gradient_ensemble",
+    "rbm_variance_scan",
+]
 
 #: Largest chain treated by full summation.
 MAX_SITES = 16
 
 
-def _setup(n_sites: int, h: float, J: float, alpha: int, init_std: float):
+@dataclasses.dataclass(frozen=True)
+class RBMEnsembleConfig:
+    """The model and the random RBMs whose exact energy gradients are measured."""
+
+    h: float = 1.0
+    """Transverse field of ``H = -J sum Z_i Z_{i+1} - h sum X_i`` (periodic chain)."""
+    J: float = 1.0
+    """Ising coupling."""
+    alpha: int = 1
+    """Hidden-unit density of the RBM (``alpha * N`` hidden units)."""
+    init_std: float = 0.1
+    """Standard deviation of every initial parameter (weights and biases)."""
+
+    def __post_init__(self):
+        check_positive_int("alpha", self.alpha)
+        for name in ("h", "J"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v)):
+                raise InvalidParameterError(f"{name}: expected a finite number; got {v!r}")
+        v = self.init_std
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise InvalidParameterError(f"init_std: expected a finite number > 0; got {v!r}")
+
+
+class GradientEnsemble(NamedTuple):
+    """Exact energy gradients of randomly initialised RBMs (:func:`rbm_gradient_ensemble`)."""
+
+    gradients: np.ndarray
+    """``(n_draws, n_params)`` float64; parameters in the order of
+    :func:`jax.flatten_util.ravel_pytree` (:attr:`parameter_order`)."""
+    energies: np.ndarray
+    """``(n_draws,)`` float64 energies (model units)."""
+    n_params: int
+    parameter_order: str
+
+
+def _setup(n_sites: int, config: RBMEnsembleConfig):
     import flax.linen as nn
     import jax.numpy as jnp
     import netket as nk
@@ -37,14 +88,11 @@ def _setup(n_sites: int, h: float, J: float, alpha: int, init_std: float):
         raise TooLargeError(
             f"n_sites: expected at most {MAX_SITES} for full summation (2**N states); got {n}"
         )
-    alpha = check_positive_int("alpha", alpha)
-    if not (np.isfinite(init_std) and init_std > 0):
-        raise InvalidParameterError(f"init_std: expected a finite number > 0; got {init_std!r}")
-    model = TransverseFieldIsing(Lattice.chain(n), J=J, gamma=h)
+    model = TransverseFieldIsing(Lattice.chain(n), J=config.J, gamma=config.h)
     ham = model.to_netket()
-    init = nn.initializers.normal(init_std)
+    init = nn.initializers.normal(config.init_std)
     rbm = nk.models.RBM(
-        alpha=alpha,
+        alpha=config.alpha,
         param_dtype=jnp.float64,
         kernel_init=init,
         hidden_bias_init=init,
@@ -54,39 +102,29 @@ def _setup(n_sites: int, h: float, J: float, alpha: int, init_std: float):
 
 
 def rbm_gradient_ensemble(
-    n_sites: int,
-    *,
-    key,
-    n_draws: int,
-    h: float = 1.0,
-    J: float = 1.0,
-    alpha: int = 1,
-    init_std: float = 0.1,
-) -> dict:
+    n_sites: int, config: RBMEnsembleConfig | None = None, *, key, n_draws: int
+) -> GradientEnsemble:
     """Exact energy gradients of ``n_draws`` randomly initialised RBMs.
 
     Args:
         n_sites: chain length ``N`` (periodic), ``2 <= N <= MAX_SITES``.
+        config: the model and the initialisation (:class:`RBMEnsembleConfig`).
         key: JAX PRNG key; draw ``i`` initialises with ``split(key, n_draws)[i]``.
         n_draws: number of initialisations.
-        h, J: TFIM ``H = -J sum Z_i Z_{i+1} - h sum X_i``.
-        alpha: hidden-unit density of the RBM (``alpha * N`` hidden units).
-        init_std: standard deviation of every initial parameter.
 
     Returns:
-        ``{"gradients": (n_draws, n_params) float64, "energies": (n_draws,) float64,
-        "n_params": int, "parameter_order": str}``; parameters in the order of
+        A :class:`GradientEnsemble`; parameters in the order of
         :func:`jax.flatten_util.ravel_pytree` (hidden bias, kernel, visible bias).
     """
     import jax
     import netket as nk
     from jax.flatten_util import ravel_pytree
 
+    config = config or RBMEnsembleConfig()
     draws = check_positive_int("n_draws", n_draws)
-    _, ham, rbm = _setup(n_sites, h, J, alpha, init_std)
     grads, energies = [], []
-    # NetKet's internals rely on JAX's standard promotion (the tests make it strict)
-    with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
+    with float64():
+        _, ham, rbm = _setup(n_sites, config)
         vs = nk.vqs.FullSumState(ham.hilbert, rbm, seed=0)
         sample = ham.hilbert.all_states()[:1]
         for k in jax.random.split(key, draws):
@@ -95,51 +133,110 @@ def rbm_gradient_ensemble(
             grads.append(np.asarray(ravel_pytree(grad)[0], dtype=np.float64))
             energies.append(float(np.real(energy.mean)))
     g = np.stack(grads)
-    return {
-        "gradients": g,
-        "energies": np.asarray(energies),
-        "n_params": int(g.shape[1]),
-        "parameter_order": "Dense.bias (hidden), Dense.kernel (N x alpha N), visible_bias",
-    }
+    return GradientEnsemble(
+        gradients=g,
+        energies=np.asarray(energies),
+        n_params=int(g.shape[1]),
+        parameter_order="Dense.bias (hidden), Dense.kernel (N x alpha N), visible_bias",
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GradientVarianceScan(Result, Mapping):
+    """What :func:`rbm_variance_scan` returns, in the layout of
+    :func:`qml_phys.circuits.barren.plateau_scan`.
+
+    Read-only dict access (``scan["rows"]``, and iteration over the keys) gives the
+    entries of :meth:`summary`, as the dict this function returned before; attribute
+    access is the supported way.
+    """
+
+    ns: tuple[int, ...]
+    """Chain lengths, in the order given."""
+    rows: tuple[dict, ...]
+    """Per size: ``n``, ``n_params``, ``mean_energy_per_site``, and the bootstrap
+    estimates ``var_mean`` (variance averaged over parameters) and ``var_first`` (of the
+    first parameter) as dicts of :class:`qml_phys.stats.bootstrap.VarianceEstimate`."""
+    fit: Mapping[str, Any]
+    """``{"mean": ..., "first": ...}``: the exponential fit (and, for 3 or more sizes, the
+    exponential/polynomial comparison), or None where a fit is impossible."""
+    n_draws: int
+    n_boot: int
+    level: float
+
+    def summary(self) -> dict:
+        """``ns``, ``rows``, ``fit`` and ``config`` (model, couplings, draws, method)."""
+        return {
+            "status": self.status,
+            "wall_time_s": self.wall_time_s,
+            "ns": list(self.ns),
+            "rows": list(self.rows),
+            "fit": dict(self.fit),
+            "config": {
+                "model": "tfim chain, periodic",
+                **dataclasses.asdict(self.config),
+                "n_draws": self.n_draws,
+                "n_boot": self.n_boot,
+                "level": self.level,
+                "method": "netket FullSumState (exact)",
+            },
+        }
+
+    def __getitem__(self, name: str):
+        return self.summary()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.summary())
+
+    def __len__(self) -> int:
+        return len(self.summary())
 
 
 def rbm_variance_scan(
     sizes,
+    config: RBMEnsembleConfig | None = None,
     *,
     key,
     n_draws: int = 100,
-    h: float = 1.0,
-    J: float = 1.0,
-    alpha: int = 1,
-    init_std: float = 0.1,
     n_boot: int = 1000,
     level: float = 0.95,
-) -> dict:
+) -> GradientVarianceScan:
     """Variance of the exact RBM energy gradient against chain length, with intervals.
 
-    The result has the layout of :func:`qml_phys.circuits.barren.plateau_scan` (``"ns"``,
-    ``"rows"`` with ``"var_mean"``/``"var_first"`` bootstrap estimates, ``"fit"`` with the
-    exponential fit and, for 3 or more sizes, the exponential/polynomial comparison), so
-    circuit and NQS trainability plot on the same axes.
+    Args:
+        sizes: chain lengths (each ``2 <= N <= MAX_SITES``).
+        config: the model and the initialisation (:class:`RBMEnsembleConfig`).
+        key: JAX PRNG key; size ``i`` draws from ``fold_in(key, i)``.
+        n_draws: random initialisations per size.
+        n_boot: bootstrap resamples of each variance.
+        level: coverage of the intervals.
+
+    Returns:
+        A :class:`GradientVarianceScan` (the layout of
+        :func:`qml_phys.circuits.barren.plateau_scan`, so that circuit and NQS
+        trainability plot on the same axes).
     """
+    import time
+
     import jax
 
     from qml_phys.stats.bootstrap import bootstrap_variance
     from qml_phys.stats.fits import compare_decay, fit_decay
 
-    sizes = [check_positive_int("n_sites", n, minimum=2) for n in sizes]
+    t0 = time.perf_counter()
+    config = config or RBMEnsembleConfig()
+    sizes = tuple(check_positive_int("n_sites", n, minimum=2) for n in sizes)
     rows = []
     for i, n in enumerate(sizes):
         k_draw, k_boot = jax.random.split(jax.random.fold_in(key, i))
-        ens = rbm_gradient_ensemble(
-            n, key=k_draw, n_draws=n_draws, h=h, J=J, alpha=alpha, init_std=init_std
-        )
-        g = ens["gradients"]
+        ens = rbm_gradient_ensemble(n, config, key=k_draw, n_draws=n_draws)
+        g = ens.gradients
+        # the same bootstrap resamples for both estimates (common random numbers)
         rows.append(
             {
                 "n": n,
-                "n_params": ens["n_params"],
-                "mean_energy_per_site": float(ens["energies"].mean() / n),
+                "n_params": ens.n_params,
+                "mean_energy_per_site": float(ens.energies.mean() / n),
                 "var_mean": bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level)._asdict(),
                 "var_first": bootstrap_variance(
                     g, key=k_boot, n_boot=n_boot, level=level, reduce="first"
@@ -159,19 +256,13 @@ def rbm_variance_scan(
             fit[which]["comparison"] = {
                 k: (x._asdict() if hasattr(x, "_asdict") else x) for k, x in cmp.items()
             }
-    return {
-        "ns": sizes,
-        "rows": rows,
-        "fit": fit,
-        "config": {
-            "model": "tfim chain, periodic",
-            "h": h,
-            "J": J,
-            "alpha": alpha,
-            "init_std": init_std,
-            "n_draws": n_draws,
-            "n_boot": n_boot,
-            "level": level,
-            "method": "netket FullSumState (exact)",
-        },
-    }
+    return GradientVarianceScan(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
+        ns=sizes,
+        rows=tuple(rows),
+        fit=fit,
+        n_draws=n_draws,
+        n_boot=n_boot,
+        level=level,
+    )

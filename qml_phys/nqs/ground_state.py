@@ -6,7 +6,10 @@ NetKet operator and optimised with stochastic reconfiguration (SR, Sorella, PRL 
 (1998), doi:10.1103/PhysRevLett.80.4558) or MinSR (Chen & Heyl, Nat. Phys. 20, 1476 (2024),
 arXiv:2302.01941), both through ``nk.driver.VMC_SR`` (stable in NetKet >= 3.20; ``use_ntk``
 switches SR to MinSR). NetKet does the sampling, the statistics and the solver; this module
-adds physics defaults, checks, exact references, checkpoints and the log.
+adds physics defaults, checks, the exact reference (:func:`qml_phys.physics.exact.reference`),
+checkpoints, a convergence check and the log. It never chooses paths or writes files: the
+caller hands it a :class:`~qml_phys.runtime.checkpoint.Checkpoint` and saves the
+:class:`GroundStateResult` it gets back.
 
 Ansatze (``VMCConfig.ansatz``):
 
@@ -39,6 +42,10 @@ Energies are in the units of the model (Pauli matrices: the Heisenberg energy is
 the spin-1/2 ``S.S`` value). The V-score is ``N Var(E) / E^2`` (Wu et al., Science 386,
 296 (2024), arXiv:2302.04919).
 
+Precision: every NetKet computation here runs under
+:func:`qml_phys.runtime.precision.float64` (thread-local float64 and standard promotion);
+nothing relies on NetKet switching float64 on globally when it is imported.
+
 Several devices: NetKet 3.23 shards samples and chains over every visible JAX device by
 default (``NETKET_SHARDING=1``, the default; ``NETKET_SHARDING=0`` turns it off). On CPU,
 several virtual devices come from ``XLA_FLAGS=--xla_force_host_platform_device_count=4``
@@ -52,96 +59,85 @@ import contextlib
 import dataclasses
 import math
 import sys
+import time
 import warnings
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from qml_phys.errors import (
-    ExistingDataError,
-    InvalidParameterError,
-    QmlPhysError,
-    UnknownNameError,
-    check_positive_int,
-)
+from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.nqs._config import iters_alias
 from qml_phys.physics.models import Heisenberg, TransverseFieldIsing
+from qml_phys.runtime.precision import float64
+from qml_phys.runtime.results import Result
 
 ANSATZE = ("rbm", "rbm-symm", "ar")
 SR_METHODS = ("sr", "minsr")
 SAMPLERS = ("auto", "local", "exchange", "direct")
 
-#: Published energies per site (spin-1/2 units, S.S) for lattices beyond exact
-#: diagonalisation: ``(model, L, J2) -> (e_per_site, error, reference)``.
-PUBLISHED = {
-    ("heisenberg-square", 6, 0.0): (
-        -0.678873,
-        0.000004,
-        "QMC, A. W. Sandvik, PRB 56, 11678 (1997), doi:10.1103/PhysRevB.56.11678",
-    ),
-}
+#: Checkpoint interval (iterations) the command line and the studies use
+#: (``Checkpoint(folder, every=CHECKPOINT_EVERY)``).
+CHECKPOINT_EVERY = 25
 
-#: Largest number of sites treated by exact diagonalisation (Lanczos) for the reference.
-MAX_ED_SITES = 20
+#: Settings that may differ between a checkpoint and the run that resumes it: they do not
+#: change the optimisation trajectory (the closing estimate and memory use only).
+RESUMABLE_CHANGES = ("final_samples", "tail", "chunk_size")
 
 
-class NaNEnergyError(QmlPhysError, FloatingPointError):
-    """The energy became NaN; the run stopped and its last good checkpoint was kept."""
-
-
+@iters_alias
 @dataclasses.dataclass(frozen=True)
 class VMCConfig:
     """How to optimise. Defaults converge without tuning on the package's studies.
 
-    Attributes:
-        ansatz: ``"rbm"``, ``"rbm-symm"`` or ``"ar"`` (see the module docstring).
-        alpha: hidden-unit density (RBM, RBMSymm) or features per site (AR).
-        complex_params: complex parameters (needed for sign structures without a rule).
-        sign_rule: apply the Marshall sign rule (Heisenberg only); None: on for Heisenberg
-            on a bipartite lattice.
-        sampler: ``"auto"`` (exchange for Heisenberg, local spin flips for TFIM, direct for
-            ``ar``), ``"local"``, ``"exchange"`` or ``"direct"``.
-        n_samples: samples per iteration (all chains, all devices).
-        n_chains: Markov chains (rounded up to a multiple of the device count).
-        n_discard_per_chain: sweeps discarded per chain at every iteration.
-        iters: optimisation steps.
-        learning_rate: peak SR/MinSR step (``optax.sgd``); None: 0.05 on chains, 0.02 on
-            square lattices (0.05 diverges there for the symmetric RBM); decays as a cosine to
-            ``learning_rate * lr_final_fraction``.
-        lr_final_fraction: final / peak learning rate.
-        warmup: iterations of linear warm-up from ``learning_rate / 10`` (keeps the first
-            SR steps, taken with a poorly estimated QGT, from freezing the chains).
-        diag_shift: initial diagonal shift of the QGT/NTK; decays exponentially to
-            ``diag_shift_final`` over the run.
-        diag_shift_final: final diagonal shift.
-        sr: ``"sr"`` (QGT, parameters space) or ``"minsr"`` (NTK, sample space).
-        final_samples: samples of the closing energy estimate (0: skip; report the mean of
-            the last ``tail`` iterations instead).
-        tail: iterations averaged for the tail energy shown next to the final estimate.
-        chunk_size: samples per forward pass (memory), None for all at once.
-        checkpoint_every: write a checkpoint every this many iterations (with ``out``).
+    ``iters`` (the name before ``n_steps``) is still accepted, with a
+    :class:`DeprecationWarning`, and still readable (``config.n_steps == config.n_steps``).
     """
 
-    ansatz: str = "rbm"
+    ansatz: Any = "rbm"
+    """``"rbm"``, ``"rbm-symm"``, ``"ar"`` (see the module docstring), or a Flax module
+    returning ``log psi(s)``."""
     alpha: int = 1
+    """Hidden-unit density (RBM, RBMSymm) or features per site (AR)."""
     complex_params: bool = False
+    """Complex parameters (needed for sign structures without a rule)."""
     sign_rule: bool | None = None
+    """Apply the Marshall sign rule (Heisenberg only); None: on for the antiferromagnetic
+    Heisenberg model on a bipartite lattice."""
     sampler: str = "auto"
+    """``"auto"`` (exchange for Heisenberg, local spin flips for TFIM, direct for ``ar``),
+    ``"local"``, ``"exchange"`` or ``"direct"``."""
     n_samples: int = 2048
+    """Samples per iteration (all chains, all devices)."""
     n_chains: int = 16
+    """Markov chains (rounded up to a multiple of the device count)."""
     n_discard_per_chain: int = 8
-    iters: int = 300
+    """Sweeps discarded per chain at every iteration."""
+    n_steps: int = 300
+    """Optimisation steps (SR/MinSR iterations)."""
     learning_rate: float | None = None
+    """Peak SR/MinSR step (``optax.sgd``); None: 0.05 on chains, 0.02 on square lattices
+    (0.05 diverges there for the symmetric RBM); decays as a cosine to
+    ``learning_rate * lr_final_fraction``."""
     lr_final_fraction: float = 0.2
+    """Final / peak learning rate."""
     warmup: int = 20
+    """Iterations of linear warm-up from ``learning_rate / 10`` (keeps the first SR steps,
+    taken with a poorly estimated QGT, from freezing the chains)."""
     diag_shift: float = 0.01
+    """Initial diagonal shift of the QGT/NTK; decays exponentially to ``diag_shift_final``
+    over the run."""
     diag_shift_final: float = 1e-4
+    """Final diagonal shift."""
     sr: str = "sr"
+    """``"sr"`` (QGT, parameter space) or ``"minsr"`` (NTK, sample space)."""
     final_samples: int = 32768
+    """Samples of the closing energy estimate (0: skip; report the mean of the last
+    ``tail`` iterations instead)."""
     tail: int = 50
+    """Iterations averaged for the tail energy shown next to the final estimate."""
     chunk_size: int | None = None
-    checkpoint_every: int = 25
+    """Samples per forward pass (memory), None for all at once."""
 
     def __post_init__(self):
         if isinstance(self.ansatz, str) and self.ansatz not in ANSATZE:
@@ -150,10 +146,12 @@ class VMCConfig:
             raise UnknownNameError(f"sr: expected one of {SR_METHODS}; got {self.sr!r}")
         if self.sampler not in SAMPLERS:
             raise UnknownNameError(f"sampler: expected one of {SAMPLERS}; got {self.sampler!r}")
-        for name in ("alpha", "n_samples", "n_chains", "iters", "checkpoint_every"):
+        for name in ("alpha", "n_samples", "n_chains", "n_steps"):
             check_positive_int(name, getattr(self, name))
         for name in ("n_discard_per_chain", "final_samples", "tail", "warmup"):
             check_positive_int(name, getattr(self, name), minimum=0)
+        if self.chunk_size is not None:
+            check_positive_int("chunk_size", self.chunk_size)
         for name in ("learning_rate", "diag_shift", "diag_shift_final", "lr_final_fraction"):
             v = getattr(self, name)
             if name == "learning_rate" and v is None:
@@ -162,51 +160,198 @@ class VMCConfig:
                 raise InvalidParameterError(f"{name}: expected a finite number > 0; got {v!r}")
 
 
-@dataclasses.dataclass
-class GroundStateResult:
+# --------------------------------------------------------------------------- results
+#: The convergence criterion of :func:`energy_convergence`, in words (also in the summary).
+CONVERGENCE_CRITERION = (
+    "weighted linear fit of the energy over the last 20% of iterations (at least 5); "
+    "converged when the fitted drift over that window is below 2 of its errors"
+)
+
+
+class Convergence(NamedTuple):
+    """Whether the energy stopped drifting, and the numbers behind it (see
+    :func:`energy_convergence`)."""
+
+    converged: bool
+    """``|drift| < 2 drift_error`` (and the run completed with enough iterations)."""
+    window: int
+    """Iterations in the fit window."""
+    drift: float
+    """Fitted change of the energy from the first to the last iteration of the window
+    (model units); ``nan`` without a fit."""
+    drift_error: float
+    """Standard error of ``drift``, from the per-iteration Monte Carlo errors, scaled by
+    ``sqrt(chi2/dof)`` when the scatter exceeds them (model units)."""
+    reduced_chi2: float
+    """``chi2 / dof`` of the linear fit with the Monte Carlo errors."""
+
+
+def energy_convergence(
+    history: Mapping[str, np.ndarray],
+    *,
+    fraction: float = 0.2,
+    min_window: int = 5,
+    n_sigma: float = 2.0,
+) -> Convergence:
+    r"""Has the VMC energy stopped drifting? A separate claim from how precise it is.
+
+    Fits :math:`E_t = a + b\,t` by weighted least squares over the last ``fraction`` of
+    the iterations (at least ``min_window``), with weights :math:`1/\sigma_t^2` from the
+    Monte Carlo error of each iteration's energy (``history["error"]``). The drift over
+    the window is :math:`D = b\,(w - 1)`; its error :math:`\sigma_D` comes from the fit,
+    scaled by :math:`\sqrt{\chi^2/\mathrm{dof}}` when that exceeds 1 (scatter beyond the
+    Monte Carlo errors, e.g. optimiser jitter, then counts as noise, not as drift). The
+    run is *converged* when :math:`|D| < n_\sigma\,\sigma_D`: over the window the energy
+    moved by less than its statistical resolution. A slow, steady descent that is larger
+    than the noise is not converged.
+
+    Args:
+        history: ``{"energy": (n_steps,), "error": (n_steps,)}`` per iteration.
+        fraction: share of the iterations in the window.
+        min_window: fewest iterations to fit; with fewer the run is not converged.
+        n_sigma: threshold on ``|drift| / drift_error``.
+    """
+    check_positive_int("min_window", min_window, minimum=3)
+    if not (0 < fraction <= 1 and n_sigma > 0):
+        raise InvalidParameterError(
+            f"expected 0 < fraction <= 1 and n_sigma > 0; got fraction={fraction!r}, "
+            f"n_sigma={n_sigma!r}"
+        )
+    e = np.asarray(history.get("energy", ()), np.float64)
+    s = np.asarray(history.get("error", ()), np.float64)
+    window = max(min_window, int(round(fraction * len(e))))
+    if len(e) < window:
+        return Convergence(False, len(e), math.nan, math.nan, math.nan)
+    y, sig = e[-window:], s[-window:]
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(sig)) and np.all(sig > 0)):
+        return Convergence(False, window, math.nan, math.nan, math.nan)
+    t = np.arange(window, dtype=np.float64)
+    w = 1.0 / sig**2
+    t_bar = np.sum(w * t) / np.sum(w)
+    y_bar = np.sum(w * y) / np.sum(w)
+    sxx = np.sum(w * (t - t_bar) ** 2)
+    slope = np.sum(w * (t - t_bar) * (y - y_bar)) / sxx
+    resid = y - (y_bar + slope * (t - t_bar))
+    reduced_chi2 = float(np.sum(w * resid**2) / (window - 2))
+    span = window - 1
+    drift = float(slope * span)
+    drift_error = float(math.sqrt(max(reduced_chi2, 1.0) / sxx) * span)
+    return Convergence(
+        bool(abs(drift) < n_sigma * drift_error), window, drift, drift_error, reduced_chi2
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GroundStateResult(Result):
     """Outcome of :func:`ground_state`.
 
-    Attributes:
-        energy, energy_error: final estimate and its standard error (model units).
-        variance: energy variance ``<H^2> - <H>^2``; ``v_score``: ``N variance / energy^2``.
-        exact_energy, exact_method: the reference (None when there is none) and its source.
-        relative_error: ``|energy - exact| / |exact|``.
-        log: per-iteration arrays ``step, energy, error, variance, r_hat, acceptance``.
-        status: ``"completed"``, ``"nan"`` or ``"frozen"`` (stopped; see ``message``):
-            a NaN energy, or Markov chains that accepted no move for :data:`FROZEN_STEPS`
-            steps in a row.
-        steps: iterations done in total (including resumed ones).
-        resumed_from: the step a checkpoint was loaded at, or None.
-        n_devices: JAX devices the samples were sharded over.
-        vstate: the NetKet variational state (not serialised).
+    ``history`` (also readable as ``log``) holds per-iteration arrays ``step, energy,
+    error, variance, r_hat, acceptance`` (model units; resumed runs include the
+    iterations before the checkpoint). ``status`` is ``"completed"``, ``"diverged"`` (a
+    NaN energy or update) or ``"frozen"`` (Markov chains that accepted no move for
+    :data:`FROZEN_STEPS` steps in a row); a stopped run says why in ``message``.
+    ``converged`` is a separate claim from the precision (``energy_error``, ``v_score``),
+    and from ``status``: a completed run may still be drifting. Criterion
+    (:func:`energy_convergence`): a weighted linear fit of the energy over the last 20% of
+    the iterations (at least 5), with each iteration's Monte Carlo error; converged when
+    the fitted drift over that window is below 2 of its errors (the errors scaled by
+    ``sqrt(chi2/dof)`` when the scatter exceeds them), and the run completed.
+    ``convergence`` holds the numbers (window, drift, drift_error, reduced_chi2).
     """
 
     energy: float
+    """Final estimate (model units)."""
     energy_error: float
+    """Its standard error."""
     variance: float
+    """Energy variance ``<H^2> - <H>^2``."""
     v_score: float
+    """``N variance / energy^2``."""
     exact_energy: float | None
+    """The reference of :func:`qml_phys.physics.exact.reference` (None when there is none)."""
     exact_method: str | None
+    """How the reference was obtained (or its citation)."""
+    exact_error: float | None = None
+    """Error of a published reference (0 for an exact one, None without a reference)."""
     relative_error: float | None
-    log: dict[str, np.ndarray]
-    status: str
-    message: str
+    """``|energy - exact| / |exact|``."""
+    message: str = ""
+    """Why a run stopped early (empty otherwise)."""
     steps: int
-    resumed_from: int | None
-    n_devices: int
+    """Iterations done in total (including resumed ones)."""
+    resumed_from: int | None = None
+    """The step a checkpoint was restored at, or None."""
+    n_devices: int = 1
+    """JAX devices the samples were sharded over."""
     n_parameters: int
+    """Variational parameters."""
     sign_rule: bool
-    constraint: str | None
+    """Whether the Marshall sign rule was applied."""
+    constraint: str | None = None
+    """Hilbert-space constraint (``"total_sz=0"``) or None."""
     tail_energy: float | None = None
-    seconds: float = 0.0
-    vstate: Any = dataclasses.field(default=None, repr=False)
+    """Mean energy of the last ``config.tail`` iterations."""
+    converged: bool = False
+    """Whether the energy stopped drifting (``convergence.converged``)."""
+    convergence: Convergence | None = None
+    """The numbers behind ``converged``."""
+    vstate: Any = dataclasses.field(default=None, repr=False, compare=False)
+    """The NetKet variational state (not serialised)."""
+
+    @property
+    def log(self) -> Mapping[str, np.ndarray]:
+        """The per-iteration history (the name before ``history``)."""
+        return self.history
+
+    @property
+    def seconds(self) -> float | None:
+        """Seconds the call ran (``wall_time_s``)."""
+        return self.wall_time_s
 
     def summary(self) -> dict:
-        """The JSON-able part (no NetKet objects)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out.pop("vstate")
-        out.pop("log")
-        return out
+        """The JSON-able part: every number above, the config, and the convergence check
+        (no NetKet objects, no per-iteration arrays)."""
+        conv = self.convergence
+        return {
+            "status": self.status,
+            "wall_time_s": self.wall_time_s,
+            "n_steps": self.n_steps,
+            "config": config_record(self.config),
+            "energy": self.energy,
+            "energy_error": self.energy_error,
+            "variance": self.variance,
+            "v_score": self.v_score,
+            "exact_energy": self.exact_energy,
+            "exact_method": self.exact_method,
+            "exact_error": self.exact_error,
+            "relative_error": self.relative_error,
+            "message": self.message,
+            "steps": self.steps,
+            "resumed_from": self.resumed_from,
+            "n_devices": self.n_devices,
+            "n_parameters": self.n_parameters,
+            "sign_rule": self.sign_rule,
+            "constraint": self.constraint,
+            "tail_energy": self.tail_energy,
+            "seconds": self.wall_time_s,
+            "converged": self.converged,
+            "convergence": (
+                None
+                if conv is None
+                else conv._asdict() | {"criterion": CONVERGENCE_CRITERION, "v_score": self.v_score}
+            ),
+        }
+
+
+def config_record(config) -> dict:
+    """``config`` as a flat JSON-able dict (a Flax-module ansatz by its ``repr``)."""
+    if config is None:
+        return {}
+    return {
+        f.name: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
+        for f in dataclasses.fields(config)
+        for v in (getattr(config, f.name),)
+    }
 
 
 # --------------------------------------------------------------------------- model checks
@@ -218,31 +363,6 @@ def _model_name(model) -> str:
     raise InvalidParameterError(
         f"model: expected a TransverseFieldIsing or Heisenberg model; got {type(model).__name__}"
     )
-
-
-def exact_reference(model) -> tuple[float | None, str | None]:
-    """The exact (or published) ground energy of ``model`` and how it was obtained.
-
-    Periodic TFIM chains without longitudinal field: free fermions (any N). Up to
-    :data:`MAX_ED_SITES` sites: Lanczos. The 6x6 periodic Heisenberg square lattice
-    (``J2 = 0``): the QMC value of :data:`PUBLISHED` (times 4 for Pauli units, times
-    ``J1 N``). Otherwise ``(None, None)``.
-    """
-    from qml_phys.physics import exact
-
-    lat = model.lattice
-    if isinstance(model, TransverseFieldIsing) and lat.kind == "chain" and lat.pbc:
-        if model.h == 0.0 and model.J >= 0:
-            e = exact.tfim_chain_ground_energy(lat.L, J=model.J, gamma=model.gamma)
-            return float(e), "free fermions (Jordan-Wigner)"
-    if isinstance(model, Heisenberg) and lat.kind == "square" and lat.pbc:
-        key = ("heisenberg-square", lat.L, float(model.J2))
-        if key in PUBLISHED and model.J1 > 0:
-            e, _, ref = PUBLISHED[key]
-            return 4.0 * e * model.J1 * lat.n_sites, ref
-    if model.n_sites <= MAX_ED_SITES:
-        return float(exact.lanczos(model)[0]), "exact diagonalisation (Lanczos)"
-    return None, None
 
 
 def _default_sign_rule(model) -> bool:
@@ -311,7 +431,13 @@ def _netket_graph(lattice):
 
 
 def build_problem(model, config: VMCConfig):
-    """Hilbert space, NetKet operator, sign rule used and constraint name for ``model``."""
+    """Hilbert space, NetKet operator, sign rule used and constraint name for ``model``
+    (built under :func:`~qml_phys.runtime.precision.float64`)."""
+    with float64():
+        return _build_problem(model, config)
+
+
+def _build_problem(model, config: VMCConfig):
     import netket as nk
 
     _model_name(model)
@@ -428,7 +554,9 @@ def _seeds(key) -> tuple[int, int]:
 
 def make_vstate(config: VMCConfig, model, hilbert, *, key, n_devices: int = 1, params=None):
     """The ``nk.vqs.MCState`` of ``config`` (``params``: initial parameters, e.g. a warm
-    start from :mod:`qml_phys.nqs.bridge`)."""
+    start from :mod:`qml_phys.nqs.bridge`), built under
+    :func:`~qml_phys.runtime.precision.float64`. NetKet's integer seeds of the parameters
+    and of the sampler are drawn from ``key``."""
     import netket as nk
 
     module = make_ansatz(config, model, hilbert)
@@ -439,9 +567,10 @@ def make_vstate(config: VMCConfig, model, hilbert, *, key, n_devices: int = 1, p
         kwargs["n_discard_per_chain"] = config.n_discard_per_chain
     if config.chunk_size is not None:
         kwargs["chunk_size"] = config.chunk_size
-    vstate = nk.vqs.MCState(sampler, module, **kwargs)
-    if params is not None:
-        vstate.parameters = params
+    with float64():
+        vstate = nk.vqs.MCState(sampler, module, **kwargs)
+        if params is not None:
+            vstate.parameters = params
     return vstate
 
 
@@ -453,14 +582,14 @@ def make_driver(config: VMCConfig, op, vstate):
     lr = optax.warmup_cosine_decay_schedule(
         init_value=config.learning_rate * 0.1,
         peak_value=config.learning_rate,
-        warmup_steps=min(config.warmup, max(config.iters - 1, 0)),
-        decay_steps=max(config.iters, 1),
+        warmup_steps=min(config.warmup, max(config.n_steps - 1, 0)),
+        decay_steps=max(config.n_steps, 1),
         end_value=config.learning_rate * config.lr_final_fraction,
     )
     ratio = config.diag_shift_final / config.diag_shift
     shift = optax.exponential_decay(
         config.diag_shift,
-        transition_steps=max(config.iters, 1),
+        transition_steps=max(config.n_steps, 1),
         decay_rate=ratio,
         end_value=min(config.diag_shift, config.diag_shift_final),
     )
@@ -481,13 +610,19 @@ _LOG_KEYS = ("step", "energy", "error", "variance", "r_hat", "acceptance")
 FROZEN_STEPS = 10
 
 
-def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
-    """A NetKet callback: log, NaN stop, atomic checkpoints of verified states."""
+@contextlib.contextmanager
+def _netket_stdout() -> Iterator[None]:
+    """NetKet prints choices it makes on stdout; send them to stderr so that ``--json``
+    output stays one clean JSON object."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _make_monitor(checkpoint, save, user_callback, bar):
+    """A NetKet callback: log, NaN and frozen-chain stops, checkpoints of verified states."""
     import jax
     import netket as nk
     from flax import serialization
-
-    from qml_phys.runtime.checkpoint import save_checkpoint
 
     class Monitor(nk.callbacks.AbstractCallback):
         log: dict = nk.utils.struct.field(pytree_node=False)
@@ -510,10 +645,10 @@ def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
             return 100  # after the loggers; may raise StopRun
 
         def on_step_start(self, step, log_data, driver):
-            # Snapshot the state *before* this step's sampling; written to disk only once
-            # the step's energy is known to be finite, so a checkpoint is always good and
-            # resuming from it repeats the uninterrupted run exactly.
-            if ckpt is not None and step % every == 0 and step > 0:
+            # Snapshot the state *before* this step's sampling (after `step` steps); written
+            # only once the step's energy is known to be finite, so a checkpoint is always
+            # good and resuming from it repeats the uninterrupted run exactly.
+            if checkpoint is not None and step > 0 and checkpoint.due(step):
                 self.pending = (step, jax.device_get(serialization.to_state_dict(driver)))
 
         def before_parameter_update(self, step, log_data, driver):
@@ -546,8 +681,7 @@ def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
             if self.pending is not None and self.pending[0] == step:
                 s, state = self.pending
                 n_keep = len(self.log["step"]) - 1  # rows before this step
-                meta = meta_fn(s, {k: v[:n_keep] for k, v in self.log.items()})
-                save_checkpoint(ckpt, state, meta=meta)
+                save(state, {"step": s, "log": {k: v[:n_keep] for k, v in self.log.items()}})
                 self.last_checkpoint = s
                 self.pending = None
 
@@ -557,21 +691,6 @@ def _make_monitor(n_iters, ckpt, every, meta_fn, user_callback, bar):
                 user_callback(step, self.log, driver)
 
     return Monitor
-
-
-@contextlib.contextmanager
-def netket_context():
-    """NetKet's internals rely on JAX's standard dtype and rank promotion; run them under
-    it even when the caller (e.g. the test-suite) made promotion strict. Stdout goes to
-    stderr: NetKet prints choices it makes, and ``--json`` output must stay clean."""
-    import jax
-
-    with (
-        jax.numpy_dtype_promotion("standard"),
-        jax.numpy_rank_promotion("allow"),
-        contextlib.redirect_stdout(sys.stderr),
-    ):
-        yield
 
 
 def _device_count() -> int:
@@ -585,8 +704,7 @@ def ground_state(
     config: VMCConfig | None = None,
     *,
     key,
-    out: str | Path | None = None,
-    resume: bool = False,
+    checkpoint=None,
     params=None,
     callback: Callable | None = None,
 ) -> GroundStateResult:
@@ -596,121 +714,121 @@ def ground_state(
         model: :class:`TransverseFieldIsing` or :class:`Heisenberg` (chain or square).
         config: :class:`VMCConfig` (defaults tuned on the studies).
         key: JAX PRNG key (parameters and sampler seeds are drawn from it).
-        out: folder for ``checkpoint.msgpack``, ``log.json``, ``energy.png``,
-            ``result.json``; None keeps everything in memory.
-        resume: continue from ``out/checkpoint.msgpack`` if it exists (same model and
-            config required); the resumed run repeats the uninterrupted one.
+        checkpoint: a :class:`~qml_phys.runtime.checkpoint.Checkpoint` (made by the caller
+            for a folder, with ``inputs`` describing the model and the seed), or None to keep
+            everything in memory. Every ``checkpoint.every`` iterations the state before
+            that iteration's sampling (parameters, sampler and optimiser state, step count,
+            log) is saved once its energy is known to be finite. With
+            ``checkpoint.resume`` an existing checkpoint of the same model and settings is
+            restored first (only :data:`RESUMABLE_CHANGES` may differ), and the resumed run
+            repeats the uninterrupted one; a checkpoint of another run is a
+            :class:`~qml_phys.runtime.checkpoint.CheckpointError` naming the differences.
         params: initial parameters (warm start), a PyTree matching the ansatz.
-        callback: ``f(step, log, driver)`` called after every iteration (may raise).
+        callback: ``f(step, log, driver)`` called after every iteration (may raise; a
+            ``KeyboardInterrupt`` propagates, and the last checkpoint stays on disk).
 
     Returns:
-        :class:`GroundStateResult`. A NaN energy stops the run with ``status="nan"``; the
-        last checkpoint (if any) is kept and named in ``message``.
+        :class:`GroundStateResult`. A NaN energy stops the run with ``status="diverged"``
+        and frozen Markov chains with ``status="frozen"`` (with a warning); the last
+        checkpoint (if any) is kept and named in ``message``.
     """
-    import time
-
+    from qml_phys.physics import exact
     from qml_phys.runtime.progress import progress
 
+    t0 = time.perf_counter()
     config = config or VMCConfig()
     name = _model_name(model)
     if config.learning_rate is None:
         lr = 0.02 if model.lattice.kind == "square" else 0.05
         config = dataclasses.replace(config, learning_rate=lr)
-    hilbert, op, sign_rule, constraint = build_problem(model, config)
-    module = make_ansatz(config, model, hilbert)
-    positive = not config.complex_params and not _is_complex_module(module)
-    check_ansatz(model, config, sign_rule, positive)
-    n_dev = _device_count()
-    t0 = time.perf_counter()
-    run_config = {
-        "model": name,
-        "model_repr": repr(model),
-        **{
-            k: (v if isinstance(v, (int, float, str, bool, type(None))) else repr(v))
-            for k, v in _fields(config).items()
-        },
-        "n_devices": n_dev,
-    }
-    with netket_context():
-        vstate = make_vstate(config, model, hilbert, key=key, n_devices=n_dev, params=params)
-        driver = make_driver(config, op, vstate)
-    ckpt = Path(out) / "checkpoint.msgpack" if out is not None else None
-    log = {k: [] for k in _LOG_KEYS}
-    resumed_from = None
-    if resume and ckpt is not None and ckpt.exists():
-        with netket_context():
-            driver, log, resumed_from = _resume(driver, ckpt, run_config)
-    elif ckpt is not None and ckpt.exists():
-        raise ExistingDataError(
-            f"{ckpt} exists; expected resume=True (--resume) to continue that run, or a new "
-            "out folder; got resume=False"
-        )
+    with float64():
+        hilbert, op, sign_rule, constraint = build_problem(model, config)
+        module = make_ansatz(config, model, hilbert)
+        positive = not config.complex_params and not _is_complex_module(module)
+        check_ansatz(model, config, sign_rule, positive)
+        n_dev = _device_count()
+        run_config = {"model": name, "model_repr": repr(model), **config_record(config)}
+        run_config["n_devices"] = n_dev
+        with _netket_stdout():
+            vstate = make_vstate(config, model, hilbert, key=key, n_devices=n_dev, params=params)
+            driver = make_driver(config, op, vstate)
+        log = {k: [] for k in _LOG_KEYS}
+        resumed_from = None
+        if checkpoint is not None:
+            with _netket_stdout():
+                driver, log, resumed_from = _restore(driver, checkpoint, run_config, log)
 
-    def meta_fn(step, log_rows):
-        return {"step": step, "config": run_config, "log": log_rows}
+        def save(state, meta):
+            checkpoint.save(state, config=run_config, meta=meta, extendable=RESUMABLE_CHANGES)
 
-    remaining = config.iters - driver.step_count
-    bar = progress(total=config.iters, initial=driver.step_count, desc=f"vmc {name}")
-    monitor = _make_monitor(config.iters, ckpt, config.checkpoint_every, meta_fn, callback, bar)(
-        log
-    )
-    status, message = "completed", ""
-    try:
-        with netket_context():
-            if remaining > 0:
-                driver.run(remaining, callback=monitor, show_progress=False)
-    finally:
-        bar.close()
-    if monitor.nan_step is not None or monitor.frozen_step is not None:
-        where = (
-            f"the last good checkpoint (step {monitor.last_checkpoint or resumed_from}) is kept "
-            f"at {ckpt}"
-            if ckpt is not None and (monitor.last_checkpoint or resumed_from)
-            else "no checkpoint was written"
-        )
-        if monitor.nan_step is not None:
-            status = "nan"
-            message = f"energy became NaN at step {monitor.nan_step}; stopped; {where}"
-        else:
-            status = "frozen"
-            message = (
-                f"the Markov chains accepted no move for {FROZEN_STEPS} steps (step "
-                f"{monitor.frozen_step}): the energy of a frozen chain is meaningless; stopped; "
-                f"{where}; lower learning_rate or raise diag_shift"
-            )
-        warnings.warn(message, stacklevel=2)
-    log_arr = {k: np.asarray(v, dtype=np.float64) for k, v in log.items()}
-    exact_e, exact_method = exact_reference(model)
-    energy, err, var, tail = _final_estimate(driver, op, config, log_arr, status)
-    rel = abs(energy - exact_e) / abs(exact_e) if exact_e not in (None, 0.0) else None
-    result = GroundStateResult(
+        remaining = config.n_steps - driver.step_count
+        bar = progress(total=config.n_steps, initial=driver.step_count, desc=f"vmc {name}")
+        monitor = _make_monitor(checkpoint, save, callback, bar)(log)
+        try:
+            with _netket_stdout():
+                if remaining > 0:
+                    driver.run(remaining, callback=monitor, show_progress=False)
+        finally:
+            bar.close()
+        status, message = _stop_status(monitor, checkpoint, resumed_from)
+        log_arr = {k: np.asarray(v, dtype=np.float64) for k, v in log.items()}
+        with _netket_stdout():
+            energy, err, var, tail = _final_estimate(driver, op, config, log_arr, status)
+        steps, n_params, vs = int(driver.step_count), int(vstate.n_parameters), driver.state
+    ref = exact.reference(model)
+    exact_e = ref["energy"] if ref is not None else None
+    conv = energy_convergence(log_arr)
+    if status != "completed":
+        conv = conv._replace(converged=False)
+    return GroundStateResult(
+        config=config,
+        history=log_arr,
+        wall_time_s=time.perf_counter() - t0,
+        status=status,
         energy=energy,
         energy_error=err,
         variance=var,
         v_score=model.n_sites * var / energy**2 if energy else math.nan,
         exact_energy=exact_e,
-        exact_method=exact_method,
-        relative_error=rel,
-        log=log_arr,
-        status=status,
+        exact_method=ref.method if ref is not None else None,
+        exact_error=ref.error("energy") if ref is not None else None,
+        relative_error=abs(energy - exact_e) / abs(exact_e) if exact_e else None,
         message=message,
-        steps=int(driver.step_count),
+        steps=steps,
         resumed_from=resumed_from,
         n_devices=n_dev,
-        n_parameters=int(vstate.n_parameters),
+        n_parameters=n_params,
         sign_rule=sign_rule,
         constraint=constraint,
         tail_energy=tail,
-        seconds=time.perf_counter() - t0,
-        vstate=driver.state,
+        converged=conv.converged,
+        convergence=conv,
+        vstate=vs,
     )
-    if out is not None:
-        _write_outputs(Path(out), result, run_config, model)
-    return result
 
 
-def _fields(config) -> dict:
-    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+def _stop_status(monitor, checkpoint, resumed_from) -> tuple[str, str]:
+    """``(status, message)`` of a run after ``driver.run``; warns when it stopped early."""
+    if monitor.nan_step is None and monitor.frozen_step is None:
+        return "completed", ""
+    last = monitor.last_checkpoint or resumed_from
+    where = (
+        f"the last good checkpoint (step {last}) is kept at {checkpoint.path}"
+        if checkpoint is not None and last
+        else "no checkpoint was written"
+    )
+    if monitor.nan_step is not None:
+        status = "diverged"
+        message = f"energy became NaN at step {monitor.nan_step}; stopped; {where}"
+    else:
+        status = "frozen"
+        message = (
+            f"the Markov chains accepted no move for {FROZEN_STEPS} steps (step "
+            f"{monitor.frozen_step}): the energy of a frozen chain is meaningless; stopped; "
+            f"{where}; lower learning_rate or raise diag_shift"
+        )
+    warnings.warn(message, stacklevel=3)
+    return status, message
 
 
 def _is_complex_module(module) -> bool:
@@ -718,37 +836,31 @@ def _is_complex_module(module) -> bool:
     return dtype is not None and np.issubdtype(np.dtype(dtype), np.complexfloating)
 
 
-def _resume(driver, ckpt: Path, run_config: dict):
+def _restore(driver, checkpoint, run_config: dict, log: dict):
+    """``(driver, log, resumed_from)`` from ``checkpoint``, or the inputs unchanged when
+    there is nothing to resume. A checkpoint of another run is refused, naming the
+    settings that differ."""
     from flax import serialization
 
-    from qml_phys.runtime.checkpoint import CheckpointError, load_checkpoint, read_meta
+    from qml_phys.runtime.checkpoint import CheckpointError, read_meta
 
-    meta = read_meta(ckpt)
-    old = meta.get("config", {})
-    keys = (
-        "model",
-        "model_repr",
-        "ansatz",
-        "alpha",
-        "complex_params",
-        "sign_rule",
-        "sampler",
-        "n_samples",
-        "n_chains",
-        "sr",
-        "iters",
-        "learning_rate",
-        "diag_shift",
-        "n_devices",
-    )
-    diff = {k: (old.get(k), run_config.get(k)) for k in keys if old.get(k) != run_config.get(k)}
+    if not checkpoint.resume or not checkpoint.path.exists():
+        return driver, log, None
+    have = read_meta(checkpoint.path).get("fingerprint") or {}
+    want = checkpoint.fingerprint(run_config, RESUMABLE_CHANGES)
+    diff = {
+        k: (have.get(part, {}).get(k), want[part].get(k))
+        for part in ("config", "inputs")
+        for k in sorted(set(have.get(part, {})) | set(want[part]))
+        if have.get(part, {}).get(k) != want[part].get(k)
+    }
     if diff:
         raise CheckpointError(
-            f"checkpoint {ckpt} was written by a different run; differing settings "
+            f"checkpoint {checkpoint.path} was written by a different run; differing settings "
             f"(checkpoint, this run): {diff}. Use another --out folder or the same settings"
         )
     template = serialization.to_state_dict(driver)
-    state, meta = load_checkpoint(ckpt, template)
+    state, meta = checkpoint.restore(template, config=run_config, extendable=RESUMABLE_CHANGES)
     driver = serialization.from_state_dict(driver, state)
     log = {k: list(meta["log"][k]) for k in _LOG_KEYS}
     return driver, log, int(meta["step"])
@@ -766,38 +878,31 @@ def _final_estimate(driver, op, config: VMCConfig, log: dict, status: str):
         err = float(np.std(log["energy"][-config.tail :]) / math.sqrt(max(config.tail, 1)))
         var = float(log["variance"][-1]) if len(log["variance"]) else math.nan
         return e, err, var, tail
-    with netket_context():
-        old_n, old_chunk = vstate.n_samples, vstate.chunk_size
-        vstate.n_samples = max(config.final_samples, old_n)
-        # the closing estimate has many more samples than an iteration: evaluate them in
-        # chunks of an iteration's size (65536 samples of a 320-unit RBM on 80 sites needed
-        # 41 GB at once)
-        if old_chunk is None and vstate.n_samples > old_n:
-            vstate.chunk_size = old_n
-        try:
-            stats = vstate.expect(op)
-        finally:
-            vstate.n_samples, vstate.chunk_size = old_n, old_chunk
+    old_n, old_chunk = vstate.n_samples, vstate.chunk_size
+    vstate.n_samples = max(config.final_samples, old_n)
+    # the closing estimate has many more samples than an iteration: evaluate them in
+    # chunks of an iteration's size (65536 samples of a 320-unit RBM on 80 sites needed
+    # 41 GB at once)
+    if old_chunk is None and vstate.n_samples > old_n:
+        vstate.chunk_size = old_n
+    try:
+        stats = vstate.expect(op)
+    finally:
+        vstate.n_samples, vstate.chunk_size = old_n, old_chunk
     return float(np.real(stats.mean)), float(stats.error_of_mean), float(stats.variance), tail
 
 
-def _write_outputs(out: Path, result: GroundStateResult, run_config: dict, model) -> None:
-    from qml_phys.runtime.records import write_json, write_record
+# --------------------------------------------------------------------------- plots
+def plot_convergence(ax, result: GroundStateResult, *, error_ax=None):
+    """Draw the energy per iteration (with error bars) and the exact reference on ``ax``;
+    with ``error_ax``, also the relative error against the reference (log scale) there.
 
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "log.json", {k: v for k, v in result.log.items()})
-    write_record(out / "result.json", result.summary(), config=run_config, kind="nqs.ground_state")
-    plot_convergence(result, out / "energy.png", title=run_config.get("model_repr", ""))
-
-
-def plot_convergence(result: GroundStateResult, path, title: str = "", ax=None):
-    """Energy vs iteration (with error bars) and the relative error against the exact value."""
+    Returns ``ax``. The caller owns the figure (``qml_phys.runtime.plots.figure`` and
+    ``plots.save``).
+    """
     from qml_phys.runtime import plots
 
-    log = result.log
-    own = ax is None
-    if own:
-        fig, (ax, ax2) = plots.figure(1, 2)
+    log = result.history
     step, e, err = log["step"], log["energy"], log["error"]
     ax.errorbar(step, e, yerr=err, fmt=".", ms=2, lw=0.5, label="VMC")
     if result.exact_energy is not None:
@@ -805,12 +910,10 @@ def plot_convergence(result: GroundStateResult, path, title: str = "", ax=None):
     ax.set_xlabel("iteration")
     ax.set_ylabel("energy")
     ax.legend()
-    if own:
+    if error_ax is not None:
         if result.exact_energy is not None and len(e):
             rel = np.abs(e - result.exact_energy) / abs(result.exact_energy)
-            ax2.semilogy(step, np.maximum(rel, 1e-12))
-            ax2.set_ylabel("|E - E_exact| / |E_exact|")
-        ax2.set_xlabel("iteration")
-        ax2.set_title(title[:60], fontsize=8)
-        plots.save(fig, path)
+            error_ax.semilogy(step, np.maximum(rel, 1e-12))
+            error_ax.set_ylabel("|E - E_exact| / |E_exact|")
+        error_ax.set_xlabel("iteration")
     return ax

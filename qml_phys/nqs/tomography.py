@@ -22,20 +22,27 @@ networks are evaluated on every configuration at each step), which is exact and,
 :data:`MAX_TOMOGRAPHY_SITES` sites, fast. Fidelities ``|<psi_exact|psi>|^2`` are
 reported for ``N <= 12``; observables (energy, nearest-neighbour correlations) for all N.
 Samples may come from an exact state vector (:func:`measure`) or from any other source, e.g.
-the state of a PennyLane circuit (``qml.state()``) passed to :func:`measure` or shot
-samples converted to ``{-1, +1}`` spins.
+the state of a PennyLane circuit (``qml.state()``) passed to :func:`measure`, or shot
+samples (:func:`qml_phys.circuits.measure.measure_in_bases`).
+
+Training goes through :func:`qml_phys.train.fit` (full batch: every sample at every step)
+and every JAX/NetKet computation here runs under
+:func:`qml_phys.runtime.precision.float64`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError, check_positive_int
+from qml_phys.nqs._config import iters_alias
+from qml_phys.runtime.precision import float64
+from qml_phys.runtime.results import Result
 
 #: Largest system reconstructed with exact normalisation.
 MAX_TOMOGRAPHY_SITES = 16
@@ -45,21 +52,6 @@ MAX_FIDELITY_SITES = 12
 _H = np.array([[1.0, 1.0], [1.0, -1.0]], dtype=np.complex128) / math.sqrt(2.0)
 _SDG = np.diag([1.0, -1.0j]).astype(np.complex128)
 ROTATIONS = {"Z": np.eye(2, dtype=np.complex128), "X": _H, "Y": _H @ _SDG}
-
-
-def enable_x64() -> None:
-    """Import NetKet, which turns on JAX's float64 mode (every nqs computation uses it)."""
-    import netket  # noqa: F401
-
-
-@contextlib.contextmanager
-def standard_promotion():
-    """optax and NetKet internals need JAX's standard dtype and rank promotion (the test
-    suite makes both strict to catch our own mixing); third-party calls run under this."""
-    import jax
-
-    with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
-        yield
 
 
 def all_spins(n: int) -> np.ndarray:
@@ -119,11 +111,12 @@ def measure(psi, bases, n_samples: int, *, key) -> dict[str, np.ndarray]:
     check_positive_int("n_samples", n_samples)
     spins = all_spins(n)
     out = {}
-    for b, k in zip(bases, jax.random.split(key, len(bases)), strict=True):
-        p = np.abs(rotate(psi, _check_basis(b, n))) ** 2
-        p = p / p.sum()
-        idx = np.asarray(jax.random.choice(k, p.shape[0], (n_samples,), p=p))
-        out[b] = spins[idx]
+    with float64():  # the same draws whatever JAX's global precision
+        for b, k in zip(bases, jax.random.split(key, len(bases)), strict=True):
+            p = np.abs(rotate(psi, _check_basis(b, n))) ** 2
+            p = p / p.sum()
+            idx = np.asarray(jax.random.choice(k, p.shape[0], (n_samples,), p=p))
+            out[b] = spins[idx]
     return out
 
 
@@ -168,31 +161,52 @@ def make_model(alpha: int = 1, phase: bool = True):
 
 @dataclasses.dataclass(frozen=True)
 class TomographyConfig:
-    """Training settings.
-
-    Attributes:
-        alpha: hidden units per site of each RBM.
-        epochs: full-batch Adam steps.
-        learning_rate: Adam step size.
-        phase: learn a phase (None: only if a non-Z basis is given).
-    """
+    """Training settings of :func:`reconstruct` (full-batch Adam through
+    :func:`qml_phys.train.fit`)."""
 
     alpha: int = 2
+    """Hidden units per site of each RBM."""
     epochs: int = 2000
+    """Full-batch Adam steps (one pass over all samples each)."""
     learning_rate: float = 0.05
+    """Adam step size."""
     phase: bool | None = None
+    """Learn a phase (None: only if a non-Z basis is given)."""
+
+    def __post_init__(self):
+        check_positive_int("alpha", self.alpha)
+        check_positive_int("epochs", self.epochs)
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
 
 
-@dataclasses.dataclass
-class TomographyResult:
-    """Reconstructed state: ``params`` of ``module``, its normalised vector ``psi``
-    ``(2^N,)``, the negative log-likelihood per epoch and, with a reference, the fidelity."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TomographyResult(Result):
+    """Reconstructed state of :func:`reconstruct`. ``history["nll"]`` (also ``nll``): the
+    negative log-likelihood per basis at every epoch, ``(epochs,)``."""
 
-    module: object
-    params: dict
+    module: Any
+    """The Flax module ``log psi(s)`` (:func:`make_model`)."""
+    params: Any
+    """Its variables (``{"params": ...}``), as ``module.apply(params, spins)`` takes them."""
     psi: np.ndarray
-    nll: np.ndarray
+    """The normalised state vector ``(2^N,)`` complex128, canonical basis order."""
     fidelity: float | None = None
+    """``|<reference|psi>|^2`` with a reference state and ``N <=`` :data:`MAX_FIDELITY_SITES`."""
+
+    @property
+    def nll(self) -> np.ndarray:
+        """Negative log-likelihood per basis at every epoch, ``(epochs,)``."""
+        return self.history["nll"]
+
+    def summary(self) -> dict:
+        """Status, epochs, final negative log-likelihood and fidelity."""
+        return super().summary() | {
+            "final_nll": float(self.nll[-1]) if len(self.nll) else None,
+            "fidelity": self.fidelity,
+        }
 
 
 def _normalised_log_psi(module, params, spins):
@@ -213,17 +227,16 @@ def reconstruct(
 ) -> TomographyResult:
     """Fit the network to ``samples`` (``{basis: (n, N) spins}``) by maximum likelihood.
 
+    The loss, the mean over bases of ``-mean_samples log p_b(s)``, is evaluated on every
+    sample at every step (full batch) and minimised by :func:`qml_phys.train.fit` (Adam,
+    ``config.epochs`` steps), in float64.
+
     Args:
         samples: measurement outcomes per basis, e.g. from :func:`measure`.
         config: :class:`TomographyConfig`.
-        key: JAX PRNG key (parameter initialisation).
+        key: JAX PRNG key (parameter initialisation and the training loop).
         reference: the exact state ``(2^N,)`` to report the fidelity against (optional).
     """
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    enable_x64()
     config = config or TomographyConfig()
     bases = list(samples)
     if not bases:
@@ -233,21 +246,34 @@ def reconstruct(
         raise TooLargeError(
             f"reconstruct: exact normalisation needs N <= {MAX_TOMOGRAPHY_SITES}; got N = {n}"
         )
-    phase = config.phase if config.phase is not None else any(set(b) != {"Z"} for b in bases)
-    module = make_model(config.alpha, phase)
-    spins = jnp.asarray(all_spins(n), jnp.float64)
-    # outcome -> basis index of each sample
+    # outcome -> index in the canonical basis of each sample
     weights = np.array([1 << (n - 1 - i) for i in range(n)], dtype=np.int64)
-    idx = {}
+    outcomes = {}
     for b in bases:
         s = np.asarray(samples[_check_basis(b, n)])
         if s.ndim != 2 or s.shape[1] != n or not np.all(np.abs(s) == 1):
             raise ShapeError(f"samples[{b!r}]: expected (n, {n}) spins in {{-1,+1}}; got {s.shape}")
-        idx[b] = jnp.asarray(((1 - s) // 2).astype(np.int64) @ weights)
-    params = module.init(key, spins[:1])
+        outcomes[b] = ((1 - s) // 2).astype(np.int64) @ weights
+    phase = config.phase if config.phase is not None else any(set(b) != {"Z"} for b in bases)
+    with float64():
+        return _reconstruct(outcomes, config, make_model(config.alpha, phase), key, reference)
 
-    def loss(p):
-        logpsi = _normalised_log_psi(module, p, spins)
+
+def _reconstruct(outcomes, config, module, key, reference) -> TomographyResult:
+    import jax
+    import jax.numpy as jnp
+
+    from qml_phys.train import TrainConfig, fit
+
+    bases = list(outcomes)
+    n = len(bases[0])
+    spins = jnp.asarray(all_spins(n), jnp.float64)
+    idx = {b: jnp.asarray(v) for b, v in outcomes.items()}
+    k_init, k_fit = jax.random.split(key)
+    variables = module.init(k_init, spins[:1])
+
+    def nll(params):
+        logpsi = _normalised_log_psi(module, {**variables, "params": params}, spins)
         total = jnp.zeros((), jnp.float64)
         for b in bases:
             if set(b) == {"Z"}:
@@ -258,26 +284,33 @@ def reconstruct(
             total = total - jnp.mean(logp[idx[b]])
         return total / len(bases)
 
-    opt = optax.adam(config.learning_rate)
+    def loss_fn(params, batch, *, key, model_state, train):
+        return nll(params), ({}, model_state)
 
-    @jax.jit
-    def train(p):
-        def step(carry, _):
-            p, s = carry
-            value, g = jax.value_and_grad(loss)(p)
-            upd, s = opt.update(g, s, p)
-            return (optax.apply_updates(p, upd), s), value
-
-        (p, _), hist = jax.lax.scan(step, (p, opt.init(p)), None, length=config.epochs)
-        return p, hist
-
-    with standard_promotion():
-        params, hist = train(params)
+    train = TrainConfig(
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        optimizer="adam",
+        steps_per_epoch=1,
+        validation_fraction=0.0,
+        label="tomography",
+    )
+    fitted = fit(loss_fn, variables["params"], None, config=train, key=k_fit)
+    params = {**variables, "params": fitted.params}
     psi = np.asarray(jnp.exp(_normalised_log_psi(module, params, spins)))
     fid = None
     if reference is not None and n <= MAX_FIDELITY_SITES:
         fid = fidelity(reference, psi)
-    return TomographyResult(module, params, psi, np.asarray(hist), fid)
+    return TomographyResult(
+        config=config,
+        history={"nll": np.asarray(fitted.history["train_loss"], np.float64)},
+        wall_time_s=fitted.wall_time_s,
+        status=fitted.status,
+        module=module,
+        params=params,
+        psi=psi,
+        fidelity=fid,
+    )
 
 
 def fidelity(psi_a, psi_b) -> float:
@@ -295,15 +328,52 @@ def energy(model, psi) -> float:
     return float(np.real(np.vdot(psi, model.sparse_matrix() @ psi)) / np.vdot(psi, psi).real)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TomographyDemoResult(Result):
+    """What :func:`tomography_demo` returns: the reconstruction of an exact ground state
+    and how close it is. ``history["nll"]``: negative log-likelihood per epoch."""
+
+    n_sites: int
+    bases: tuple[str, ...]
+    """The measured bases (``"ZZZZ"``, ``"XXZZ"``, ...)."""
+    samples_per_basis: int
+    fidelity: float | None
+    """``|<psi_0|psi>|^2`` (None for ``N >`` :data:`MAX_FIDELITY_SITES`)."""
+    energy_reconstructed: float
+    """``<psi|H|psi>`` of the reconstruction (model units)."""
+    energy_exact: float
+    """The exact ground energy (Lanczos)."""
+    relative_energy_error: float
+    final_nll: float
+    """Negative log-likelihood per basis after the last epoch."""
+    reconstruction: TomographyResult = dataclasses.field(repr=False, compare=False)
+    """The fit itself (module, parameters, state vector)."""
+
+    def summary(self) -> dict:
+        """The numbers above, with the status, timing and config."""
+        return super().summary() | {
+            "n_sites": self.n_sites,
+            "bases": list(self.bases),
+            "samples_per_basis": self.samples_per_basis,
+            "fidelity": self.fidelity,
+            "energy_reconstructed": self.energy_reconstructed,
+            "energy_exact": self.energy_exact,
+            "relative_energy_error": self.relative_energy_error,
+            "final_nll": self.final_nll,
+        }
+
+
 def tomography_demo(
-    model, *, n_samples: int = 2000, config: TomographyConfig | None = None, key, out=None
-) -> dict:
+    model, *, n_samples: int = 2000, config: TomographyConfig | None = None, key
+) -> TomographyDemoResult:
     """Measure the exact ground state of ``model`` and reconstruct it (TFIM: Z basis only;
-    Heisenberg: Z plus neighbouring XX/XY bases). Returns fidelity and energies."""
+    Heisenberg: Z plus neighbouring XX/XY bases). ``n_samples`` per basis; ``key`` draws
+    the measurements and trains the network."""
     import jax
 
     from qml_phys.physics import Heisenberg, exact
 
+    config = config or TomographyConfig()
     n = model.n_sites
     if n > MAX_TOMOGRAPHY_SITES:
         raise TooLargeError(f"tomography: expected N <= {MAX_TOMOGRAPHY_SITES}; got N = {n}")
@@ -317,96 +387,122 @@ def tomography_demo(
     data = measure(psi0, bases, n_samples, key=k_meas)
     res = reconstruct(data, config, key=k_fit, reference=psi0)
     e_rec = energy(model, res.psi)
-    summary = {
-        "n_sites": n,
-        "bases": bases,
-        "samples_per_basis": n_samples,
-        "fidelity": res.fidelity,
-        "energy_reconstructed": e_rec,
-        "energy_exact": float(e0[0]),
-        "relative_energy_error": abs(e_rec - float(e0[0])) / abs(float(e0[0])),
-        "final_nll": float(res.nll[-1]),
-    }
-    if out is not None:
-        from pathlib import Path
-
-        from qml_phys.runtime import plots
-        from qml_phys.runtime.records import write_record
-
-        out = Path(out)
-        write_record(
-            out / "tomography.json",
-            summary,
-            config=dataclasses.asdict(config or TomographyConfig()),
-            kind="nqs.tomography",
-        )
-        fig, ax = plots.figure()
-        ax.plot(res.nll)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("negative log-likelihood per basis")
-        ax.set_title(f"fidelity {res.fidelity:.4f}" if res.fidelity is not None else "")
-        plots.save(fig, out / "tomography.png")
-    return summary
+    e_exact = float(e0[0])
+    return TomographyDemoResult(
+        config=config,
+        history=res.history,
+        wall_time_s=res.wall_time_s,
+        status=res.status,
+        n_sites=n,
+        bases=tuple(bases),
+        samples_per_basis=n_samples,
+        fidelity=res.fidelity,
+        energy_reconstructed=e_rec,
+        energy_exact=e_exact,
+        relative_energy_error=abs(e_rec - e_exact) / abs(e_exact),
+        final_nll=float(res.nll[-1]),
+        reconstruction=res,
+    )
 
 
-# --------------------------------------------------------------------------- PennyLane
+def plot_training(ax, result):
+    """Draw the negative log-likelihood per epoch of a :class:`TomographyResult` or
+    :class:`TomographyDemoResult` on ``ax`` (titled with the fidelity); returns ``ax``."""
+    ax.plot(result.history["nll"])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("negative log-likelihood per basis")
+    ax.set_title(f"fidelity {result.fidelity:.4f}" if result.fidelity is not None else "")
+    return ax
+
+
 # --------------------------------------------------------------------------- sampled
+@iters_alias
 @dataclasses.dataclass(frozen=True)
 class SampledTomographyConfig:
     """Maximum-likelihood tomography of a positive state without enumeration (any N).
 
-    Attributes:
-        alpha: hidden units per site of NetKet's RBM (its output is ``log psi``).
-        iters: Adam steps.
-        learning_rate: Adam step size (cosine decay to a tenth).
-        batch_size: data samples per step.
-        n_samples: model samples per step (NetKet Metropolis, local flips).
-        n_chains: Markov chains.
+    ``iters`` (the name before ``n_steps``) is still accepted, with a DeprecationWarning.
     """
 
     alpha: int = 1
-    iters: int = 1000
+    """Hidden units per site of NetKet's RBM (its output is ``log psi``)."""
+    n_steps: int = 1000
+    """Adam steps."""
     learning_rate: float = 0.01
+    """Adam step size (cosine decay to a tenth)."""
     batch_size: int = 1000
+    """Data samples per step."""
     n_samples: int = 1024
+    """Model samples per step (NetKet Metropolis, local flips)."""
     n_chains: int = 16
+    """Markov chains."""
+
+    def __post_init__(self):
+        for name in ("alpha", "n_steps", "batch_size", "n_samples", "n_chains"):
+            check_positive_int(name, getattr(self, name))
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SampledReconstruction(Result):
+    """What :func:`reconstruct_sampled` returns. ``history["grad_norm"]``: the norm of the
+    likelihood gradient at every step, ``(n_steps,)``."""
+
+    vstate: Any = dataclasses.field(repr=False, compare=False)
+    """NetKet's ``MCState`` with the fitted RBM (real float64 parameters)."""
+
+    def summary(self) -> dict:
+        """Status, steps and the final gradient norm."""
+        g = self.history["grad_norm"]
+        return super().summary() | {"final_grad_norm": float(g[-1]) if len(g) else None}
 
 
 def reconstruct_sampled(
     samples_z: np.ndarray, config: SampledTomographyConfig | None = None, *, key
-):
+) -> SampledReconstruction:
     r"""Fit ``p(s) = |psi(s)|^2 = e^{2 Re log psi(s)} / Z`` to Z-basis samples of a positive
     state, for sizes beyond exact normalisation (QuCumber's positive-wavefunction method).
 
     The gradient of the negative log-likelihood is
     :math:`-\mathrm{E}_\mathrm{data}[\nabla 2\,\mathrm{Re}\log\psi] +
     \mathrm{E}_{|\psi|^2}[\nabla 2\,\mathrm{Re}\log\psi]`; the second term comes from a
-    NetKet ``MCState`` sampled afresh at every step. Returns the ``MCState`` (NetKet's RBM,
-    real float64 parameters), so observables follow from ``vstate.expect(operator)`` with
-    NetKet's error bars. Spins ``(n, N)`` in {-1,+1}, ``+1 = |0>``.
+    NetKet ``MCState`` sampled afresh at every step (in float64). The result holds the
+    ``MCState`` (NetKet's RBM, real float64 parameters), so observables follow from
+    ``result.vstate.expect(operator)`` with NetKet's error bars. Spins ``(n, N)`` in
+    {-1,+1}, ``+1 = |0>``.
     """
+    config = config or SampledTomographyConfig()
+    s = np.asarray(samples_z)
+    if s.ndim != 2 or not np.all(np.abs(s) == 1):
+        raise ShapeError(f"samples_z: expected (n, N) spins in {{-1,+1}}; got shape {s.shape}")
+    with float64():
+        return _reconstruct_sampled(s, config, key)
+
+
+def _reconstruct_sampled(s, config: SampledTomographyConfig, key) -> SampledReconstruction:
+    import time
+
     import jax
     import jax.numpy as jnp
     import netket as nk
     import optax
 
-    config = config or SampledTomographyConfig()
-    s = np.asarray(samples_z)
-    if s.ndim != 2 or not np.all(np.abs(s) == 1):
-        raise ShapeError(f"samples_z: expected (n, N) spins in {{-1,+1}}; got shape {s.shape}")
+    t0 = time.perf_counter()
     n_data, n = s.shape
-    batch = min(check_positive_int("batch_size", config.batch_size), n_data)
+    batch = min(config.batch_size, n_data)
     hilbert = nk.hilbert.Spin(0.5, n)
     k_init, k_batch = jax.random.split(key)
     seeds = [int(x) for x in jax.random.randint(k_init, (2,), 0, 2**30)]
-    with standard_promotion():
-        vstate = nk.vqs.MCState(
-            nk.sampler.MetropolisLocal(hilbert, n_chains=config.n_chains),
-            nk.models.RBM(alpha=config.alpha, param_dtype=jnp.float64),
-            n_samples=config.n_samples,
-            seed=seeds[0],
-            sampler_seed=seeds[1],
-        )
+    vstate = nk.vqs.MCState(
+        nk.sampler.MetropolisLocal(hilbert, n_chains=config.n_chains),
+        nk.models.RBM(alpha=config.alpha, param_dtype=jnp.float64),
+        n_samples=config.n_samples,
+        seed=seeds[0],
+        sampler_seed=seeds[1],
+    )
     apply = vstate.model.apply
     model_state = vstate.model_state
     data = jnp.asarray(s, jnp.float64)
@@ -415,7 +511,7 @@ def reconstruct_sampled(
         lam = lambda x: 2.0 * jnp.real(apply({"params": params, **model_state}, x))
         return -jnp.mean(lam(x_data)) + jnp.mean(lam(x_model))
 
-    schedule = optax.cosine_decay_schedule(config.learning_rate, config.iters, alpha=0.1)
+    schedule = optax.cosine_decay_schedule(config.learning_rate, config.n_steps, alpha=0.1)
     opt = optax.adam(schedule)
 
     @jax.jit
@@ -429,20 +525,66 @@ def reconstruct_sampled(
     params = vstate.parameters
     opt_state = opt.init(params)
     grad_norms = []
-    with standard_promotion():
-        for i in range(check_positive_int("iters", config.iters)):
-            idx = jax.random.randint(jax.random.fold_in(k_batch, i), (batch,), 0, n_data)
-            x_model = vstate.sample().reshape(-1, n)
-            params, opt_state, gn = step(params, opt_state, data[idx], x_model)
-            vstate.parameters = params
-            grad_norms.append(float(gn))
-    return vstate, np.asarray(grad_norms)
+    for i in range(config.n_steps):
+        idx = jax.random.randint(jax.random.fold_in(k_batch, i), (batch,), 0, n_data)
+        x_model = vstate.sample().reshape(-1, n)
+        params, opt_state, gn = step(params, opt_state, data[idx], x_model)
+        vstate.parameters = params
+        grad_norms.append(float(gn))
+    return SampledReconstruction(
+        config=config,
+        history={"grad_norm": np.asarray(grad_norms, np.float64)},
+        wall_time_s=time.perf_counter() - t0,
+        vstate=vstate,
+    )
 
 
 def _pauli_pair(n: int, pauli: str, i: int, j: int) -> str:
     chars = ["I"] * n
     chars[i], chars[j] = pauli, pauli
     return "".join(chars)
+
+
+class Observable(NamedTuple):
+    """A reconstructed expectation value against the exact one."""
+
+    reconstructed: float
+    """NetKet's Monte Carlo estimate from the fitted state."""
+    error: float
+    """Its standard error."""
+    exact: float
+    """The value in the exact ground state."""
+    z: float
+    """``(reconstructed - exact) / error``."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SampledTomographyResult(Result):
+    """What :func:`sampled_tomography_demo` returns. ``history["grad_norm"]``: the
+    likelihood-gradient norm per step."""
+
+    n_sites: int
+    samples: int
+    """Z-basis samples of the data."""
+    observables: Mapping[str, Observable]
+    """``"energy"``, ``"zz_01"``, ``"xx_01"`` -> :class:`Observable`."""
+    relative_energy_error: float
+    fidelity: float | None
+    """``|<psi_0|psi>|^2`` (None for ``N >`` :data:`MAX_FIDELITY_SITES`)."""
+    final_grad_norm: float
+    vstate: Any = dataclasses.field(default=None, repr=False, compare=False)
+    """NetKet's ``MCState`` with the fitted RBM."""
+
+    def summary(self) -> dict:
+        """The numbers above, with the status, timing and config."""
+        return super().summary() | {
+            "n_sites": self.n_sites,
+            "samples": self.samples,
+            "observables": {k: v._asdict() for k, v in self.observables.items()},
+            "relative_energy_error": self.relative_energy_error,
+            "fidelity": self.fidelity,
+            "final_grad_norm": self.final_grad_norm,
+        }
 
 
 def sampled_tomography_demo(
@@ -452,16 +594,15 @@ def sampled_tomography_demo(
     config: SampledTomographyConfig | None = None,
     key,
     eval_samples: int = 16384,
-) -> dict:
+) -> SampledTomographyResult:
     """Measure the exact ground state of a TFIM ``model`` (positive) in the Z basis, fit
     with :func:`reconstruct_sampled`, and compare observables with the exact state: the
     energy (``<H>`` with NetKet's error bar against the exact ground energy) and the
     nearest-neighbour correlations ``<Z_0 Z_1>`` and ``<X_0 X_1>`` (the latter is not in
     the Z-basis data at all: it tests the learned amplitudes between configurations).
-    Fidelity is added for ``N <= 12``.
+    Fidelity is added for ``N <= 12``. ``eval_samples``: samples of each estimate.
     """
     import jax
-    import netket as nk
 
     from qml_phys.physics import TransverseFieldIsing, exact
 
@@ -470,6 +611,7 @@ def sampled_tomography_demo(
             "sampled tomography: expected a TransverseFieldIsing model (a positive ground "
             f"state, so that Z-basis samples determine it); got {type(model).__name__}"
         )
+    config = config or SampledTomographyConfig()
     n = model.n_sites
     if n > MAX_TOMOGRAPHY_SITES + 8:
         raise TooLargeError(
@@ -480,42 +622,48 @@ def sampled_tomography_demo(
     psi0 = vecs[:, 0]
     k_meas, k_fit = jax.random.split(key)
     data = measure(psi0, ["Z" * n], n_samples, key=k_meas)["Z" * n]
-    vstate, grad_norms = reconstruct_sampled(data, config, key=k_fit)
+    fit = reconstruct_sampled(data, config, key=k_fit)
+    with float64():
+        rows, fid = _observables(model, fit.vstate, psi0, float(e0[0]), eval_samples)
+    g = fit.history["grad_norm"]
+    return SampledTomographyResult(
+        config=config,
+        history=fit.history,
+        wall_time_s=fit.wall_time_s,
+        status=fit.status,
+        n_sites=n,
+        samples=n_samples,
+        observables=rows,
+        relative_energy_error=abs(rows["energy"].reconstructed - rows["energy"].exact)
+        / abs(rows["energy"].exact),
+        fidelity=fid,
+        final_grad_norm=float(g[-1]),
+        vstate=fit.vstate,
+    )
+
+
+def _observables(model, vstate, psi0, e_exact: float, eval_samples: int):
+    """``({name: Observable}, fidelity or None)`` of the fitted ``vstate``."""
+    import netket as nk
+
+    n = model.n_sites
     vstate.n_samples = eval_samples
     hilbert = vstate.hilbert
-    with standard_promotion():
-        ops = {
-            "energy": model.to_netket(hilbert),
-            "zz_01": nk.operator.PauliStrings(hilbert, [_pauli_pair(n, "Z", 0, 1)], [1.0]),
-            "xx_01": nk.operator.PauliStrings(hilbert, [_pauli_pair(n, "X", 0, 1)], [1.0]),
-        }
-        exact_values = {
-            "energy": float(e0[0]),
-            "zz_01": float(np.real(np.vdot(psi0, ops["zz_01"].to_sparse() @ psi0))),
-            "xx_01": float(np.real(np.vdot(psi0, ops["xx_01"].to_sparse() @ psi0))),
-        }
-    rows = {}
-    with standard_promotion():
-        for name, op in ops.items():
-            st = vstate.expect(op)
-            mean, err = float(np.real(st.mean)), float(st.error_of_mean)
-            ref = exact_values[name]
-            rows[name] = {
-                "reconstructed": mean,
-                "error": err,
-                "exact": ref,
-                "z": (mean - ref) / err if err > 0 else math.inf,
-            }
-    if n <= MAX_FIDELITY_SITES:
-        with standard_promotion():
-            fid = fidelity(psi0, vstate.to_array())
-    out = {
-        "n_sites": n,
-        "samples": n_samples,
-        "observables": rows,
-        "relative_energy_error": abs(rows["energy"]["reconstructed"] - exact_values["energy"])
-        / abs(exact_values["energy"]),
-        "fidelity": fid if n <= MAX_FIDELITY_SITES else None,
-        "final_grad_norm": float(grad_norms[-1]),
+    ops = {
+        "energy": model.to_netket(hilbert),
+        "zz_01": nk.operator.PauliStrings(hilbert, [_pauli_pair(n, "Z", 0, 1)], [1.0]),
+        "xx_01": nk.operator.PauliStrings(hilbert, [_pauli_pair(n, "X", 0, 1)], [1.0]),
     }
-    return out
+    exact_values = {
+        "energy": e_exact,
+        "zz_01": float(np.real(np.vdot(psi0, ops["zz_01"].to_sparse() @ psi0))),
+        "xx_01": float(np.real(np.vdot(psi0, ops["xx_01"].to_sparse() @ psi0))),
+    }
+    rows = {}
+    for name, op in ops.items():
+        st = vstate.expect(op)
+        mean, err = float(np.real(st.mean)), float(st.error_of_mean)
+        ref = exact_values[name]
+        rows[name] = Observable(mean, err, ref, (mean - ref) / err if err > 0 else math.inf)
+    fid = fidelity(psi0, vstate.to_array()) if n <= MAX_FIDELITY_SITES else None
+    return rows, fid

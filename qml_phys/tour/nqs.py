@@ -9,16 +9,15 @@ def nqs_ground_states(ctx: TourContext) -> Section:
     """RBM ground states of the TFIM chain and the Heisenberg chain vs exact diagonalisation."""
     import jax
 
-    from qml_phys.nqs.ground_state import VMCConfig, ground_state
+    from qml_phys.nqs.ground_state import VMCConfig, ground_state, plot_convergence
     from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing
     from qml_phys.runtime import plots
 
     n = 6 if ctx.quick else 12
-    iters = 60 if ctx.quick else 120
     cfg = VMCConfig(
         n_samples=512 if ctx.quick else 1024,
         n_chains=8,
-        iters=iters,
+        n_steps=60 if ctx.quick else 120,
         final_samples=8192,
     )
     runs = {
@@ -34,14 +33,10 @@ def nqs_ground_states(ctx: TourContext) -> Section:
         runs.items(), axes, jax.random.split(jax.random.key(ctx.seed), 2), strict=True
     ):
         res = ground_state(model, c, key=k)
-        ax.plot(res.log["step"], res.log["energy"], lw=0.8, label="VMC (SR)")
-        ax.axhline(res.exact_energy, label="exact", **plots.EXACT)
+        plot_convergence(ax, res)
         lo = res.exact_energy - 0.02 * abs(res.exact_energy)
         ax.set_ylim(lo, lo + 0.25 * abs(res.exact_energy))
         ax.set_title(name, fontsize=8)
-        ax.set_xlabel("iteration")
-        ax.set_ylabel("energy")
-        ax.legend()
         table.append(
             {
                 "run": name,
@@ -49,9 +44,10 @@ def nqs_ground_states(ctx: TourContext) -> Section:
                 "E exact": res.exact_energy,
                 "relative error": res.relative_error,
                 "V-score": res.v_score,
+                "converged": res.converged,
             }
         )
-        results[name] = res.summary() | {"log": res.log}
+        results[name] = res.summary() | {"log": res.history}
         tol = 5e-3 if ctx.quick else 1e-3
         checks[f"{name}: relative error < {tol:g}"] = bool(res.relative_error < tol)
     plots.save(fig, ctx.out / "nqs_convergence.png")

@@ -44,9 +44,41 @@ def test_ground_state_cli_against_exact_diagonalisation(capsys, tmp_path):
     assert res["relative_error"] < 3e-3
     for name in ("result.json", "log.json", "energy.png", "checkpoint.msgpack"):
         assert (tmp_path / name).is_file()
+    record = json.loads((tmp_path / "result.json").read_text())
+    assert record["kind"] == "nqs.ground_state" and record["provenance"]["seed"] == 0
+    assert record["results"]["energy"] == res["energy"]
+    assert json.loads((tmp_path / "log.json").read_text())["step"][-1] == 59
+    # the convergence check, separate from the precision, with the numbers behind it
+    conv = res["convergence"]
+    assert isinstance(res["converged"], bool) and conv["window"] == 12
+    assert res["converged"] == (abs(conv["drift"]) < 2 * conv["drift_error"])
+    assert res["status"] == "completed" and res["config"]["n_steps"] == 60
+    # an existing checkpoint is not overwritten without --resume
+    assert main(argv) == 2
+    assert "expected resume=True (--resume) to continue that run" in capsys.readouterr().err
     # resuming a finished run does no more iterations and gives the stored state back
     code, again = _run(capsys, argv + ["--resume"])
     assert code == 0 and again["resumed_from"] == 50 and again["steps"] == 60
+    assert again["energy"] == pytest.approx(res["energy"], abs=5 * res["energy_error"])
+    # another seed is another run: its checkpoint is refused
+    reseeded = argv[:-5] + ["--seed", "1", "--out", str(tmp_path), "--json", "--resume"]
+    assert main(reseeded) == 2 and "differing settings" in capsys.readouterr().err
+
+
+def test_tomography_cli_keys_and_files(capsys, tmp_path):
+    argv = ["nqs", "tomography", "--N", "4", "--samples", "2000", "--epochs", "400"]
+    code, res = _run(capsys, argv + ["--seed", "1", "--out", str(tmp_path), "--json"])
+    assert code == 0
+    keys = ("n_sites", "bases", "samples_per_basis", "fidelity", "energy_reconstructed")
+    keys += ("energy_exact", "relative_energy_error", "final_nll")
+    assert set(keys) <= set(res) and res["bases"] == ["ZZZZ"] and res["n_sites"] == 4
+    e_ed = float(exact.lanczos(TransverseFieldIsing(Lattice.chain(4), gamma=1.0))[0])
+    assert res["energy_exact"] == pytest.approx(e_ed, abs=1e-10)
+    assert res["fidelity"] > 0.99 and res["relative_energy_error"] < 0.02
+    record = json.loads((tmp_path / "tomography.json").read_text())
+    assert record["results"]["fidelity"] == res["fidelity"]
+    assert record["provenance"]["config"]["epochs"] == 400
+    assert (tmp_path / "tomography.png").stat().st_size > 0
 
 
 def test_ground_state_cli_rejects_bad_input(capsys):

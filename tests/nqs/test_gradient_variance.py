@@ -6,8 +6,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qml_phys.errors import TooLargeError
-from qml_phys.nqs.gradient_variance import rbm_gradient_ensemble, rbm_variance_scan
+from qml_phys.errors import InvalidParameterError, TooLargeError
+from qml_phys.nqs.gradient_variance import (
+    RBMEnsembleConfig,
+    rbm_gradient_ensemble,
+    rbm_variance_scan,
+)
+from qml_phys.runtime.precision import float64
 
 
 def test_fullsum_gradient_matches_dense_autodiff(key):
@@ -19,11 +24,12 @@ def test_fullsum_gradient_matches_dense_autodiff(key):
     from qml_phys.nqs.gradient_variance import _setup
 
     n = 4
-    ens = rbm_gradient_ensemble(n, key=key, n_draws=3, h=0.8, init_std=0.3)
-    model, ham, rbm = _setup(n, 0.8, 1.0, 1, 0.3)
-    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
+    config = RBMEnsembleConfig(h=0.8, init_std=0.3)
+    ens = rbm_gradient_ensemble(n, config, key=key, n_draws=3)
+    with float64():
+        model, ham, rbm = _setup(n, config)
         states = ham.hilbert.all_states()
-    H = jnp.asarray(model.sparse_matrix().toarray(), dtype=jnp.float64)
+        H = jnp.asarray(model.sparse_matrix().toarray(), dtype=jnp.float64)
 
     def energy(params):
         log_psi = rbm.apply({"params": params}, states)
@@ -31,16 +37,19 @@ def test_fullsum_gradient_matches_dense_autodiff(key):
         return jnp.real(jnp.conj(psi) @ (H @ psi)) / jnp.real(jnp.vdot(psi, psi))
 
     for i, k in enumerate(jax.random.split(key, 3)):
-        with jax.numpy_dtype_promotion("standard"), jax.numpy_rank_promotion("allow"):
+        with float64():
             params = rbm.init(k, states[:1])["params"]
             e, g = jax.value_and_grad(energy)(params)
-        np.testing.assert_allclose(ens["energies"][i], float(e), rtol=1e-10)
-        np.testing.assert_allclose(ens["gradients"][i], ravel_pytree(g)[0], atol=1e-10)
-    assert np.max(np.abs(ens["gradients"])) > 1e-2  # the comparison can fail
+            g = np.asarray(ravel_pytree(g)[0])
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(ens.energies[i], float(e), rtol=1e-10)
+        np.testing.assert_allclose(ens.gradients[i], g, atol=1e-10)
+    assert ens.gradients.dtype == np.float64 and ens.gradients.shape == (3, ens.n_params)
+    assert np.max(np.abs(ens.gradients)) > 1e-2  # the comparison can fail
     # variational: every random RBM lies above the exact ground energy (free fermions)
     from qml_phys.physics import exact
 
-    assert ens["energies"].min() > exact.tfim_chain_ground_energy(n, J=1.0, gamma=0.8)
+    assert ens.energies.min() > exact.tfim_chain_ground_energy(n, J=1.0, gamma=0.8)
 
 
 @pytest.mark.slow
@@ -49,13 +58,20 @@ def test_rbm_gradient_variance_does_not_decay_exponentially(key):
     variance stays O(0.1) from N = 4 to 8 (measured 0.15, 0.14, 0.14 at 50 draws), unlike a
     circuit's 2^-n (which would give a ratio 1/16 between N = 8 and N = 4)."""
     scan = rbm_variance_scan([4, 6, 8], key=key, n_draws=20, n_boot=300)
-    v = [r["var_mean"]["value"] for r in scan["rows"]]
+    v = [r["var_mean"]["value"] for r in scan.rows]
     assert all(0.05 < x < 0.5 for x in v), v
     assert v[-1] / v[0] > 0.5, v
-    assert scan["fit"]["mean"]["exponential"]["rate"] < np.log(2) / 4
-    assert scan["rows"][0]["n_params"] == 4 + 16 + 4
+    assert scan.fit["mean"]["exponential"]["rate"] < np.log(2) / 4
+    assert scan.rows[0]["n_params"] == 4 + 16 + 4
+    # the dict layout of before (read by the tour) is still readable and JSON-able
+    from qml_phys.runtime.records import to_jsonable
+
+    assert scan["rows"][0]["n"] == 4 and scan["ns"] == [4, 6, 8]
+    assert to_jsonable(scan)["config"]["n_draws"] == 20
 
 
-def test_too_many_sites_is_rejected(key):
+def test_too_many_sites_and_bad_settings_are_rejected(key):
     with pytest.raises(TooLargeError, match=r"n_sites: expected at most 16 .*; got 20"):
         rbm_gradient_ensemble(20, key=key, n_draws=2)
+    with pytest.raises(InvalidParameterError, match="init_std: expected a finite number > 0"):
+        RBMEnsembleConfig(init_std=0.0)

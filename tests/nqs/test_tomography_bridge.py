@@ -8,6 +8,7 @@ from qml_phys.circuits.measure import measure_in_bases
 from qml_phys.errors import InvalidParameterError, ShapeError
 from qml_phys.nqs import bridge, tomography
 from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing, exact
+from qml_phys.runtime.precision import float64
 
 
 def _ground(model):
@@ -39,6 +40,8 @@ def test_positive_state_from_computational_basis_samples(key):
     assert res.fidelity > 0.99
     e0 = float(exact.lanczos(model)[0])
     assert abs(tomography.energy(model, res.psi) - e0) / abs(e0) < 0.02
+    assert res.status == "completed" and res.nll.shape == (400,) and res.nll[-1] < res.nll[0]
+    assert res.summary()["final_nll"] == res.nll[-1] and res.psi.dtype == np.complex128
 
 
 def test_signs_need_rotated_bases(key):
@@ -97,12 +100,14 @@ def test_sampled_tomography_without_enumeration(key):
     """The sampled-likelihood fit (NetKet samples for the model term) recovers the TFIM
     ground state: fidelity, energy, and <X0 X1>, which the Z-basis data never measured."""
     model = TransverseFieldIsing(Lattice.chain(8), J=1.0, gamma=1.0)
-    cfg = tomography.SampledTomographyConfig(iters=600, learning_rate=0.02)
+    cfg = tomography.SampledTomographyConfig(n_steps=600, learning_rate=0.02)
     r = tomography.sampled_tomography_demo(model, n_samples=20000, config=cfg, key=key)
-    assert r["fidelity"] > 0.99
-    assert r["relative_energy_error"] < 0.01
-    xx = r["observables"]["xx_01"]
-    assert abs(xx["reconstructed"] - xx["exact"]) < 4 * xx["error"] + 0.01
+    assert r.fidelity > 0.99
+    assert r.relative_energy_error < 0.01
+    xx = r.observables["xx_01"]
+    assert abs(xx.reconstructed - xx.exact) < 4 * xx.error + 0.01
+    assert r.summary()["observables"]["xx_01"]["exact"] == xx.exact
+    assert r.history["grad_norm"].shape == (600,)
     with pytest.raises(InvalidParameterError, match="TransverseFieldIsing"):
         tomography.sampled_tomography_demo(Heisenberg(Lattice.chain(4)), key=key)
 
@@ -114,11 +119,13 @@ def test_bridge_log_prob_fit_and_adapter(key):
     samples = tomography.measure(psi0, ["Z" * 6], 5000, key=k1)["Z" * 6]
     gen = bridge.SpinRBM(alpha=1)
     variables, nll = bridge.fit_log_prob(gen, samples, key=k2, epochs=300)
-    assert nll[-1] < nll[0]
+    assert nll.shape == (300,) and nll[-1] < nll[0]
     nqs, params = bridge.as_log_psi(gen, variables)
     spins = tomography.all_spins(6)
-    logp = np.asarray(gen.apply(variables, spins))
-    logpsi = np.asarray(nqs.apply({"params": params}, spins))
+    with float64():
+        logp = np.asarray(gen.apply(variables, spins))
+        logpsi = np.asarray(nqs.apply({"params": params}, spins))
+    assert logpsi.dtype == np.float64
     np.testing.assert_allclose(logpsi, logp / 2, rtol=1e-12)
     assert tomography.fidelity(psi0, np.exp(logpsi)) > 0.99
     with pytest.raises(InvalidParameterError, match="expected a Flax variables dict"):
@@ -136,8 +143,10 @@ def test_iterations_to_target():
 
 @pytest.mark.slow
 def test_warm_start_reaches_the_target_sooner():
-    cfg = bridge.WarmStartConfig(N=8, iters=60, n_samples=512)
-    out = bridge.warm_start_comparison(cfg, seeds=[0, 1, 2])
-    for row in out["rows"]:
+    cfg = bridge.WarmStartConfig(N=8, n_steps=60, n_samples=512)
+    out = bridge.warm_start_comparison(cfg, keys=[jax.random.key(s) for s in (0, 1, 2)])
+    assert [row["run"] for row in out.rows] == [0, 1, 2]
+    for row in out.rows:
         assert row["warm_initial_relative_error"] < row["random_initial_relative_error"] / 5
-    assert out["median_iterations_warm"] < out["median_iterations_random"]
+    assert out.median_iterations_warm < out.median_iterations_random
+    assert "warm_energy" not in out.summary()["rows"][0]
