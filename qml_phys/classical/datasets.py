@@ -43,7 +43,6 @@ import jax
 import numpy as np
 
 from qml_phys.classical.samplers import make_sampler
-from qml_phys.classical.statistics import integrated_time
 from qml_phys.errors import (
     CorruptDataError,
     ExistingDataError,
@@ -55,6 +54,7 @@ from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.locks import exclusive, remove_orphans
 from qml_phys.runtime.progress import progress
 from qml_phys.runtime.records import atomic_path, provenance, write_arrays, write_json
+from qml_phys.stats.timeseries import integrated_time
 
 FORMAT_VERSION = 2
 _PROV_FIELDS = (
@@ -119,7 +119,8 @@ def choose_algorithm(T: float, J: float = 1.0) -> str:
     return "wolff" if 0.8 * tc < T < 1.25 * tc else "metropolis"
 
 
-def _energy_magnetization(spins: np.ndarray, J: float) -> tuple[np.ndarray, np.ndarray]:
+def energy_magnetization(spins: np.ndarray, J: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Energy and magnetization per site of square-torus configurations ``(..., L, L)``."""
     s = spins.astype(np.float64)
     bonds = s * np.roll(s, -1, axis=-1) + s * np.roll(s, -1, axis=-2)
     n = s.shape[-1] * s.shape[-2]
@@ -170,7 +171,7 @@ def sample_block(
         state = sampler.sweep(model, state, n_sweeps=spacing)
         out.append(np.asarray(state.spins)[0])
     configs = np.concatenate(out, axis=0)[:n_samples].astype(np.int8)
-    e, m = _energy_magnetization(configs, J)
+    e, m = energy_magnetization(configs, J)
     return {
         "spins": configs,
         "T": np.full(n_samples, T),
@@ -460,7 +461,7 @@ def _check_consistent(path, d: IsingData, J: float) -> None:
             problems.append("temperatures that are not among the stored ones")
         if not np.array_equal(d.label, (d.T < onsager_tc(abs(J))).astype(d.label.dtype)):
             problems.append("labels that disagree with T < T_c")
-        e, m = _energy_magnetization(d.spins, J)
+        e, m = energy_magnetization(d.spins, J)
         if not (np.allclose(e, d.energy, atol=1e-9) and np.allclose(m, d.magnetization, atol=1e-9)):
             problems.append("energies or magnetizations that are not those of the spins")
     if problems:
@@ -504,3 +505,66 @@ def spins_at(data, T: float | None, *, name: str = "T") -> tuple[np.ndarray, flo
             f"expected {name} to be one of the dataset's temperatures ({shown}); got {T:g}"
         )
     return data.spins[np.isclose(data.T, temps[i])], float(temps[i])
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotConfig:
+    """How :func:`snapshots` draws configurations.
+
+    Attributes:
+        n_therm: thermalisation sweeps.
+        spacing: sweeps between stored configurations (fixed: *not* tau-spaced, so samples
+            near ``T_c`` are correlated; :func:`write_dataset` decorrelates).
+        n_chains: chains per temperature (each stores ``ceil(n_samples / n_chains)``).
+    """
+
+    n_therm: int = 500
+    spacing: int = 10
+    n_chains: int = 20
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_therm", check_positive_int("n_therm", self.n_therm, minimum=0))
+        object.__setattr__(self, "spacing", check_positive_int("spacing", self.spacing))
+        object.__setattr__(self, "n_chains", check_positive_int("n_chains", self.n_chains))
+
+
+def snapshots(
+    model, temperatures, n_samples: int, config: SnapshotConfig = SnapshotConfig(), *, key
+) -> tuple[np.ndarray, np.ndarray]:
+    """Configurations of ``model`` at every temperature from one vectorised Metropolis run
+    (:class:`~qml_phys.classical.samplers.Metropolis`; chains start ordered below ``T_c``).
+
+    Returns ``(spins, T)``: ``(n_T * n_samples, *site_shape)`` int8 and ``(n_T *
+    n_samples,)``, temperature by temperature."""
+    temps = np.atleast_1d(np.asarray(temperatures, np.float64))
+    n_samples = check_positive_int("n_samples", n_samples)
+    n_chains = min(config.n_chains, n_samples)
+    sampler = make_sampler("metropolis")
+    state = sampler.init(model, temps, n_chains, key=key)
+    state = sampler.sweep(model, state, n_sweeps=config.n_therm)
+    snaps = []
+    for _ in range(math.ceil(n_samples / n_chains)):
+        state = sampler.sweep(model, state, n_sweeps=config.spacing)
+        snaps.append(np.asarray(state.spins))
+    spins = np.concatenate(snaps, axis=1)[:, :n_samples]
+    shape = spins.shape[2:]
+    return spins.reshape((-1, *shape)).astype(np.int8), np.repeat(temps, n_samples)
+
+
+def quick_dataset(
+    sizes, temperatures, n_samples: int, config: SnapshotConfig = SnapshotConfig(), *, key
+) -> dict[int, IsingData]:
+    """``{L: IsingData}`` of the ferromagnet on the ``L x L`` torus from :func:`snapshots`:
+    a cheap stand-in for :func:`write_dataset` in the tour and quick checks (samples
+    ``spacing`` sweeps apart are *not* decorrelated near ``T_c``; use the writer for
+    results)."""
+    from qml_phys.physics import IsingModel, Lattice
+
+    temps = np.asarray(temperatures, np.float64)
+    out = {}
+    for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True):
+        spins, T = snapshots(IsingModel(Lattice.square(int(L))), temps, n_samples, config, key=k)
+        e, m = energy_magnetization(spins, 1.0)
+        label = (T < onsager_tc()).astype(np.int8)
+        out[int(L)] = IsingData(spins, T, e, m, label, temps, {})
+    return out

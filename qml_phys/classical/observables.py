@@ -36,14 +36,14 @@ import math
 
 import numpy as np
 
-from qml_phys.classical.statistics import (
-    Estimate,
+from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int, check_temperature
+from qml_phys.stats.estimate import Estimate
+from qml_phys.stats.timeseries import (
     _as_chains,
     auto_n_blocks,
     estimate,
     jackknife,
 )
-from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int, check_temperature
 
 __all__ = ["ising_observables", "observables_to_dict"]
 

@@ -23,7 +23,6 @@ import numpy as np
 
 from qml_phys.classical.observables import ising_observables, observables_to_dict
 from qml_phys.classical.samplers import make_sampler
-from qml_phys.classical.statistics import Estimate
 from qml_phys.errors import (
     InvalidParameterError,
     UnknownNameError,
@@ -31,6 +30,7 @@ from qml_phys.errors import (
     check_temperature,
 )
 from qml_phys.runtime.results import Result
+from qml_phys.stats.estimate import Estimate
 
 __all__ = [
     "ALGORITHMS",

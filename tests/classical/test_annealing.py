@@ -12,12 +12,6 @@ import pytest
 from qml_phys.classical import annealing as an
 from qml_phys.classical import graph_metropolis as gm
 from qml_phys.classical import tempering as pt
-from qml_phys.classical.statistics import (
-    chi_square_pvalue,
-    estimate,
-    integrated_time,
-    level_counts,
-)
 from qml_phys.errors import GraphFormatError, InvalidParameterError, ShapeError, UnknownNameError
 from qml_phys.physics.exact import enumerate_ising, maxcut_brute_force, onsager_tc
 from qml_phys.physics.lattice import Graph, Lattice
@@ -27,6 +21,12 @@ from qml_phys.physics.models import (
     MaxCut,
     TransverseFieldIsing,
     basis_states,
+)
+from qml_phys.stats import (
+    chi_square_pvalue,
+    estimate,
+    integrated_time,
+    level_counts,
 )
 
 SEED_SA = 5_202_605

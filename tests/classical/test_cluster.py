@@ -15,16 +15,16 @@ import pytest
 
 from qml_phys.classical import cluster
 from qml_phys.classical.samplers import SwendsenWang, Wolff
-from qml_phys.classical.statistics import (
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
+from qml_phys.physics.exact import enumerate_ising, kaufman, onsager_tc
+from qml_phys.physics.lattice import Lattice
+from qml_phys.physics.models import IsingModel, TransverseFieldIsing
+from qml_phys.stats import (
     chi_square_pvalue,
     estimate,
     integrated_time,
     level_counts,
 )
-from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
-from qml_phys.physics.exact import enumerate_ising, kaufman, onsager_tc
-from qml_phys.physics.lattice import Lattice
-from qml_phys.physics.models import IsingModel, TransverseFieldIsing
 
 TC = onsager_tc()
 TEMPS = (1.5, TC, 3.5)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from qml_phys.classical import datasets
-from qml_phys.classical.statistics import estimate
 from qml_phys.errors import ExistingDataError, InvalidParameterError
 from qml_phys.physics import exact
+from qml_phys.stats import estimate
 
 TEMPS = [1.6, 2.3, 3.4]
 CONFIG = datasets.DatasetConfig(sizes=[8], temperatures=TEMPS, n_samples=96)

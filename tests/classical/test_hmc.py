@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from qml_phys.classical.hmc import leapfrog, run_hmc
-from qml_phys.classical.statistics import estimate
 from qml_phys.errors import InvalidParameterError, ShapeError
 from qml_phys.physics.phi4 import Phi4, free_propagator, observables
+from qml_phys.stats import estimate
 
 
 def test_leapfrog_is_reversible_and_its_energy_error_is_second_order(key):

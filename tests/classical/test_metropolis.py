@@ -11,9 +11,9 @@ import pytest
 
 from qml_phys.classical import metropolis as mp
 from qml_phys.classical.observables import ising_observables
-from qml_phys.classical.statistics import chi_square_pvalue
 from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError, UnknownNameError
 from qml_phys.physics.exact import ising_density_of_states, kaufman, onsager_tc
+from qml_phys.stats import chi_square_pvalue
 
 TC = onsager_tc()  # 2 / ln(1 + sqrt 2)
 P_MIN = 1e-3  # chi-square p-value a correct sampler passes (fixed seeds)

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from qml_phys.classical.observables import ising_observables, observables_to_dict
-from qml_phys.classical.statistics import Estimate, integrated_time
 from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.stats import Estimate, integrated_time
 
 L, N_SITES = 3, 9
 SEED_EXACT = 31

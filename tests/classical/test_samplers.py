@@ -16,15 +16,15 @@ from qml_phys.classical.samplers import (
     critical_temperature,
     make_sampler,
 )
-from qml_phys.classical.statistics import (
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
+from qml_phys.physics import Graph, GraphIsing, IsingModel, Lattice
+from qml_phys.physics.exact import enumerate_ising, kaufman, onsager_tc
+from qml_phys.stats import (
     chi_square_pvalue,
     estimate,
     integrated_time,
     level_counts,
 )
-from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
-from qml_phys.physics import Graph, GraphIsing, IsingModel, Lattice
-from qml_phys.physics.exact import enumerate_ising, kaufman, onsager_tc
 
 SEED = 20_261_206
 

@@ -16,19 +16,18 @@ import pytest
 import scipy.signal
 import scipy.stats
 
-from qml_phys.classical.statistics import (
-    Estimate,
+from qml_phys.errors import InvalidParameterError, ShapeError
+from qml_phys.stats.estimate import Estimate, format_value_error
+from qml_phys.stats.timeseries import (
     ShortSeriesWarning,
     auto_n_blocks,
     autocorrelation,
     binning_analysis,
     estimate,
-    format_value_error,
     integrated_time,
     jackknife,
     split_rhat,
 )
-from qml_phys.errors import InvalidParameterError, ShapeError
 
 SEED_ACF = 101
 SEED_TAU = 202
