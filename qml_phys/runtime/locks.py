@@ -1,7 +1,9 @@
 """Exclusive locks on files and folders that a second process could write at the same time
 (datasets, sweep folders, checkpoints), with the ``filelock`` package.
 
-A lock is a ``<path>.lock`` file beside the target, held for the whole write. A second
+A lock is a hidden ``.<name>.lock`` file beside the target, held for the whole write (it
+stays there, empty, afterwards: removing a lock file that another process may be opening
+would let two writers in). A second
 writer waits ``timeout`` seconds (default: not at all) and then stops with a
 :class:`~qml_phys.errors.BusyError` that names the target and the lock, so the file always
 holds exactly what one run's config says.
@@ -26,7 +28,7 @@ def exclusive(path: str | os.PathLike, *, timeout: float = 0.0) -> Iterator[Path
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = path.with_name(f".{path.name}.lock")
     lock = FileLock(lock_path, timeout=timeout)
     try:
         lock.acquire()
