@@ -195,44 +195,12 @@ def temperature_grid(offsets=DEFAULT_OFFSETS, *, Tc: float | None = None) -> lis
     return [round(float(t), 6) for t in np.sort(np.concatenate([Tc - d, Tc + d]))]
 
 
-def quick_dataset(
-    sizes: Sequence[int],
-    temperatures,
-    n_samples: int,
-    *,
-    key: jax.Array,
-    n_therm: int = 500,
-    spacing: int = 10,
-    n_chains: int = 20,
-) -> dict:
-    """``{L: IsingData}`` drawn in one vectorised Metropolis run per size (every
-    temperature and chain at once; chains start ordered below Tc): a cheap stand-in for
-    :func:`~qml_phys.classical.datasets.write_dataset` in the tour and quick checks.
-    Samples ``spacing`` sweeps apart are *not* decorrelated near Tc; use the dataset writer
-    (tau_int-spaced, Wolff near Tc) for results."""
-    from qml_phys.classical import metropolis
-    from qml_phys.classical.datasets import IsingData, _energy_magnetization
+def quick_dataset(sizes, temperatures, n_samples: int, *, key: jax.Array) -> dict:
+    """``{L: IsingData}`` for quick checks and the tour
+    (:func:`qml_phys.classical.datasets.quick_dataset`; kept here for callers of phases)."""
+    from qml_phys.classical.datasets import quick_dataset as _quick
 
-    temps = np.asarray(temperatures, np.float64)
-    n_chains = min(check_positive_int("n_chains", n_chains), n_samples)
-    per_chain = math.ceil(check_positive_int("n_samples", n_samples) / n_chains)
-    out = {}
-    for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True):
-        k0, k1, k2 = jax.random.split(k, 3)
-        hot = metropolis.init_spins(k0, len(temps), n_chains, L)
-        cold = (temps < onsager_tc())[:, None, None, None]
-        s = metropolis.sweep(
-            k1, jnp.where(cold, jnp.ones_like(hot), hot), 1.0 / temps, n_sweeps=n_therm
-        )
-        snaps = []
-        for kk in jax.random.split(k2, per_chain):
-            s = metropolis.sweep(kk, s, 1.0 / temps, n_sweeps=spacing)
-            snaps.append(np.asarray(s))
-        spins = np.concatenate(snaps, axis=1)[:, :n_samples].reshape(-1, L, L).astype(np.int8)
-        T = np.repeat(temps, n_samples)
-        e, m = _energy_magnetization(spins, 1.0)
-        out[int(L)] = IsingData(spins, T, e, m, (T < onsager_tc()).astype(np.int8), temps, {})
-    return out
+    return _quick(sizes, temperatures, n_samples, key=key)
 
 
 # --------------------------------------------------------------------------- data checks
@@ -769,44 +737,20 @@ def supervised_tc(
 
 
 # --------------------------------------------------------------------------- triangular
-def _triangular_sweep(key, s, beta, colours):
-    """One Metropolis sweep of ``(n_temps, n_chains, L, L)`` spins on the triangular lattice
-    (neighbours (0, ±1), (±1, 0), ±(1, -1)), updating the 3 sublattices in turn."""
-    for c, k in zip(range(3), jax.random.split(key, 3), strict=True):
-        h = (
-            jnp.roll(s, 1, -1)
-            + jnp.roll(s, -1, -1)
-            + jnp.roll(s, 1, -2)
-            + jnp.roll(s, -1, -2)
-            + jnp.roll(jnp.roll(s, 1, -2), -1, -1)
-            + jnp.roll(jnp.roll(s, -1, -2), 1, -1)
-        )
-        dE = 2.0 * s * h
-        u = jax.random.uniform(k, s.shape, s.dtype)
-        flip = (u < jnp.exp(-beta[:, None, None, None] * dE)) & colours[c][None, None]
-        s = jnp.where(flip, -s, s)
-    return s
-
-
 def sample_triangular(
-    L: int,
-    temperatures,
-    n_samples: int,
-    *,
-    key: jax.Array,
-    n_therm: int = 2000,
-    spacing: int = 20,
-    n_chains: int = 50,
+    L: int, temperatures, n_samples: int, *, key: jax.Array, n_therm: int = 2000, spacing: int = 20
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Configurations of the ferromagnetic triangular-lattice Ising model on an ``L x L``
-    torus (``L`` a multiple of 3: a proper 3-colouring), drawn on the same square grid of
-    sites, so that a network trained on the square lattice can read them.
-
-    Checkerboard-like Metropolis over 3 sublattices, all temperatures and ``n_chains`` chains
-    at once; ``n_therm`` sweeps of thermalisation, then a sample every ``spacing`` sweeps.
-    :math:`T_c = 4/\ln 3 \approx 3.641` (Houtappel 1950). Returns ``spins`` ``(n_T *
-    n_samples, L, L)`` int8 and ``T`` ``(n_T * n_samples,)``.
+    torus (``L`` a multiple of 3), drawn on the same square grid of sites, so that a network
+    trained on the square lattice can read them: the package's Metropolis sampler on
+    :meth:`~qml_phys.physics.lattice.Lattice.triangular` (three sublattices, all
+    temperatures and 50 chains at once; ordered start below :math:`T_c = 4/\ln 3 \approx
+    3.641`, Houtappel 1950). Returns ``spins`` ``(n_T * n_samples, L, L)`` int8 and ``T``
+    ``(n_T * n_samples,)``.
     """
+    from qml_phys.classical.datasets import SnapshotConfig, snapshots
+    from qml_phys.physics import IsingModel, Lattice
+
     L = check_positive_int("L", L, minimum=3)
     if L % 3:
         raise InvalidParameterError(
@@ -815,41 +759,8 @@ def sample_triangular(
     temps = np.atleast_1d(np.asarray(temperatures, np.float64))
     if not np.all(np.isfinite(temps) & (temps > 0)):
         raise InvalidParameterError(f"expected positive, finite temperatures; got {temps}")
-    n_samples = check_positive_int("n_samples", n_samples)
-    n_chains = min(check_positive_int("n_chains", n_chains), n_samples)
-    per_chain = math.ceil(n_samples / n_chains)
-    i, j = np.indices((L, L))
-    colours = jnp.asarray(np.stack([(i - j) % 3 == c for c in range(3)]))
-    beta = jnp.asarray(1.0 / temps, jnp.float32)
-
-    @jax.jit
-    def run(key):
-        k0, k1, k2 = jax.random.split(key, 3)
-        hot = jnp.where(jax.random.bernoulli(k0, 0.5, (len(temps), n_chains, L, L)), 1.0, -1.0)
-        ordered = (beta > 1.0 / TRIANGULAR_TC)[:, None, None, None]  # start ordered below Tc
-        s = jnp.where(ordered, jnp.ones_like(hot), hot).astype(jnp.float32)
-        s = jax.lax.fori_loop(
-            0,
-            n_therm,
-            lambda t, s: _triangular_sweep(jax.random.fold_in(k1, t), s, beta, colours),
-            s,
-        )
-
-        def block(s, k):
-            s = jax.lax.fori_loop(
-                0,
-                spacing,
-                lambda t, s: _triangular_sweep(jax.random.fold_in(k, t), s, beta, colours),
-                s,
-            )
-            return s, s.astype(jnp.int8)
-
-        _, out = jax.lax.scan(block, s, jax.random.split(k2, per_chain))
-        return out  # (per_chain, n_T, n_chains, L, L)
-
-    out = np.asarray(run(key))
-    spins = np.moveaxis(out, 1, 0).reshape(len(temps), -1, L, L)[:, :n_samples]
-    return spins.reshape(-1, L, L), np.repeat(temps, n_samples)
+    config = SnapshotConfig(n_therm=n_therm, spacing=spacing, n_chains=50)
+    return snapshots(IsingModel(Lattice.triangular(L)), temps, n_samples, config, key=key)
 
 
 # --------------------------------------------------------------------------- transfer
