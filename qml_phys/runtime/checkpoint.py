@@ -178,6 +178,10 @@ class Checkpoint:
         Raises :class:`CheckpointError` when the file was written for another config or
         other inputs (naming both), so that results are never silently mixed.
         """
+        from qml_phys.runtime.locks import hold, remove_orphans
+
+        hold(self.folder)  # a second process writing this folder stops with a BusyError
+        remove_orphans(self.folder)
         if not self.resume or not self.path.exists():
             return None
         tree, meta = load_checkpoint(self.path, target)
@@ -199,6 +203,9 @@ class Checkpoint:
         extendable: Sequence[str] = (),
     ) -> Path:
         """Write ``tree`` and ``meta`` atomically, with the fingerprint of ``config``."""
+        from qml_phys.runtime.locks import hold
+
+        hold(self.folder)
         full = dict(meta or {}) | {"fingerprint": self.fingerprint(config, extendable)}
         return save_checkpoint(self.path, tree, meta=full, config=dict(config))
 

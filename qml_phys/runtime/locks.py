@@ -18,7 +18,9 @@ from pathlib import Path
 
 from qml_phys.errors import BusyError
 
-__all__ = ["exclusive", "remove_orphans"]
+__all__ = ["exclusive", "hold", "remove_orphans"]
+
+_HELD: dict[Path, object] = {}
 
 
 @contextlib.contextmanager
@@ -55,3 +57,29 @@ def remove_orphans(folder: str | os.PathLike) -> int:
         tmp.unlink(missing_ok=True)
         n += 1
     return n
+
+
+def hold(path: str | os.PathLike) -> None:
+    """Take the lock of ``path`` for the rest of this process (released at exit), unless this
+    process holds it already: how a checkpoint folder is kept from a second writer while a
+    run writes into it. Raises :class:`~qml_phys.errors.BusyError` when another process
+    holds it."""
+    import atexit
+
+    from filelock import FileLock, Timeout
+
+    path = Path(path).resolve()
+    if path in _HELD:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(f".{path.name}.lock")
+    lock = FileLock(lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BusyError(
+            f"another process is writing {path} (it holds {lock_path}); wait for it to finish, "
+            "or choose another output folder"
+        ) from None
+    _HELD[path] = lock
+    atexit.register(lock.release)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from qml_phys.errors import InvalidParameterError, QmlPhysError
+from qml_phys.runtime.locks import hold
 from qml_phys.runtime.records import read_record, to_jsonable, write_json, write_record
 from qml_phys.runtime.results import Result
 
@@ -214,6 +215,7 @@ def run_sweep(
         raise InvalidParameterError("points: expected at least one grid point; got none")
     out = Path(out)
     (out / "jobs").mkdir(parents=True, exist_ok=True)
+    hold(out)  # one process runs a sweep folder at a time; a second one stops with BusyError
     ids = {job_id(p): p for p in unique}
     results: dict[str, dict] = {}
     skipped: list[str] = []

@@ -64,3 +64,24 @@ def test_to_jsonable_handles_namedtuples_and_jax():
 
     out = records.to_jsonable(P(1.0, jnp.arange(3)))
     assert out == {"x": 1.0, "y": [0, 1, 2]}
+
+
+def test_a_checkpoint_folder_is_held_against_a_second_process(tmp_path):
+    """The lock is per process: this process holds the folder after restore(); another
+    process trying the same folder stops with a BusyError."""
+    import subprocess
+    import sys
+
+    from qml_phys.runtime.checkpoint import Checkpoint
+
+    Checkpoint(tmp_path / "run").restore({"w": 0}, config={"a": 1})
+    code = (
+        "from qml_phys.runtime.checkpoint import Checkpoint\n"
+        "from qml_phys.errors import BusyError\n"
+        "try:\n"
+        f"    Checkpoint({str(tmp_path / 'run')!r}).restore({{'w': 0}}, config={{'a': 1}})\n"
+        "except BusyError as e:\n"
+        "    print('busy:', e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "busy: another process is writing" in out.stdout, out.stderr
