@@ -22,7 +22,7 @@ test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
-	$(BIN)/ruff check qml_phys tests studies benchmarks
+	$(BIN)/ruff check qml_phys tests studies benchmarks docs
 	$(BIN)/lint-imports
 
 bench: $(STAMP)

@@ -12,10 +12,10 @@ import argparse
 import math
 from pathlib import Path
 
+import calibration_estimators as E  # noqa: E402  (studies/calibration_estimators.py)
 import jax
 import numpy as np
 
-import calibration_estimators as E  # noqa: E402  (studies/calibration_estimators.py)
 from qml_phys.runtime.records import write_record
 from qml_phys.stats.calibration import calibrate
 

@@ -27,8 +27,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from qml_phys.classical.annealing import AnnealConfig, anneal
-from qml_phys.classical.samplers import Metropolis, Wolff
-from qml_phys.classical.simulate import SimulationConfig, simulate, temperature_scan
+from qml_phys.classical.samplers import Metropolis
+from qml_phys.classical.simulate import SimulationConfig, simulate
 from qml_phys.physics import Graph, IsingModel, Lattice, MaxCut, exact
 from qml_phys.stats import autocorrelation, integrated_time
 
