@@ -27,7 +27,7 @@ def main(argv=None):
     ap.add_argument("--L", type=int, nargs="+", default=[8, 12, 16, 24, 32])
     ap.add_argument("--samples", type=int, default=500, help="configurations per (L, T)")
     ap.add_argument("--model", default="cnn", choices=("dense", "cnn"))
-    ap.add_argument("--networks", type=int, default=2, help="networks per size")
+    ap.add_argument("--networks", type=int, default=5, help="networks per size (default 5)")
     ap.add_argument("--exclude", type=float, default=0.0, help="train on |T - Tc| >= this")
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument(

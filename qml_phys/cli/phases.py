@@ -129,9 +129,9 @@ def register(areas, add) -> None:
     p.add_argument(
         "--networks",
         type=A.positive_int,
-        default=1,
-        help="independently trained networks per size (default 1; with one, network_spread "
-        "is null: not measured)",
+        default=5,
+        help="independently trained networks per size; their spread (the training variance) "
+        "enters the error (default 5; with one, network_spread is null: not measured)",
     )
     p.add_argument(
         "--fss",

@@ -23,7 +23,8 @@ def phases(ctx: TourContext) -> Section:
     k_data, k_sup, k_uns, k_cdata, k_conf = jax.random.split(jax.random.key(ctx.seed), 5)
     data = supervised.quick_dataset(sizes, supervised.temperature_grid(offsets), n, key=k_data)
 
-    sup = supervised.supervised_tc(data, supervised.SupervisedConfig(model="cnn"), key=k_sup)
+    sup_config = supervised.SupervisedConfig(model="cnn", n_networks=3 if ctx.quick else 5)
+    sup = supervised.supervised_tc(data, sup_config, key=k_sup)
     fig, axes = plots.figure(1, 2)
     supervised.plot_supervised(axes, sup)
     plots.save(fig, ctx.out / "phases_supervised.png")

@@ -22,6 +22,8 @@ def test_supervised_prints_per_size_tc_and_fss(tiny_path, capsys, tmp_path):
             str(tiny_path),
             "--epochs",
             "10",
+            "--networks",
+            "1",
             "--seed",
             "3",
             "--out",
@@ -33,7 +35,7 @@ def test_supervised_prints_per_size_tc_and_fss(tiny_path, capsys, tmp_path):
     assert set(out["per_size"]) == {"8", "12"}
     for row in out["per_size"].values():
         assert abs(row["Tc"] - onsager_tc()) < 0.4 and row["Tc_error"] > 0
-        # one network (the default): the spread between networks was not measured
+        # one network: the spread between networks was not measured
         assert row["network_spread"] is None and len(row["test_accuracy"]) == 1
     assert "Tc_inf" in out and out["Tc_inf_error"] > 0 and out["fss"]["dof"] == 0
     assert out["method"].startswith("supervised") and out["model"] == "dense"
