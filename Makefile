@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-slow lint bench docs clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,5 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/barren_speed.py
 	$(BIN)/python benchmarks/nqs_overhead.py
 
+docs: $(STAMP)
+	$(BIN)/python docs/tools/build.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info site docs/_gen mkdocs.yml

@@ -133,6 +133,9 @@ def ising_observables(
     return out
 
 
+_CORE = ("mean", "error", "tau_int", "n_eff", "rhat")
+
+
 def observables_to_dict(result: dict[str, Estimate]) -> dict[str, dict[str, float | None]]:
     """Plain JSON-serialisable form of :func:`ising_observables` (or any ``{name: Estimate}``).
 
@@ -149,5 +152,6 @@ def observables_to_dict(result: dict[str, Estimate]) -> dict[str, dict[str, floa
         out[str(name)] = {
             field: (float(v) if math.isfinite(float(v)) else None)
             for field, v in est._asdict().items()
+            if v is not None or field in _CORE  # an interval only where there is one
         }
     return out

@@ -19,15 +19,11 @@ import jax
 import numpy as np
 
 from qml_phys.classical.observables import observables_to_dict
-from qml_phys.classical.simulate import (
-    SimulationConfig,
-    binder_crossing,
-    check_algorithm,
-    simulate,
-)
+from qml_phys.classical.simulate import SimulationConfig, check_algorithm, simulate
 from qml_phys.errors import InvalidParameterError, check_positive_int
 from qml_phys.runtime.results import Result
 from qml_phys.runtime.sweep import grid, run_sweep
+from qml_phys.stats.fits import curves_crossing
 
 __all__ = ["BinderScan", "BinderScanConfig", "binder_scan"]
 
@@ -173,10 +169,10 @@ def binder_scan(
     crossings = []
     for small, large in zip(sizes[:-1], sizes[1:], strict=True):
         a, b = table[small], table[large]
-        tc = binder_crossing(temps, a["binder"], b["binder"])
+        tc = curves_crossing(temps, a["binder"], b["binder"])
         draws = np.array(
             [
-                binder_crossing(
+                curves_crossing(
                     temps,
                     a["binder"] + a["binder_err"] * rng.standard_normal(len(temps)),
                     b["binder"] + b["binder_err"] * rng.standard_normal(len(temps)),

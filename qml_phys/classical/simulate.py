@@ -31,6 +31,7 @@ from qml_phys.errors import (
 )
 from qml_phys.runtime.results import Result
 from qml_phys.stats.estimate import Estimate
+from qml_phys.stats.fits import curves_crossing as binder_crossing  # noqa: F401 - old name
 
 __all__ = [
     "ALGORITHMS",
@@ -266,17 +267,3 @@ def temperature_scan(
             np.array([o[name].tau_int for o in per_T]) * run.sweeps_per_measurement
         )
     return TemperatureScan(config=config, wall_time_s=time.perf_counter() - t0, L=L, columns=out)
-
-
-def binder_crossing(T: np.ndarray, u_small: np.ndarray, u_large: np.ndarray) -> float:
-    """Temperature where two Binder-cumulant curves cross (linear interpolation between the
-    grid points around a sign change of ``u_large - u_small``; the middle one if noise makes
-    several; nan if they do not cross)."""
-    T = np.asarray(T, np.float64)
-    d = np.asarray(u_large, np.float64) - np.asarray(u_small, np.float64)
-    found = [float(T[i]) for i in np.nonzero(d == 0)[0]]
-    found += [
-        float(T[i] - d[i] * (T[i + 1] - T[i]) / (d[i + 1] - d[i]))
-        for i in np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]
-    ]
-    return sorted(found)[len(found) // 2] if found else float("nan")

@@ -43,7 +43,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -57,6 +57,15 @@ from qml_phys.errors import (
 )
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.results import Result
+from qml_phys.stats.fits import (  # noqa: F401 - the crossings and the fit, also named here
+    Crossing,
+    Curve,
+    FSSFit,
+    bootstrap_crossing,
+    crossing,
+    fss_fit,
+    temperature_average,
+)
 from qml_phys.train import TrainConfig
 
 TRIANGULAR_TC = 4.0 / math.log(3.0)
@@ -404,150 +413,6 @@ def predict_ordered(
         for i in range(0, len(spins), batch_size)
     ]
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
-
-
-# --------------------------------------------------------------------------- crossings
-class Curve(NamedTuple):
-    """A per-temperature average with its standard error."""
-
-    temperatures: np.ndarray
-    mean: np.ndarray
-    error: np.ndarray
-    count: np.ndarray
-
-
-def temperature_average(values, T) -> Curve:
-    """Mean and standard error of ``values`` ``(n,)`` at every distinct ``T``."""
-    values, T = np.asarray(values, np.float64), np.asarray(T, np.float64)
-    if values.shape != T.shape:
-        raise ShapeError(f"expected values and T of the same shape; got {values.shape}, {T.shape}")
-    temps = np.unique(T)
-    groups = [values[T == t] for t in temps]
-    mean = np.array([g.mean() for g in groups])
-    err = np.array([g.std(ddof=1) / math.sqrt(len(g)) if len(g) > 1 else np.nan for g in groups])
-    return Curve(temps, mean, err, np.array([len(g) for g in groups]))
-
-
-def crossing(temperatures, y, level: float = 0.5, *, logit: bool = True) -> float:
-    r"""Temperature where the curve ``y(T)`` crosses ``level`` (linear interpolation in
-    :math:`\operatorname{logit} y` when ``logit``, else in ``y``). With several crossings
-    (noise on a flat curve) their mean is returned; none raises."""
-    t = np.asarray(temperatures, np.float64)
-    y = np.asarray(y, np.float64)
-    if logit:
-        eps = 1e-6
-        yc = np.clip(y, eps, 1 - eps)
-        y, level = np.log(yc / (1 - yc)), math.log(level / (1 - level))
-    d = y - level
-    idx = np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) <= 0)
-    idx = idx[d[idx] != d[idx + 1]]
-    if not len(idx):
-        raise InvalidParameterError(
-            f"the curve never crosses {level if not logit else 0.5} on T in "
-            f"[{t.min():.5g}, {t.max():.5g}]; expected data on both sides of the transition"
-        )
-    x = t[idx] + (t[idx + 1] - t[idx]) * d[idx] / (d[idx] - d[idx + 1])
-    return float(np.mean(x))
-
-
-class Crossing(NamedTuple):
-    """A 0.5 crossing with its bootstrap error."""
-
-    value: float
-    error: float
-    samples: np.ndarray
-    """Bootstrap replicas of the crossing."""
-    curve: Curve
-
-
-def _bootstrap_means(values, T, temperatures, *, key: jax.Array, n_boot: int) -> np.ndarray:
-    """Bootstrap replicas ``(n_boot, n_T)`` of the mean of ``values`` at every temperature of
-    ``temperatures``: the configurations at each temperature are resampled with replacement,
-    independently (:func:`~qml_phys.stats.bootstrap.resample_counts` with
-    ``fold_in(key, j)`` for the ``j``-th temperature)."""
-    from qml_phys.stats.bootstrap import resample_counts
-
-    boot = np.empty((n_boot, len(temperatures)))
-    for j, t in enumerate(temperatures):
-        g = values[T == t]
-        if len(g) < 2:  # one configuration: every replica is that configuration
-            boot[:, j] = g.mean()
-            continue
-        counts = resample_counts(jax.random.fold_in(key, j), len(g), n_boot)
-        boot[:, j] = counts @ g / len(g)
-    return boot
-
-
-def bootstrap_crossing(
-    values, T, *, key: jax.Array, level: float = 0.5, n_boot: int = 200, logit: bool = True
-) -> Crossing:
-    """Crossing of the per-temperature mean of ``values`` ``(n,)`` with ``level``, with a
-    bootstrap error: the configurations at every temperature are resampled with
-    replacement, independently."""
-    n_boot = check_positive_int("n_boot", n_boot, minimum=2)
-    curve = temperature_average(values, T)
-    values, T = np.asarray(values, np.float64), np.asarray(T, np.float64)
-    boot = _bootstrap_means(values, T, curve.temperatures, key=key, n_boot=n_boot)
-    value = crossing(curve.temperatures, curve.mean, level, logit=logit)
-    samples = np.full(n_boot, np.nan)
-    for i, b in enumerate(boot):
-        try:
-            samples[i] = crossing(curve.temperatures, b, level, logit=logit)
-        except InvalidParameterError:  # a replica without a crossing: leave it out
-            pass
-    ok = samples[np.isfinite(samples)]
-    if len(ok) < max(2, n_boot // 2):
-        raise InvalidParameterError(
-            f"only {len(ok)} of {n_boot} bootstrap replicas cross {level}; the crossing is not "
-            "determined by the data (more configurations per temperature are needed)"
-        )
-    return Crossing(value, float(ok.std(ddof=1)), samples, curve)
-
-
-# --------------------------------------------------------------------------- scaling
-class FSSFit(NamedTuple):
-    r""":math:`T_c(L) = T_c + a L^{-1/\nu}`, weighted least squares."""
-
-    Tc: float
-    Tc_error: float
-    a: float
-    a_error: float
-    chi2: float
-    dof: int
-    nu: float
-    error_scale: float
-    """Factor applied to the parameter errors: ``max(1, sqrt(chi2/dof))``."""
-
-
-def fss_fit(sizes, tc, tc_error, *, nu: float = 1.0) -> FSSFit:
-    r"""Extrapolate :math:`T_c(L)` to :math:`L \to \infty` with :math:`T_c + a L^{-1/\nu}`.
-
-    Needs at least two distinct sizes and positive, finite errors.
-    """
-    L = np.asarray(sizes, np.float64)
-    y = np.asarray(tc, np.float64)
-    s = np.asarray(tc_error, np.float64)
-    if not (L.shape == y.shape == s.shape and L.ndim == 1):
-        raise ShapeError(
-            f"expected sizes, tc and tc_error of one common length; got {L.shape}, {y.shape}, "
-            f"{s.shape}"
-        )
-    if len(np.unique(L)) < 2:
-        raise InvalidParameterError(
-            "finite-size scaling needs at least two lattice sizes; got "
-            f"{sorted(set(int(x) for x in L))} (write a dataset with several --L)"
-        )
-    if not np.all(np.isfinite(s) & (s > 0)):
-        raise InvalidParameterError(f"expected finite errors > 0; got {s.tolist()}")
-    A = np.stack([np.ones_like(L), L ** (-1.0 / nu)], axis=1)
-    w = 1.0 / s**2
-    cov = np.linalg.inv(A.T @ (A * w[:, None]))
-    p = cov @ (A.T @ (w * y))
-    chi2 = float(np.sum(w * (y - A @ p) ** 2))
-    dof = len(L) - 2
-    scale = max(1.0, math.sqrt(chi2 / dof)) if dof > 0 else 1.0
-    err = np.sqrt(np.diag(cov)) * scale
-    return FSSFit(float(p[0]), float(err[0]), float(p[1]), float(err[1]), chi2, dof, nu, scale)
 
 
 # --------------------------------------------------------------------------- pipeline

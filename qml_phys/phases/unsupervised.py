@@ -21,7 +21,7 @@ Estimates of :math:`T_c(L)`:
   cluster (:func:`cluster_tc`);
 
 all with errors from a bootstrap over configurations at each temperature, and a
-finite-size-scaling fit (:func:`qml_phys.phases.supervised.fss_fit`) across sizes.
+finite-size-scaling fit (:func:`qml_phys.stats.fits.fss_fit`) across sizes.
 :func:`size_result` and :func:`unsupervised_tc` take an :class:`UnsupervisedConfig` and a
 keyword-only PRNG ``key``.
 """
@@ -40,16 +40,10 @@ import numpy as np
 import optax
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
-from qml_phys.phases.supervised import (
-    Crossing,
-    FSSFit,
-    _check_samples,
-    bootstrap_crossing,
-    fss_fit,
-    rng_from_key,
-)
+from qml_phys.phases.supervised import _check_samples, rng_from_key
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.results import Result
+from qml_phys.stats.fits import Crossing, FSSFit, bootstrap_crossing, fss_fit
 from qml_phys.train import TrainConfig
 
 METHOD = "PCA fluctuation peak, k-means on (PC1, PC2), autoencoder latent peak"

@@ -12,13 +12,9 @@ def monte_carlo(ctx: TourContext) -> Section:
     """Metropolis across T for several L against Kaufman/Yang; the Binder crossing."""
     import jax
 
-    from qml_phys.classical.simulate import (
-        SimulationConfig,
-        binder_crossing,
-        simulate,
-        temperature_scan,
-    )
+    from qml_phys.classical.simulate import SimulationConfig, simulate, temperature_scan
     from qml_phys.physics import exact
+    from qml_phys.stats.fits import curves_crossing
 
     Tc = exact.onsager_tc()
     sizes = [8, 16, 32, 64] if not ctx.quick else [8, 16]
@@ -70,7 +66,7 @@ def monte_carlo(ctx: TourContext) -> Section:
     sel = (temps >= 2.15) & (temps <= 2.40)
     crossings = {}
     for (La, ra), (Lb, rb) in zip(list(scans.items())[:-1], list(scans.items())[1:], strict=True):
-        crossings[f"{La}-{Lb}"] = binder_crossing(temps[sel], ra["binder"][sel], rb["binder"][sel])
+        crossings[f"{La}-{Lb}"] = curves_crossing(temps[sel], ra["binder"][sel], rb["binder"][sel])
     for L, r in scans.items():
         ax.errorbar(
             temps[sel],

@@ -6,13 +6,13 @@ import pytest
 
 from qml_phys.classical.simulate import (
     SimulationConfig,
-    binder_crossing,
     check_algorithm,
     simulate,
     temperature_scan,
 )
 from qml_phys.errors import InvalidParameterError, UnknownNameError
 from qml_phys.physics import exact
+from qml_phys.stats.fits import curves_crossing
 
 
 @pytest.mark.parametrize("algorithm", ["metropolis", "wolff", "swendsen-wang"])
@@ -50,12 +50,6 @@ def test_temperature_scan_agrees_with_kaufman_and_enumeration():
     assert np.all(r["energy_tau_int"] >= 0.3)
 
 
-def test_binder_crossing_of_straight_lines():
-    T = np.linspace(2.0, 2.5, 6)
-    assert binder_crossing(T, 0.6 - 0.1 * (T - 2.2), 0.6 - 0.5 * (T - 2.2)) == pytest.approx(2.2)
-    assert np.isnan(binder_crossing(T, T, T + 1))
-
-
 def test_bad_input():
     with pytest.raises(UnknownNameError, match="unknown algorithm 'heatbath'"):
         check_algorithm("heatbath")
@@ -80,5 +74,5 @@ def test_binder_cumulants_cross_within_one_percent_of_tc():
     key = jax.random.key(100)
     u = {L: temperature_scan(L, temps, cfg, key=jax.random.fold_in(key, L)) for L in (16, 32, 64)}
     for a, b in ((16, 32), (32, 64), (16, 64)):
-        t = binder_crossing(temps, u[a]["binder"], u[b]["binder"])
+        t = curves_crossing(temps, u[a]["binder"], u[b]["binder"])
         assert abs(t / Tc - 1) < 0.01, (a, b, t)

@@ -15,49 +15,6 @@ from qml_phys.runtime.records import to_jsonable
 TC = onsager_tc()
 
 
-def test_logit_crossing_is_exact_for_a_logistic_curve():
-    t = np.linspace(1.5, 3.0, 13)
-    y = 1 / (1 + np.exp((t - 2.2345) / 0.1))
-    assert S.crossing(t, y) == pytest.approx(2.2345, abs=1e-9)
-    with pytest.raises(InvalidParameterError, match="never crosses 0.5"):
-        S.crossing(t, 0.9 * np.ones_like(t))
-
-
-def test_bootstrap_error_matches_the_spread_of_independent_replications():
-    # Bernoulli outputs with a logistic mean: the bootstrap error of the crossing must agree
-    # with the scatter of the crossing over independent data sets (within sampling noise).
-    rng = np.random.default_rng(5)
-    t = np.repeat(np.linspace(2.0, 2.6, 13), 100)
-    p = 1 / (1 + np.exp((t - 2.3) / 0.08))
-    xs, errs = [], []
-    for i in range(40):
-        y = (rng.random(len(t)) < p).astype(float)
-        c = S.bootstrap_crossing(y, t, key=jax.random.key(i), n_boot=100)
-        xs.append(c.value)
-        errs.append(c.error)
-    spread = np.std(xs, ddof=1)
-    assert np.mean(xs) == pytest.approx(2.3, abs=3 * spread / np.sqrt(40) + 1e-3)
-    assert 0.7 < np.mean(errs) / spread < 1.4
-
-
-def test_fss_fit_weighted_least_squares():
-    L = np.array([8, 12, 16, 24, 32])
-    err = np.array([0.01, 0.008, 0.006, 0.005, 0.004])
-    exact = TC + 0.4 / L
-    f = S.fss_fit(L, exact, err)
-    assert f.Tc == pytest.approx(TC, abs=1e-12) and f.a == pytest.approx(0.4, abs=1e-10)
-    assert f.chi2 == pytest.approx(0, abs=1e-18) and f.dof == 3 and f.error_scale == 1.0
-    # Errors: (A^T W A)^-1 for the unscaled fit; compare with numpy's weighted polyfit.
-    noisy = exact + np.random.default_rng(0).normal(0, err)
-    g = S.fss_fit(L, noisy, err)
-    _, cov = np.polyfit(1.0 / L, noisy, 1, w=1 / err, cov="unscaled")
-    assert g.Tc_error == pytest.approx(np.sqrt(cov[1, 1]) * g.error_scale, rel=1e-8)
-    with pytest.raises(InvalidParameterError, match="at least two lattice sizes; got \\[16\\]"):
-        S.fss_fit([16, 16], [2.3, 2.31], [0.01, 0.01])
-    with pytest.raises(ShapeError, match="one common length"):
-        S.fss_fit([8, 16], [2.3], [0.01, 0.01])
-
-
 def test_window_needs_both_sides_and_shapes_must_match(tiny):
     d = tiny[8]
     with pytest.raises(InvalidParameterError, match="both sides of Tc.*low side"):
