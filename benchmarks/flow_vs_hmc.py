@@ -120,20 +120,20 @@ def main(argv=None) -> dict:
         learning_rate=args.lr,
         z2=not args.no_z2,
         estimator=args.estimator,
-        seed=SEED,
     )
-    flow = train_flow(theory, cfg)
-    fm = flow_mcmc(flow, key=jax.random.key(SEED + 1), n_samples=args.samples, n_chains=args.chains)
+    k_train, k_mcmc, k_x0, k_hmc = jax.random.split(jax.random.key(SEED), 4)
+    flow = train_flow(theory, cfg, key=k_train)
+    fm = flow_mcmc(flow, key=k_mcmc, n_samples=args.samples, n_chains=args.chains)
     flow_row = _cost(fm.samples, fm.seconds_per_sample) | {
         "acceptance": fm.acceptance,
         "ess_fraction": fm.ess,
-        "training_seconds": flow.seconds,
+        "training_seconds": flow.wall_time_s,
         "training_status": flow.status,
     }
     print(
         f"flow ({args.net}, {args.layers} layers x {args.hidden}, z2 {not args.no_z2}, "
         f"{args.estimator} gradient, batch {args.batch_size}, "
-        f"{args.epochs * 100} steps, {flow.seconds:.0f} s): acceptance {fm.acceptance:.3f}, "
+        f"{args.epochs * 100} steps, {flow.wall_time_s:.0f} s): acceptance {fm.acceptance:.3f}, "
         f"ESS {fm.ess:.3f}, tau_int {flow_row['tau_int']:.2f}, "
         f"{1e6 * fm.seconds_per_sample:.2f} us/sample, "
         f"{1e6 * flow_row['cost_per_independent_s']:.2f} us per independent |M|"
@@ -141,13 +141,14 @@ def main(argv=None) -> dict:
 
     rows = []
     settings = [_hmc_setting(h) for h in args.hmc]
+    # every HMC row starts from the same draws and uses the same key: common random numbers
     for c, (eps, n_lf) in ((c, h) for c in args.hmc_chains for h in settings):
         per = max(args.samples // c, 50)
-        x0 = 0.1 * jax.random.normal(jax.random.key(SEED + 2), (c, args.L, args.L), jnp.float32)
+        x0 = 0.1 * jax.random.normal(k_x0, (c, args.L, args.L), jnp.float32)
         h = run_hmc(
             theory.action,
             x0,
-            key=jax.random.key(SEED + 3),
+            key=k_hmc,
             n_samples=per,
             step_size=eps,
             n_leapfrog=n_lf,
@@ -159,7 +160,7 @@ def main(argv=None) -> dict:
         ratio = row["cost_per_independent_s"] / flow_row["cost_per_independent_s"]
         saving = row["cost_per_independent_s"] - flow_row["cost_per_independent_s"]
         row["hmc_over_flow"] = ratio
-        row["break_even_independent_samples"] = flow.seconds / saving if saving > 0 else None
+        row["break_even_independent_samples"] = flow.wall_time_s / saving if saving > 0 else None
         row["z_flow_minus_hmc"] = z = _z(flow_row, row)
         rows.append(row)
         be = row["break_even_independent_samples"]

@@ -38,6 +38,7 @@ arXiv:2205.14987) was tried with the small denoiser and over-ordered the samples
 """
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import jax
@@ -46,6 +47,7 @@ from qml_phys.classical.datasets import DatasetConfig, load_dataset, spins_at, w
 from qml_phys.generative.diffusion import DiffusionConfig, sample_diffusion, train_diffusion
 from qml_phys.generative.evaluate import compare_at
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.checkpoint import Checkpoint
 from qml_phys.runtime.records import write_record
 
 
@@ -65,19 +67,19 @@ def main(argv=None):
         key=jax.random.key(args.seed),
     )
     data = load_dataset(out / "ising.h5", args.L)
+    sha256 = hashlib.sha256((out / "ising.h5").read_bytes()).hexdigest()
+    # the same keys at every T, so that each T's run (and its checkpoint) is reproducible
+    k_train, k_sample = jax.random.split(jax.random.fold_in(jax.random.key(args.seed), 1))
     results = {}
     for T in temps:
         s, T = spins_at(data, T)
+        inputs = {"data_sha256": sha256, "L": args.L, "T": T, "seed": args.seed}
+        checkpoint = Checkpoint(out / f"checkpoint_T{T}", inputs=inputs)
         n_train = int(0.75 * len(s))  # held-out Monte Carlo samples are the reference
-        model = train_diffusion(
-            s[:n_train],
-            DiffusionConfig(epochs=args.epochs, seed=args.seed),
-            out=out / f"checkpoint_T{T}",
-        )
-        comp = compare_at(
-            sample_diffusion(model, key=jax.random.key(args.seed), n=4000), s[n_train:], T
-        )
-        results[str(T)] = comp | {"training": model.summary}
+        config = DiffusionConfig(epochs=args.epochs)
+        model = train_diffusion(s[:n_train], config, key=k_train, checkpoint=checkpoint)
+        comp = compare_at(sample_diffusion(model, key=k_sample, n=4000), s[n_train:], T)
+        results[str(T)] = comp | {"training": model.summary()}
         print(
             f"T={T}: "
             + ", ".join(

@@ -22,9 +22,18 @@ trajectory lengths in the same process; its measured table is in benchmarks/READ
 import argparse
 from pathlib import Path
 
-from qml_phys.generative.flows import DEFAULT_HIDDEN, ESTIMATORS, FlowConfig, flow_vs_hmc
-from qml_phys.physics.phi4 import albergo_lambda
+import jax
+
+from qml_phys.generative.flows import (
+    DEFAULT_HIDDEN,
+    ESTIMATORS,
+    FlowConfig,
+    FlowVsHMCConfig,
+    flow_vs_hmc,
+)
+from qml_phys.physics.phi4 import Phi4, albergo_lambda
 from qml_phys.runtime import plots
+from qml_phys.runtime.checkpoint import Checkpoint
 from qml_phys.runtime.records import write_record
 
 
@@ -61,19 +70,17 @@ def main(argv=None):
         learning_rate=args.lr,
         z2=not args.no_z2,
         estimator=args.estimator,
-        seed=args.seed,
     )
+    config = FlowVsHMCConfig(
+        flow=cfg, n_samples=args.samples, n_chains=args.chains, hmc_chains=args.hmc_chains
+    )
+    inputs = {"L": args.L, "m2": args.m2, "lam": args.lam, "seed": args.seed}
     res = flow_vs_hmc(
-        args.L,
-        args.m2,
-        args.lam,
-        config=cfg,
-        n_samples=args.samples,
-        n_chains=args.chains,
-        hmc_chains=args.hmc_chains,
-        seed=args.seed,
-        out=out,
-    )
+        Phi4(args.L, args.m2, args.lam),
+        config,
+        key=jax.random.key(args.seed),
+        checkpoint=Checkpoint(out / "checkpoint", inputs=inputs),
+    ).summary()
     fig, (ax_l, ax_g) = plots.figure(1, 2)
     ax_l.plot(res["flow"]["loss_history"], "-")
     ax_l.set_xlabel("epoch (100 steps)")

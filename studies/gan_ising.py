@@ -29,6 +29,7 @@ for the plain GAN.
 """
 
 import argparse
+import hashlib
 from pathlib import Path
 
 import jax
@@ -37,6 +38,7 @@ from qml_phys.classical.datasets import DatasetConfig, load_dataset, spins_at, w
 from qml_phys.generative.evaluate import compare_at
 from qml_phys.generative.gan import GANConfig, sample_gan, train_gan
 from qml_phys.physics.exact import onsager_tc
+from qml_phys.runtime.checkpoint import Checkpoint
 from qml_phys.runtime.records import write_record
 
 
@@ -60,17 +62,19 @@ def main(argv=None):
         key=jax.random.key(args.seed),
     )
     data = load_dataset(out / "ising.h5", args.L)
+    sha256 = hashlib.sha256((out / "ising.h5").read_bytes()).hexdigest()
+    # the same keys at every T, so that each T's run (and its checkpoint) is reproducible
+    k_train, k_sample = jax.random.split(jax.random.fold_in(jax.random.key(args.seed), 1))
     results = {}
     for T in temps:
         s, T = spins_at(data, T)
+        inputs = {"data_sha256": sha256, "L": args.L, "T": T, "seed": args.seed}
+        checkpoint = Checkpoint(out / f"checkpoint_T{T}", inputs=inputs)
         n_train = int(0.75 * len(s))  # held-out Monte Carlo samples are the reference
-        model = train_gan(
-            s[:n_train],
-            GANConfig(epochs=args.epochs, r1=args.r1, snapshots=args.snapshots, seed=args.seed),
-            out=out / f"checkpoint_T{T}",
-        )
-        comp = compare_at(sample_gan(model, key=jax.random.key(args.seed), n=4000), s[n_train:], T)
-        results[str(T)] = comp | {"status": model.status, "last_epoch": model.history[-1]}
+        config = GANConfig(epochs=args.epochs, r1=args.r1, snapshots=args.snapshots)
+        model = train_gan(s[:n_train], config, key=k_train, checkpoint=checkpoint)
+        comp = compare_at(sample_gan(model, key=k_sample, n=4000), s[n_train:], T)
+        results[str(T)] = comp | {"status": model.status, "last_epoch": model.summary()["final"]}
         print(
             f"T={T}: "
             + ", ".join(

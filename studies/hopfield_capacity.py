@@ -31,26 +31,27 @@ def main(argv=None):
     args = ap.parse_args(argv)
     fig, (ax_m, ax_r) = plots.figure(1, 2)
     curves = {}
+    key = jax.random.key(args.seed)
     for N in args.N:
         c = capacity_curve(
             N,
             args.alpha,
-            key=jax.random.key(args.seed + N),
+            key=jax.random.fold_in(key, N),
             n_trials=args.trials,
             n_sweeps=args.sweeps,
         )
         # load at which half of the patterns are still retrieved (linear interpolation)
-        r = c["retrieved"]
+        r = c.retrieved
         i = int(np.argmax(r < 0.5)) if np.any(r < 0.5) else len(r) - 1
         a_half = (
-            float(np.interp(0.5, [r[i], r[i - 1]], [c["alpha"][i], c["alpha"][i - 1]]))
+            float(np.interp(0.5, [r[i], r[i - 1]], [c.alpha[i], c.alpha[i - 1]]))
             if i
             else float("nan")
         )
-        curves[str(N)] = {**c, "alpha_half": a_half}
+        curves[str(N)] = {**c.history, "alpha_half": a_half}
         print(f"N={N}: half of the patterns retrieved up to alpha = {a_half:.3f}")
-        ax_m.errorbar(c["alpha"], c["overlap"], yerr=c["overlap_error"], fmt="o-", label=f"N={N}")
-        ax_r.plot(c["alpha"], r, "o-", label=f"N={N}")
+        ax_m.errorbar(c.alpha, c.overlap, yerr=c.overlap_error, fmt="o-", label=f"N={N}")
+        ax_r.plot(c.alpha, r, "o-", label=f"N={N}")
     for ax, ylabel in ((ax_m, "mean final overlap m"), (ax_r, "fraction retrieved (m >= 0.95)")):
         ax.axvline(ALPHA_C, **plots.EXACT, label="alpha_c = 0.138")
         ax.set(xlabel="load alpha = P / N", ylabel=ylabel)

@@ -44,15 +44,12 @@ import argparse
 from pathlib import Path
 
 import jax
-import numpy as np
 
-from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
-from qml_phys.generative import base, evaluate, models, rbm
-from qml_phys.generative.models import make_spin_model
+from qml_phys.classical.datasets import DatasetConfig, load_dataset, spins_at, write_dataset
+from qml_phys.generative import evaluate, models, rbm
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
-from qml_phys.train import TrainConfig
 
 
 def main(argv=None):
@@ -69,35 +66,35 @@ def main(argv=None):
     args = ap.parse_args(argv)
     out, tc = Path(args.out), onsager_tc()
     temps = [2.0, tc, 3.0]
+    key = jax.random.key(args.seed)
+    k_data4, k_data, k_4x4, k_L, k_ais = jax.random.split(key, 5)
     write_dataset(
         out / "data4.h5",
         DatasetConfig(sizes=[4], temperatures=[tc], n_samples=args.samples4),
-        key=jax.random.key(args.seed),
+        key=k_data4,
     )
     write_dataset(
         out / "data.h5",
         DatasetConfig(sizes=[args.L], temperatures=temps, n_samples=args.samples),
-        key=jax.random.key(args.seed),
+        key=k_data,
     )
-    cfg = lambda name: TrainConfig(
-        epochs=args.epochs,
-        batch_size=100,
-        seed=args.seed,
-        learning_rate=5e-3 if name == "rbm" else 3e-3,
-        schedule="cosine",
-        validation_fraction=0.0 if name == "rbm" else 0.1,
-    )
-    key = jax.random.key(args.seed)
+
+    def train(m):  # the package's defaults per model; cosine schedule, RBM at 5e-3
+        lr = 5e-3 if isinstance(m, rbm.RBM) else models.LEARNING_RATE
+        return models.train_config(
+            m, epochs=args.epochs, batch_size=100, learning_rate=lr, schedule="cosine"
+        )
+
     res = {"4x4": {}, "L": {}}
     d4 = load_dataset(out / "data4.h5", 4).spins
-    for name in args.models:
-        m = make_spin_model(name, 4)
-        p = models.train_spin_model(m, d4, config=cfg(name)).params
+    for i, name in enumerate(args.models):
+        m = models.make_spin_model(name, 4)
+        p = models.train_spin_model(m, d4, train(m), key=jax.random.fold_in(k_4x4, i)).params
         res["4x4"][name] = {
             "exact_kl": evaluate.exact_kl(models.normalised_log_prob_fn(m, p), 4, tc)
         }
         if name == "rbm":
-            ais = rbm.ais_log_partition(m, p, key=key, n_chains=500, n_betas=5000)
+            ais = rbm.ais_log_partition(m, p, key=k_ais, n_chains=500, n_betas=5000)
             res["4x4"][name] |= {
                 "log_z_exact": rbm.log_partition(m, p),
                 "log_z_ais": ais.log_z,
@@ -106,41 +103,31 @@ def main(argv=None):
         print("4x4", name, res["4x4"][name])
     data = load_dataset(out / "data.h5", args.L)
     fig, ax = plots.figure()
-    for name in args.models:
+    for i, name in enumerate(args.models):
         rows = []
-        for i, T in enumerate(temps):
-            x = data.spins[abs(data.T - T) < 1e-9]
-            m = make_spin_model(name, args.L, hidden=args.width)
-            p = models.train_spin_model(m, x, config=cfg(name)).params
-            s = models.draw_samples(
-                m, p, jax.random.fold_in(key, i), args.samples, gibbs_steps=2000
+        for j, T in enumerate(temps):
+            x, T = spins_at(data, T)
+            m = models.make_spin_model(name, args.L, hidden=args.width)
+            exact_sampling = getattr(m, "exact_sampling", False)
+            compare = models.CompareConfig(
+                n_samples=args.samples,
+                gibbs_steps=2000,
+                n_proposals=args.mh_proposals if exact_sampling else None,
             )
-            rows.append({"T": T, **evaluate.compare_with_reference(s, x, T=T)})
-            ex = rows[-1]["exact"]["energy"]
+            k = jax.random.fold_in(jax.random.fold_in(k_L, i), j)
+            r = models.train_and_compare(m, x, T, train(m), key=k, compare=compare)
+            rows.append({"T": T, **r.comparison})
+            cmp, ex = r.comparison, r.comparison["exact"]["energy"]
             line = (
-                f"L={args.L} T={T:.4f} {name}: z(e) = {rows[-1]['observables']['energy']['z']:.2f}"
+                f"L={args.L} T={T:.4f} {name}: z(e) = {cmp['observables']['energy']['z']:.2f}"
                 f" (MC vs Kaufman {ex['z_reference']:+.2f}, raw vs Kaufman {ex['z_model']:+.2f})"
             )
-            if getattr(m, "exact_sampling", False):
-                chain = base.independence_metropolis(
-                    m,
-                    p,
-                    jax.random.fold_in(key, 100 + i),
-                    args.mh_proposals,
-                    evaluate.boltzmann_log_weight(T),
-                )
-                rows[-1]["mh"] = {
-                    "acceptance": chain["acceptance"],
-                    "ess_fraction": chain["ess_fraction"],
-                    **evaluate.compare_with_reference(
-                        np.asarray(chain["samples"]), x, T=T, independent=False
-                    ),
-                }
-                mh = rows[-1]["mh"]
+            if r.comparison_mh is not None:
+                mh = rows[-1]["mh"] = r.comparison_mh
                 line += (
                     f"  corrected: z(e) = {mh['observables']['energy']['z']:.2f}, vs Kaufman "
                     f"{mh['exact']['energy']['z_model']:+.2f} "
-                    f"(acceptance {chain['acceptance']:.3f})"
+                    f"(acceptance {mh['acceptance']:.3f})"
                 )
             print(line)
         res["L"][name] = rows

@@ -17,9 +17,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.classical.datasets import DatasetConfig, load_dataset, spins_at, write_dataset
-from qml_phys.generative import vae as V
-from qml_phys.generative.evaluate import compare_at
+from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
+from qml_phys.generative import models
+from qml_phys.generative.vae import DECODERS, VAEConfig
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -37,29 +37,31 @@ def main(argv=None):
     args = ap.parse_args(argv)
     out = Path(args.out)
     temps = sorted({*np.round(np.linspace(1.5, 3.5, 9), 3), round(onsager_tc(), 3), 3.0})
+    key = jax.random.key(args.seed)
+    k_data, k_fixed_data, k_grid, k_fixed = jax.random.split(key, 4)
     write_dataset(
         out / "ising.h5",
         DatasetConfig(sizes=[args.L], temperatures=temps, n_samples=args.samples),
-        key=jax.random.key(args.seed),
+        key=k_data,
     )
     data = load_dataset(out / "ising.h5", args.L)
-    model = V.train_vae(data.spins, epochs=args.epochs, seed=args.seed)
-    ana = V.analyse(model, data, key=jax.random.key(args.seed))
+    grid = models.fit_and_compare(data, None, VAEConfig(epochs=args.epochs), key=k_grid)
+    ana = grid.analysis
     comparisons = {}
     fixed_t = [3.0, round(onsager_tc(), 3)]
     write_dataset(
         out / "fixed.h5",
         DatasetConfig(sizes=[args.L], temperatures=fixed_t, n_samples=args.fixed_samples),
-        key=jax.random.fold_in(jax.random.key(args.seed), 1),
+        key=k_fixed_data,
     )
     fixed = load_dataset(out / "fixed.h5", args.L)
-    for T in fixed_t:
-        s, T = spins_at(fixed, T)
+    for i, T in enumerate(fixed_t):
         comparisons[str(T)] = {}
-        for decoder in V.DECODERS:
-            m = V.train_vae(s, decoder=decoder, epochs=args.fixed_epochs, seed=args.seed)
-            c = compare_at(V.sample_vae(m, key=jax.random.key(1), n=len(s)), s, T)
-            comparisons[str(T)][decoder] = c
+        for decoder in DECODERS:
+            config = VAEConfig(decoder=decoder, epochs=args.fixed_epochs)
+            k_T = jax.random.fold_in(k_fixed, i)  # both decoders: the same draws
+            r = models.fit_and_compare(fixed, T, config, key=k_T, n_samples=args.fixed_samples)
+            c = comparisons[str(T)][decoder] = r.comparison
             z = {k: round(v["z"], 2) for k, v in c["observables"].items()}
             print(f"T = {T}: {decoder:14s} decoder, z vs Monte Carlo {z}")
     best = ana["correlation"]["best"]
@@ -88,7 +90,7 @@ def main(argv=None):
     ana.pop("latent_means"), ana.pop("magnetization"), ana.pop("T")
     write_record(
         out / "record.json",
-        {"analysis": ana, "samples_vs_mc": comparisons, "training": model.summary},
+        {"analysis": ana, "samples_vs_mc": comparisons, "training": grid.trained.summary()},
         config=vars(args),
         seed=args.seed,
         kind="study.vae_ising",
@@ -98,14 +100,16 @@ def main(argv=None):
         f"fastest at T = {ana['recon_steepest_rise_T']}, fluctuates most at "
         f"T = {ana['recon_fluctuation_peak_T']}"
     )
-    for T, c in comparisons.items():
-        print(
-            T,
-            {
-                k: f"{v['model']['mean']:.4f} vs {v['reference']['mean']:.4f} (z={v['z']:.1f})"
-                for k, v in c["observables"].items()
-            },
-        )
+    for T, by_decoder in comparisons.items():
+        for decoder, c in by_decoder.items():
+            print(
+                T,
+                decoder,
+                {
+                    k: f"{v['model']['mean']:.4f} vs {v['reference']['mean']:.4f} (z={v['z']:.1f})"
+                    for k, v in c["observables"].items()
+                },
+            )
 
 
 if __name__ == "__main__":

@@ -13,18 +13,19 @@ Writes results/variational_autoregressive/{record.json, free_energy.png}.
 import argparse
 from pathlib import Path
 
-from qml_phys.generative.van import train_van
-from qml_phys.runtime import plots
-from qml_phys.runtime.records import write_record
+import jax
 
-WIDTH = {"made": "hidden", "pixelcnn": "features", "rnn": "hidden", "transformer": "d_model"}
+from qml_phys.generative.van import VANConfig, train_van
+from qml_phys.runtime import plots
+from qml_phys.runtime.checkpoint import Checkpoint
+from qml_phys.runtime.records import write_record
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--L", type=int, default=8)
     ap.add_argument("--T", type=float, nargs="+", default=[1.8, 2.0, 2.269, 2.6, 3.0])
-    ap.add_argument("--model", default="made", choices=sorted(WIDTH))
+    ap.add_argument("--model", default="made", choices=["made", "pixelcnn", "rnn", "transformer"])
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch-size", type=int, default=1024)
@@ -35,22 +36,21 @@ def main(argv=None):
     ap.add_argument("--out", default="results/variational_autoregressive")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    width = (args.width,) if args.model == "made" else args.width
+    config = VANConfig(
+        model=args.model,
+        hidden=args.width,
+        n_steps=args.steps,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        beta_anneal=args.beta_anneal,
+        n_samples=args.samples,
+    )
+    key = jax.random.key(args.seed)  # the same at every T, so each T's run is reproducible
     rows = []
     for T in args.T:
-        r = train_van(
-            args.L,
-            T,
-            model=args.model,
-            steps=args.steps,
-            batch_size=args.batch_size,
-            learning_rate=args.lr,
-            beta_anneal=args.beta_anneal,
-            n_eval=args.samples,
-            seed=args.seed,
-            model_kwargs={WIDTH[args.model]: width},
-            out=out / f"train_T{T:g}",
-        )
+        inputs = {"L": args.L, "T": T, "seed": args.seed}
+        checkpoint = Checkpoint(out / f"train_T{T:g}", inputs=inputs)
+        r = train_van(args.L, T, config, key=key, checkpoint=checkpoint)
         rows.append(
             {
                 "T": T,

@@ -1,12 +1,17 @@
 """``qml-phys generative ...``: train generative models on Monte Carlo data; the VAN.
 
-Cheap to import: jax/flax are imported inside the command functions.
+Cheap to import: jax/flax are imported inside the command functions. Each command parses,
+turns ``--seed`` into a key, makes the checkpoint of ``--out`` (its fingerprint holds the
+data file's path and SHA-256, ``L``, ``T``, the model and the seed, so that a rerun over a
+checkpoint of other inputs is refused), calls one library function and writes its record.
 
 * ``generative train --model rbm|made|pixelcnn|rnn|transformer|local|vae|gan|diffusion --data
   FILE.h5 --L L --T T``: trains on the configurations at ``(L, T)`` of a dataset written by
   ``qml-phys ising dataset``; prints observables of generated samples against the data
-  and, for ``L*L <= 20``, the exact KL divergence. ``vae``, ``gan`` and ``diffusion`` are
-  trained and compared with the data by their own functions below.
+  and, for ``L*L <= 20``, the exact KL divergence
+  (:func:`qml_phys.generative.models.train_and_compare`). ``vae``, ``gan`` and
+  ``diffusion`` train by their own functions
+  (:func:`qml_phys.generative.models.fit_and_compare`).
 * ``generative van --L 8 --T 2.269``: variational free energy per site vs Kaufman's.
 * ``generative flow-phi4``: RealNVP flow-MCMC for lattice phi^4 against HMC.
 """
@@ -28,31 +33,52 @@ FLOW_DEFAULT_M2 = -4.0
 FLOW_ESTIMATORS = ("path", "total")
 
 
+def _inputs(args, T) -> dict:
+    """What a checkpoint of ``generative train`` depends on besides its config: the data
+    file and its SHA-256, ``L``, ``T``, the model and the seed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(args.data, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {
+        "data": str(Path(args.data).resolve()),
+        "data_sha256": digest.hexdigest(),
+        "L": args.L,
+        "T": T,
+        "model": args.model,
+        "seed": args.seed,
+    }
+
+
+def _checkpoint(folder, inputs):
+    """A checkpoint in ``folder`` (resumed when it matches) fingerprinted with
+    ``inputs()``, or None without ``--out`` (``folder`` None)."""
+    from qml_phys.runtime.checkpoint import Checkpoint
+
+    return None if folder is None else Checkpoint(Path(folder), inputs=inputs())
+
+
+def _config_record(args) -> dict:
+    return {k: v for k, v in vars(args).items() if k != "func"}
+
+
 def cmd_train(args) -> dict:
     name = args.model
-    if name in EXTERNAL:  # vae, gan, diffusion: their own training and comparison
-        return {"vae": _train_vae, "gan": _train_gan, "diffusion": _train_diffusion}[name](args)
-
-    import warnings
-    from pathlib import Path
+    if name in EXTERNAL:  # vae, gan, diffusion: trained by their own functions
+        return _train_external(args)
 
     import jax
-    import numpy as np
 
-    from qml_phys.classical.datasets import load_dataset, spins_at
-    from qml_phys.generative import base, evaluate, models
-    from qml_phys.generative.models import make_spin_model
+    from qml_phys.generative import models
     from qml_phys.runtime.records import write_record
-    from qml_phys.train import TrainConfig
 
     if args.T is None:
         raise InvalidParameterError(
             f"--T: model {name} is trained at one temperature; give one of the dataset's "
             "temperatures (only --model vae analyses the whole grid without --T)"
         )
-    data = load_dataset(args.data, args.L)
-    spins, T = spins_at(data, args.T)
-    L = args.L
     if getattr(args, "z2", False) and name == "rbm":
         raise InvalidParameterError(
             f"--z2: expected an autoregressive model ({', '.join(AUTOREGRESSIVE)}); the "
@@ -63,103 +89,63 @@ def cmd_train(args) -> dict:
             "--mh: expected a model with exact sampling and a normalised log p (autoregressive); "
             "got rbm"
         )
-    module = make_spin_model(name, L, hidden=args.hidden, z2=getattr(args, "z2", False))
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=3e-3 if args.lr is None else args.lr,
-        validation_fraction=0.0 if name == "rbm" else 0.1,
-        seed=args.seed,
+    _, spins, T = _load_training_spins(args)
+    module = models.make_spin_model(name, args.L, hidden=args.hidden, z2=getattr(args, "z2", False))
+    lr = {} if args.lr is None else {"learning_rate": args.lr}
+    config = models.SpinTrainConfig(
+        train=models.train_config(module, epochs=args.epochs, batch_size=args.batch_size, **lr),
+        cd_k=args.cd_k,
+        augment=getattr(args, "augment", False),
+    )
+    compare = models.CompareConfig(
+        n_samples=args.samples,
+        gibbs_steps=args.gibbs_steps,
+        n_proposals=args.mh_proposals if getattr(args, "mh", False) else None,
     )
     out = Path(args.out) if args.out else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RuntimeWarning)
-        res = models.train_spin_model(
-            module,
-            spins,
-            config=config,
-            out=out / "train" if out else None,
-            cd_k=args.cd_k,
-            augment=getattr(args, "augment", False),
-        )
-    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    key = jax.random.key(args.seed + 1)
-    samples = models.draw_samples(
-        module, res.params, key, args.samples, gibbs_steps=args.gibbs_steps
+    res = models.train_and_compare(
+        module,
+        spins,
+        T,
+        config,
+        key=jax.random.key(args.seed),
+        compare=compare,
+        checkpoint=_checkpoint(out and out / "train", lambda: _inputs(args, T)),
     )
-    comparison = evaluate.compare_with_reference(samples, spins, T=T)
-    result = {
-        "model": name,
-        "L": L,
-        "T": T,
-        "n_train": int(spins.shape[0]),
-        **res.summary(),
-        "comparison": comparison,
-        "exact_kl": None,
-    }
-    if getattr(args, "mh", False):
-        chain = base.independence_metropolis(
-            module,
-            res.params,
-            jax.random.fold_in(key, 1),
-            args.mh_proposals,
-            evaluate.boltzmann_log_weight(T),
-        )
-        result["comparison_mh"] = {
-            "acceptance": chain["acceptance"],
-            "ess_fraction": chain["ess_fraction"],
-            **evaluate.compare_with_reference(
-                np.asarray(chain["samples"]), spins, T=T, independent=False
-            ),
-        }
-    if messages:
-        result["warnings"] = messages
-    if L * L <= evaluate.MAX_KL_SITES:
-        result["exact_kl"] = evaluate.exact_kl(
-            models.normalised_log_prob_fn(module, res.params), L, T
-        )
+    result = {"model": name, **res.summary()}
     if out is not None:
-        config_record = {k: v for k, v in vars(args).items() if k != "func"}
-        write_record(out / "result.json", result, config=config_record, seed=args.seed)
+        write_record(out / "result.json", result, config=_config_record(args), seed=args.seed)
         result["record"] = str(out / "result.json")
     return result
 
 
 def cmd_van(args) -> dict:
-    from pathlib import Path
+    import jax
 
     from qml_phys.generative import van
     from qml_phys.runtime.records import write_record
 
-    out = Path(args.out) if args.out else None
-    r = van.train_van(
-        args.L,
-        args.T,
+    config = van.VANConfig(
         model=args.model,
-        steps=args.steps,
+        z2=not args.no_z2,
+        n_steps=args.steps,
         batch_size=args.batch_size,
         learning_rate=args.lr,
         beta_anneal=args.beta_anneal,
-        z2=not args.no_z2,
-        n_eval=args.samples,
-        seed=args.seed,
-        out=out / "train" if out else None,
+        n_samples=args.samples,
     )
-    result = {
-        "L": args.L,
-        "T": args.T,
-        "model": args.model,
-        "status": r.status,
-        "steps": len(r.history) * min(100, args.steps),
-        "free_energy_per_site": r.free_energy.mean,
-        "free_energy_error": r.free_energy.error,
-        "exact_free_energy_per_site": r.exact,
-        "relative_error": r.relative_error,
-        "upper_bound_holds": bool(r.free_energy.mean >= r.exact - 3 * r.free_energy.error),
-    }
+    out = Path(args.out) if args.out else None
+    inputs = {"L": args.L, "T": args.T, "model": args.model, "seed": args.seed}
+    r = van.train_van(
+        args.L,
+        args.T,
+        config,
+        key=jax.random.key(args.seed),
+        checkpoint=_checkpoint(out and out / "train", lambda: inputs),
+    )
+    result = r.summary()
     if out is not None:
-        config_record = {k: v for k, v in vars(args).items() if k != "func"}
-        write_record(out / "result.json", result, config=config_record, seed=args.seed)
+        write_record(out / "result.json", result, config=_config_record(args), seed=args.seed)
         result["record"] = str(out / "result.json")
     return result
 
@@ -260,137 +246,68 @@ def _load_training_spins(args):
     return data, spins, T
 
 
-def _fixed_temperature(args, name: str, config, train, sample, summary) -> dict:
-    """Shared body of ``qml-phys generative train --model gan|diffusion``: train
-    ``train(spins, config, out=...)`` on the configurations at ``args.T``, draw
-    ``sample(model, key=, n=)``, compare with the data (:func:`compare_at`) and write
-    ``<out>/record.json``. ``summary(model)`` is the JSON-able training summary."""
+def _train_external(args) -> dict:
+    """``qml-phys generative train --model vae|gan|diffusion``: train on ``args.data`` at
+    ``args.T`` (the VAE also over the whole grid without it), compare with the data
+    (:func:`qml_phys.generative.models.fit_and_compare`) and write ``<out>/record.json``
+    (the checkpoint goes to ``<out>/checkpoint``)."""
     import dataclasses
 
     import jax
 
-    from qml_phys.generative.evaluate import compare_at
+    from qml_phys.generative import models
     from qml_phys.runtime.records import write_record
 
-    _, spins, T = _load_training_spins(args)
-    if T is None:
+    name = args.model
+    data, spins, T = _load_training_spins(args)
+    if T is None and name != "vae":
         raise InvalidParameterError(
             f"the {name} model is trained at one temperature: expected --T; got none"
         )
-    seed = int(getattr(args, "seed", 0))
+    config = _external_config(args, T)
     out = getattr(args, "out", None)
-    model = train(spins, config, out=None if out is None else Path(out) / "checkpoint")
-    n = int(getattr(args, "samples", None) or max(len(spins), 2))
-    samples = sample(model, key=jax.random.key(seed), n=n)
-    result = {
-        "model": name,
-        "L": int(spins.shape[1]),
-        "T": T,
-        "training": summary(model),
-        "comparison": compare_at(samples, spins, T),
-    }
+    res = models.fit_and_compare(
+        data,
+        T,
+        config,
+        key=jax.random.key(args.seed),
+        n_samples=args.samples,
+        checkpoint=_checkpoint(out and Path(out) / "checkpoint", lambda: _inputs(args, T)),
+    )
+    result = res.summary()
     if out is not None:
+        record = {"data": str(args.data), "T": T}
+        if name == "vae":
+            record["epochs"] = res.trained.epochs
+        else:
+            record = dataclasses.asdict(config) | record
         write_record(
             Path(out) / "record.json",
             result,
-            seed=seed,
+            seed=args.seed,
             kind=f"generative.{name}",
-            config=dataclasses.asdict(config) | {"data": str(args.data), "T": T},
+            config=record,
         )
     return result
 
 
-def _train_vae(args) -> dict:
-    """``qml-phys generative train --model vae``: train on args.data (all T, or args.T)."""
-    import jax
+def _external_config(args, T):
+    """The VAE, GAN or diffusion config of ``args`` (the library's defaults where a flag
+    is not given; the VAE's decoder: autoregressive at one --T, factorised over the grid)."""
+    from qml_phys.generative.diffusion import DiffusionConfig
+    from qml_phys.generative.gan import GANConfig
+    from qml_phys.generative.vae import VAEConfig
 
-    from qml_phys.generative.evaluate import compare_at
-    from qml_phys.generative.vae import analyse, sample_vae, train_vae
-    from qml_phys.runtime.records import write_record
-
-    data, spins, T = _load_training_spins(args)
-    seed = int(getattr(args, "seed", 0))
-    out = getattr(args, "out", None)
-    decoder = getattr(args, "decoder", None) or ("factorised" if T is None else "autoregressive")
-    vae = train_vae(
-        spins,
-        decoder=decoder,
-        latent=int(getattr(args, "latent", 2)),
-        hidden=int(getattr(args, "hidden", None) or 128),
-        epochs=int(getattr(args, "epochs", 30)),
-        batch_size=int(getattr(args, "batch_size", 128)),
-        learning_rate=float(getattr(args, "lr", None) or 1e-3),
-        seed=seed,
-        out=None if out is None else Path(out) / "checkpoint",
-    )
-    key = jax.random.key(seed)
-    result: dict = {
-        "model": "vae",
-        "decoder": decoder,
-        "L": int(spins.shape[1]),
-        "T": T,
-        "training": vae.summary,
+    cls = {"vae": VAEConfig, "gan": GANConfig, "diffusion": DiffusionConfig}[args.model]
+    given = {
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.lr,
     }
-    if T is None:
-        ana = analyse(vae, data, key=key)
-        result["latent_correlation"] = ana["correlation"]
-        result["recon_steepest_rise_T"] = ana["recon_steepest_rise_T"]
-        result["recon_fluctuation_peak_T"] = ana["recon_fluctuation_peak_T"]
-    else:
-        samples = sample_vae(
-            vae, key=key, n=int(getattr(args, "samples", None) or max(len(spins), 2))
-        )
-        result["comparison"] = compare_at(samples, spins, T)
-    if out is not None:
-        write_record(
-            Path(out) / "record.json",
-            result,
-            seed=seed,
-            kind="generative.vae",
-            config={"data": str(args.data), "T": T, "epochs": vae.summary["epochs"]},
-        )
-    return result
-
-
-def _train_gan(args) -> dict:
-    """``qml-phys generative train --model gan``: train at args.T; compare with the data."""
-    from qml_phys.generative.gan import GANConfig, sample_gan, train_gan
-
-    cfg = GANConfig(
-        latent=int(getattr(args, "latent", 32)),
-        hidden=int(getattr(args, "hidden", None) or 256),
-        epochs=int(getattr(args, "epochs", 100)),
-        batch_size=int(getattr(args, "batch_size", 128)),
-        learning_rate=float(getattr(args, "lr", None) or 2e-4),
-        seed=int(getattr(args, "seed", 0)),
-    )
-
-    def summary(gan):
-        return {
-            "status": gan.status,
-            "epochs": len(gan.history),
-            "resumed_from": gan.resumed_from,
-            "final": gan.history[-1] if gan.history else None,
-        }
-
-    return _fixed_temperature(args, "gan", cfg, train_gan, sample_gan, summary)
-
-
-def _train_diffusion(args) -> dict:
-    """``qml-phys generative train --model diffusion``: train at args.T; compare with data."""
-    from qml_phys.generative.diffusion import DiffusionConfig, sample_diffusion, train_diffusion
-
-    cfg = DiffusionConfig(
-        n_steps=int(getattr(args, "steps", None) or DiffusionConfig.n_steps),
-        hidden=int(getattr(args, "hidden", None) or DiffusionConfig.hidden),
-        epochs=int(getattr(args, "epochs", 100)),
-        batch_size=int(getattr(args, "batch_size", 128)),
-        learning_rate=float(getattr(args, "lr", None) or 1e-3),
-        seed=int(getattr(args, "seed", 0)),
-    )
-    return _fixed_temperature(
-        args, "diffusion", cfg, train_diffusion, sample_diffusion, lambda m: m.summary
-    )
+    if args.model == "vae":
+        given["decoder"] = args.decoder or ("factorised" if T is None else "autoregressive")
+    return cls(**{k: v for k, v in given.items() if v is not None})
 
 
 # --------------------------------------------------------------------------- flow-phi4
@@ -444,45 +361,45 @@ def _register_flow_phi4(sub, add) -> None:
 
 
 def cmd_flow_phi4(args) -> dict:
-    from pathlib import Path
+    import jax
 
-    from qml_phys.generative.flows import DEFAULT_HIDDEN, FlowConfig, flow_vs_hmc
-    from qml_phys.physics.phi4 import albergo_lambda
+    from qml_phys.generative.flows import DEFAULT_HIDDEN, FlowConfig, FlowVsHMCConfig, flow_vs_hmc
+    from qml_phys.physics.phi4 import Phi4, albergo_lambda
     from qml_phys.runtime.records import write_record
 
     if args.hidden is None:
         args.hidden = DEFAULT_HIDDEN[args.net]
-    cfg = FlowConfig(
+    if args.lam is None:
+        args.lam = albergo_lambda(args.L)
+    flow = FlowConfig(
         hidden=args.hidden,
         net=args.net,
         z2=not args.no_z2,
         estimator=args.estimator,
         epochs=args.epochs,
         batch_size=args.batch_size,
-        seed=args.seed,
     )
-    if args.lam is None:
-        args.lam = albergo_lambda(args.L)
+    config = FlowVsHMCConfig(flow=flow, n_samples=args.samples, hmc_chains=args.hmc_chains)
+    theory = Phi4(args.L, args.m2, args.lam)
+    inputs = {"L": args.L, "m2": args.m2, "lam": args.lam, "seed": args.seed}
+    out = Path(args.out) if args.out else None
     res = flow_vs_hmc(
-        args.L,
-        args.m2,
-        args.lam,
-        config=cfg,
-        n_samples=args.samples,
-        hmc_chains=args.hmc_chains,
-        seed=args.seed,
-        out=args.out,
-    )
-    if args.out:
+        theory,
+        config,
+        key=jax.random.key(args.seed),
+        checkpoint=_checkpoint(out and out / "checkpoint", lambda: inputs),
+    ).summary()
+    res["flow"]["config"]["seed"] = args.seed  # the seed of the whole run, as before
+    if out is not None:
         keys = (
             *("L", "m2", "lam", "epochs", "net", "hidden", "batch_size", "samples"),
             *("hmc_chains", "no_z2", "estimator", "seed"),
         )
-        config = {k: getattr(args, k) for k in keys}
+        config_record = {k: getattr(args, k) for k in keys}
         write_record(
-            Path(args.out) / "record.json",
+            out / "record.json",
             res,
-            config=config,
+            config=config_record,
             seed=args.seed,
             kind="generative.flow_phi4",
         )

@@ -26,6 +26,7 @@ an explicit PRNG ``key``. :func:`nll_loss` turns a normalised model into a
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Any
@@ -39,6 +40,8 @@ from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_in
 __all__ = [
     "independence_metropolis",
     "flatten_spins",
+    "fingerprinted",
+    "promote_result",
     "init_params",
     "log_prob",
     "nll_loss",
@@ -248,6 +251,26 @@ def independence_metropolis(
         "acceptance": float(jnp.mean(acc.astype(jnp.float32))),
         "ess_fraction": float(w.sum() ** 2 / (n * np.sum(w * w))),
     }
+
+
+def fingerprinted(checkpoint, **inputs):
+    """``checkpoint`` (a :class:`~qml_phys.runtime.checkpoint.Checkpoint` or None) with
+    ``inputs`` added to the inputs it fingerprints.
+
+    :func:`qml_phys.train.fit` fingerprints its ``TrainConfig``; an algorithm adds what
+    else decides its state (architecture, loss settings, the theory), so that a rerun with
+    another of them is refused instead of resumed. ``None`` stays ``None``.
+    """
+    if checkpoint is None:
+        return None
+    return dataclasses.replace(checkpoint, inputs={**checkpoint.inputs, **inputs})
+
+
+def promote_result(cls, result, **fields):
+    """The :class:`~qml_phys.train.TrainResult` ``result`` as its subclass ``cls`` (a
+    trained model's result) with the extra ``fields`` (``module``, ``config``, ...)."""
+    own = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    return cls(**(own | fields))
 
 
 def symmetry_augment(key: jax.Array, s: jax.Array, *, translations: bool = False) -> jax.Array:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -39,7 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
-from qml_phys.generative.base import symmetry_augment
+from qml_phys.generative.base import fingerprinted, promote_result, symmetry_augment
+from qml_phys.train import TrainResult
 
 
 def flip_probability(t):
@@ -67,6 +67,7 @@ class Denoiser(nn.Module):
     of independent spins."""
 
     L: int
+    """Linear lattice size."""
     hidden: int = 32
     """Channels per convolution."""
     n_hidden_layers: int = 3
@@ -119,56 +120,78 @@ def denoising_loss(module: Denoiser, t_max: float, augment: bool = True):
 
 @dataclasses.dataclass(frozen=True)
 class DiffusionConfig:
+    """Denoiser, noise schedule and training of :func:`train_diffusion` (Adam with a
+    cosine schedule; 10% of the data held out)."""
+
     hidden: int = 48
     """Channels of the denoiser's convolutions."""
     layers: int = 5
     """Hidden 3x3 convolutions of the denoiser (receptive field ``2 * layers + 3``)."""
     n_steps: int = 100
-    """Reverse steps K."""
+    """Reverse steps K of :func:`sample_diffusion`."""
     t_max: float = 3.0
     """Final forward time (flip probability (1 - e^{-6})/2 = 0.4988 at the default)."""
     epochs: int = 100
+    """Passes over the training set."""
     batch_size: int = 128
+    """Configurations per step."""
     learning_rate: float = 1e-3
-    seed: int = 0
+    """Peak learning rate of the cosine schedule."""
 
     def __post_init__(self):
-        check_positive_int("n_steps", self.n_steps)
-        check_positive_int("layers", self.layers)
+        for name in ("hidden", "layers", "n_steps", "epochs", "batch_size"):
+            check_positive_int(name, getattr(self, name))
         if not (math.isfinite(self.t_max) and self.t_max > 0):
-            raise InvalidParameterError(f"t_max must be a finite number > 0; got {self.t_max!r}")
+            raise InvalidParameterError(f"t_max: expected a finite number > 0; got {self.t_max!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
 
 
-class TrainedDiffusion(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainedDiffusion(TrainResult):
+    """What :func:`train_diffusion` returns: the training run (a
+    :class:`~qml_phys.train.TrainResult` whose ``config`` is the :class:`DiffusionConfig`)
+    and the denoiser that ``params`` belong to."""
+
     module: Denoiser
-    params: Any
-    config: DiffusionConfig
-    history: list
-    status: str
-    summary: dict
+    """The denoiser (configuration only)."""
 
 
-def train_diffusion(spins, config: DiffusionConfig = DiffusionConfig(), *, out=None):
-    """Fit the denoiser on ``spins`` ``(n, L, L)`` (10% held out) with the shared trainer."""
+def train_diffusion(
+    spins, config: DiffusionConfig = DiffusionConfig(), *, key: jax.Array, checkpoint=None
+) -> TrainedDiffusion:
+    """Fit the denoiser on ``spins`` ``(n, L, L)`` (10% held out) with the shared trainer.
+
+    ``key``: PRNG key of the initial parameters and of training. ``checkpoint``: a
+    :class:`~qml_phys.runtime.checkpoint.Checkpoint` to save to and resume from.
+    """
     from qml_phys.generative.vae import check_lattice_spins
     from qml_phys.train import TrainConfig, fit
 
     x = check_lattice_spins(spins)
     module = Denoiser(x.shape[1], config.hidden, config.layers)
-    params = module.init(
-        jax.random.key(config.seed), jnp.asarray(x[:1]), jnp.zeros((1,), jnp.float32)
-    )["params"]
+    k_init, k_fit = jax.random.split(key)
+    params = module.init(k_init, jnp.asarray(x[:1]), jnp.zeros((1,), jnp.float32))["params"]
     tc = TrainConfig(
         epochs=config.epochs,
         batch_size=config.batch_size,
         learning_rate=config.learning_rate,
         schedule="cosine",
-        seed=config.seed,
+        label="diffusion",
     )
+    arch = {"hidden": config.hidden, "layers": config.layers, "t_max": config.t_max}
+    checkpoint = fingerprinted(checkpoint, diffusion=arch)
     res = fit(
-        denoising_loss(module, config.t_max), params, {"x": x}, config=tc, out=out, desc="diffusion"
+        denoising_loss(module, config.t_max),
+        params,
+        {"x": x},
+        config=tc,
+        key=k_fit,
+        callbacks=() if checkpoint is None else (checkpoint,),
     )
-    return TrainedDiffusion(module, res.params, config, res.history, res.status, res.summary())
+    return promote_result(TrainedDiffusion, res, config=config, module=module)
 
 
 def reverse_step_probability(s_k, mu, a_k, abar_prev):

@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -43,7 +43,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
-from qml_phys.physics.phi4 import DEFAULT_LAM, DEFAULT_M2, Phi4
+from qml_phys.generative.base import fingerprinted, promote_result
+from qml_phys.physics.phi4 import Phi4
+from qml_phys.runtime.results import Result
+from qml_phys.train import TrainResult
 
 
 def checkerboard(L: int, parity: int) -> jax.Array:
@@ -274,37 +277,74 @@ def ess_fraction(log_w: jax.Array) -> jax.Array:
 
 @dataclasses.dataclass(frozen=True)
 class FlowConfig:
-    """Architecture and training of the flow (defaults: small enough for 2 CPU cores)."""
+    """Architecture and training of the flow (defaults: small enough for 2 CPU cores).
+
+    Training (:func:`train_flow`): Adam with a cosine schedule to zero and the gradient
+    norm clipped at 10, ``epochs * steps_per_epoch`` steps of ``batch_size`` fresh draws.
+    """
 
     n_layers: int = 8
+    """Coupling layers (see :class:`RealNVP`)."""
     hidden: int = 8
+    """Channels per convolution (``cnn``) or width of each hidden layer (``mlp``);
+    :data:`DEFAULT_HIDDEN` gives the usual one per ``net``."""
     n_hidden_layers: int = 2
+    """Hidden layers per coupling network."""
     net: str = "cnn"
+    """Coupling networks: ``cnn`` or ``mlp`` (see :class:`RealNVP`)."""
     z2: bool = True
+    """Odd coupling layers, so that ``q(-x) = q(x)`` (see :class:`RealNVP`)."""
     estimator: str = "path"
     """Reverse-KL gradient: ``path`` or ``total`` (see :func:`reverse_kl_loss`)."""
     epochs: int = 20
+    """Blocks of ``steps_per_epoch`` optimisation steps (one checkpoint per block)."""
     steps_per_epoch: int = 100
+    """Optimisation steps per epoch."""
     batch_size: int = 128
+    """Flow draws per step."""
     learning_rate: float = 1e-3
-    seed: int = 0
+    """Peak learning rate of the cosine schedule."""
+
+    def __post_init__(self):
+        for name in ("n_layers", "hidden", "n_hidden_layers", "epochs", "steps_per_epoch"):
+            check_positive_int(name, getattr(self, name))
+        check_positive_int("batch_size", self.batch_size, minimum=2)
+        if self.net not in ("cnn", "mlp"):
+            raise UnknownNameError(f"net: expected 'cnn' or 'mlp'; got {self.net!r}")
+        if self.estimator not in ESTIMATORS:
+            raise UnknownNameError(
+                f"estimator: expected one of {ESTIMATORS}; got {self.estimator!r}"
+            )
+        if not isinstance(self.z2, bool):
+            raise InvalidParameterError(f"z2: expected True or False; got {self.z2!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
 
 
-class TrainedFlow(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainedFlow(TrainResult):
+    """What :func:`train_flow` returns: the training run (a
+    :class:`~qml_phys.train.TrainResult` whose ``config`` is the :class:`FlowConfig`;
+    ``history`` per epoch: ``train_loss`` (``E_q[log q + S]``), ``ess``, ``action``,
+    ``seconds``), the flow and its theory."""
+
     module: RealNVP
-    params: Any
+    """The flow (configuration only)."""
     theory: Phi4
-    history: list
-    status: str
-    seconds: float
+    """The theory it was trained on."""
 
 
-def train_flow(theory: Phi4, config: FlowConfig = FlowConfig(), *, out=None) -> TrainedFlow:
+def train_flow(
+    theory: Phi4, config: FlowConfig = FlowConfig(), *, key: jax.Array, checkpoint=None
+) -> TrainedFlow:
     """Train a :class:`RealNVP` on ``theory`` by reverse KL (no data needed).
 
-    Adam with a cosine schedule and gradient clipping; ``out`` gives checkpoint/resume.
-    A non-finite loss stops training cleanly with ``status="diverged"`` (see
-    :func:`qml_phys.train.fit`).
+    ``key``: PRNG key of the initial parameters and of the draws. ``checkpoint``: a
+    :class:`~qml_phys.runtime.checkpoint.Checkpoint` to save to and resume from (its
+    fingerprint also holds the theory and the architecture). A non-finite loss stops
+    training cleanly with ``status="diverged"`` (see :func:`qml_phys.train.fit`).
     """
     from qml_phys.train import TrainConfig, fit
 
@@ -315,7 +355,8 @@ def train_flow(theory: Phi4, config: FlowConfig = FlowConfig(), *, out=None) -> 
     module = RealNVP(
         theory.L, config.n_layers, config.hidden, config.n_hidden_layers, config.net, config.z2
     )
-    params = init_flow(module, key=jax.random.key(config.seed))
+    k_init, k_fit = jax.random.split(key)
+    params = init_flow(module, key=k_init)
     tc = TrainConfig(
         epochs=config.epochs,
         steps_per_epoch=config.steps_per_epoch,
@@ -323,34 +364,53 @@ def train_flow(theory: Phi4, config: FlowConfig = FlowConfig(), *, out=None) -> 
         schedule="cosine",
         grad_clip=10.0,
         validation_fraction=0.0,
-        seed=config.seed,
+        label="flow (reverse KL)",
     )
-    t0 = time.perf_counter()
+    flow = {
+        k: getattr(config, k)
+        for k in ("n_layers", "hidden", "n_hidden_layers", "net", "z2", "estimator", "batch_size")
+    }
+    checkpoint = fingerprinted(
+        checkpoint, theory={"L": theory.L, "m2": theory.m2, "lam": theory.lam}, flow=flow
+    )
     res = fit(
         reverse_kl_loss(module, theory, config.batch_size, config.estimator),
         params,
         None,
         config=tc,
-        out=out,
-        desc="flow (reverse KL)",
+        key=k_fit,
+        callbacks=() if checkpoint is None else (checkpoint,),
     )
-    return TrainedFlow(
-        module, res.params, theory, res.history, res.status, time.perf_counter() - t0
-    )
+    return promote_result(TrainedFlow, res, config=config, module=module, theory=theory)
 
 
-class FlowMCMCResult(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FlowMCMCResult(Result):
+    """What :func:`flow_mcmc` returns. ``config``: ``{"n_samples", "n_chains"}``;
+    ``history``: per chain step, ``acceptance`` (the fraction of chains that accepted)."""
+
     samples: np.ndarray
     """``(n_chains, n_per_chain, L, L)`` the Markov chains (exact samples of e^{-S})."""
     acceptance: float
+    """Fraction of accepted proposals."""
     ess: float
     """Normalised effective sample size of the importance weights of all proposals."""
-    seconds: float
-    """Wall time of proposing and accepting (compilation excluded)."""
     seconds_per_sample: float
+    """``wall_time_s`` (proposing and accepting, compilation excluded) per sample."""
+
+    def summary(self) -> dict:
+        """``acceptance``, ``ess_fraction``, ``n_samples``, ``seconds_per_sample``, ..."""
+        return super().summary() | {
+            "acceptance": self.acceptance,
+            "ess_fraction": self.ess,
+            "n_samples": int(self.samples.shape[0] * self.samples.shape[1]),
+            "seconds_per_sample": self.seconds_per_sample,
+        }
 
 
-def flow_mcmc(flow: TrainedFlow, *, key: jax.Array, n_samples: int, n_chains: int = 4):
+def flow_mcmc(
+    flow: TrainedFlow, *, key: jax.Array, n_samples: int, n_chains: int = 4
+) -> FlowMCMCResult:
     """Independence Metropolis with the flow as proposal, ``n_chains`` chains in parallel.
 
     Each chain starts from its first proposal (accepted), so no thermalisation is needed
@@ -385,14 +445,23 @@ def flow_mcmc(flow: TrainedFlow, *, key: jax.Array, n_samples: int, n_chains: in
 
         ids, acc = jax.vmap(chain)(lw, log_u)
         xs = jnp.take_along_axis(x, ids[:, :, None, None], axis=1)
-        return xs, jnp.mean(acc.astype(jnp.float32)), ess_fraction(log_w)
+        return xs, acc, ess_fraction(log_w)
 
     compiled = run.lower(key).compile()
     t0 = time.perf_counter()
     xs, acc, ess = compiled(key)
     xs = np.asarray(jax.block_until_ready(xs))
     seconds = time.perf_counter() - t0
-    return FlowMCMCResult(xs, float(acc), float(ess), seconds, seconds / (per * n_chains))
+    acc = np.asarray(acc, np.float64)  # (n_chains, per - 1)
+    return FlowMCMCResult(
+        config={"n_samples": n_samples, "n_chains": n_chains},
+        history={"acceptance": acc.mean(axis=0)},
+        wall_time_s=seconds,
+        samples=xs,
+        acceptance=float(acc.mean()),
+        ess=float(ess),
+        seconds_per_sample=seconds / (per * n_chains),
+    )
 
 
 # --------------------------------------------------------------------------- comparison
@@ -430,57 +499,159 @@ def two_point_curve(chains: np.ndarray) -> dict:
     }
 
 
-def flow_vs_hmc(
-    L: int = 8,
-    m2: float = DEFAULT_M2,
-    lam: float = DEFAULT_LAM,
-    *,
-    config: FlowConfig = FlowConfig(),
-    n_samples: int = 20000,
-    hmc_step_size: float = 0.08,
-    hmc_leapfrog: int = 25,
-    n_chains: int = 4,
-    hmc_chains: int | None = None,
-    seed: int = 0,
-    out=None,
-) -> dict:
-    """Train a flow, sample φ⁴ with flow-MCMC and with HMC, compare (a JSON-ready dict).
+@dataclasses.dataclass(frozen=True)
+class FlowVsHMCConfig:
+    """Settings of :func:`flow_vs_hmc`: the flow, and how much each sampler records."""
 
-    Both samplers record ``n_samples`` configurations, the flow in ``n_chains`` chains and
-    HMC in ``hmc_chains`` (default ``n_chains``; on a GPU many parallel HMC chains are
-    HMC's best use of the device, so give it that when comparing wall time there). HMC
-    records every trajectory of length ``hmc_step_size * hmc_leapfrog`` (default 0.08 x 25
-    = 2: at 8x8, E2, 16 chains on a CPU, lengths 2 to 2.5 gave the lowest wall time per
-    independent |M| among lengths 0.6 to 4, tau_int(|M|) 0.98 against 2.37 at length 1)
-    after a tenth of
-    its chain length (at least 10) of thermalisation trajectories; its cost per sample is
-    the wall time per trajectory. For each observable: mean ± error (from tau_int), the
-    difference in combined error bars, tau_int in samples, and the wall-time cost per
-    independent sample ``2 tau_int * seconds_per_sample`` (training time reported apart).
+    flow: FlowConfig = FlowConfig()
+    """Architecture and training of the flow."""
+    n_samples: int = 20000
+    """Configurations each sampler records (all chains together)."""
+    n_chains: int = 4
+    """Flow-MCMC chains."""
+    hmc_chains: int | None = None
+    """Parallel HMC chains (default ``n_chains``; on a GPU many parallel HMC chains are
+    HMC's best use of the device, so give it that when comparing wall time there)."""
+    hmc_step_size: float = 0.08
+    """HMC leapfrog step. With ``hmc_leapfrog`` the trajectory length 0.08 x 25 = 2: at
+    8x8, E2, 16 chains on a CPU, lengths 2 to 2.5 gave the lowest wall time per
+    independent |M| among lengths 0.6 to 4 (tau_int(|M|) 0.98 against 2.37 at length 1)."""
+    hmc_leapfrog: int = 25
+    """Leapfrog steps per HMC trajectory."""
+
+    def __post_init__(self):
+        if not isinstance(self.flow, FlowConfig):
+            raise InvalidParameterError(
+                f"flow: expected a FlowConfig; got {type(self.flow).__name__}"
+            )
+        check_positive_int("n_chains", self.n_chains)
+        check_positive_int("n_samples", self.n_samples, minimum=2 * self.n_chains)
+        check_positive_int("hmc_leapfrog", self.hmc_leapfrog)
+        if self.hmc_chains is not None:
+            check_positive_int("hmc_chains", self.hmc_chains)
+        if not (math.isfinite(self.hmc_step_size) and self.hmc_step_size > 0):
+            raise InvalidParameterError(
+                f"hmc_step_size: expected a finite number > 0; got {self.hmc_step_size!r}"
+            )
+        if self.n_samples // self.chains_hmc < 20:
+            raise InvalidParameterError(
+                f"expected at least 20 HMC samples per chain (n_samples // hmc_chains); got "
+                f"n_samples={self.n_samples}, hmc_chains={self.chains_hmc}"
+            )
+
+    @property
+    def chains_hmc(self) -> int:
+        """The number of HMC chains (``hmc_chains``, or ``n_chains`` when None)."""
+        return self.n_chains if self.hmc_chains is None else self.hmc_chains
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FlowVsHMCResult(Result):
+    """What :func:`flow_vs_hmc` returns. ``history`` and ``status`` are the flow's training
+    ones; :meth:`summary` is the comparison (a JSON-ready dict)."""
+
+    theory: Phi4
+    flow: TrainedFlow
+    """The trained flow."""
+    mcmc: FlowMCMCResult
+    """The flow-MCMC chains."""
+    hmc: Any
+    """The :class:`~qml_phys.classical.hmc.HMCResult` (chains and timing)."""
+    observables: dict
+    """Per observable (``phi2``, ``abs_m``, ``chi``, ``g1``): ``flow`` and ``hmc`` (mean,
+    error, tau_int, n_eff), their ``z``, and each sampler's wall-time cost per independent
+    sample ``2 tau_int * seconds_per_sample``."""
+    device: str
+    """``platform: device kind`` of the first JAX device."""
+
+    def summary(self) -> dict:
+        """The comparison: ``L, m2, lam, n_samples, n_chains, device``, ``flow`` (config,
+        training, acceptance, ESS, timing, ``loss_history``), ``hmc``, ``observables``,
+        ``two_point`` (both samplers' C(t)), ``agree_within_2_sigma``, ``abs_m_tau_int``
+        and ``abs_m_cheaper_with_flow_per_wall_time``."""
+        cfg, flow, fm, hmc = self.config, self.flow, self.mcmc, self.hmc
+        comparison = self.observables
+        abs_m = comparison["abs_m"]
+        return {
+            "L": self.theory.L,
+            "m2": self.theory.m2,
+            "lam": self.theory.lam,
+            "n_samples": int(fm.samples.shape[0] * fm.samples.shape[1]),
+            "n_chains": cfg.n_chains,
+            "device": self.device,
+            "flow": {
+                "config": dataclasses.asdict(cfg.flow),
+                "training_status": flow.status,
+                "training_seconds": flow.wall_time_s,
+                "final_loss": flow.final("train_loss"),
+                "final_batch_ess": flow.final("ess"),
+                "loss_history": [float(v) for v in flow.history.get("train_loss", [])],
+                "acceptance": fm.acceptance,
+                "ess_fraction": fm.ess,
+                "sampling_seconds": fm.wall_time_s,
+                "seconds_per_sample": fm.seconds_per_sample,
+            },
+            "hmc": {
+                "step_size": cfg.hmc_step_size,
+                "n_leapfrog": cfg.hmc_leapfrog,
+                "acceptance": hmc.acceptance,
+                "mean_exp_minus_dH": hmc.mean_exp_minus_dH,
+                "n_chains": cfg.chains_hmc,
+                "seconds": hmc.seconds,
+                "seconds_per_sample": hmc.seconds_per_sample / cfg.chains_hmc,
+            },
+            "observables": comparison,
+            "two_point": {
+                "flow": two_point_curve(fm.samples),
+                "hmc": two_point_curve(hmc.samples),
+            },
+            "agree_within_2_sigma": all(abs(c["z"]) < 2 for c in comparison.values()),
+            "abs_m_tau_int": {"flow": abs_m["flow"]["tau_int"], "hmc": abs_m["hmc"]["tau_int"]},
+            "abs_m_cheaper_with_flow_per_wall_time": abs_m["flow_cost_per_independent_sample_s"]
+            < abs_m["hmc_cost_per_independent_sample_s"],
+        }
+
+
+def flow_vs_hmc(
+    theory: Phi4,
+    config: FlowVsHMCConfig = FlowVsHMCConfig(),
+    *,
+    key: jax.Array,
+    checkpoint=None,
+) -> FlowVsHMCResult:
+    """Train a flow, sample φ⁴ with flow-MCMC and with HMC, compare.
+
+    Both samplers record ``config.n_samples`` configurations, the flow in
+    ``config.n_chains`` chains and HMC in ``config.hmc_chains``. HMC records every
+    trajectory of length ``hmc_step_size * hmc_leapfrog`` after a tenth of its chain
+    length (at least 10) of thermalisation trajectories; its cost per sample is the wall
+    time per trajectory. For each observable: mean ± error (from tau_int), the difference
+    in combined error bars, tau_int in samples, and the wall-time cost per independent
+    sample ``2 tau_int * seconds_per_sample`` (training time reported apart).
+
+    Args:
+        theory: the lattice theory (even ``L``).
+        config: the flow and the samplers' settings.
+        key: PRNG key of the flow's training, its chains, and HMC's start and momenta.
+        checkpoint: a :class:`~qml_phys.runtime.checkpoint.Checkpoint` for the flow's
+            training (see :func:`train_flow`).
     """
     from qml_phys.classical.hmc import run_hmc
 
-    theory = Phi4(L, m2, lam)
-    hmc_chains = n_chains if hmc_chains is None else check_positive_int("hmc_chains", hmc_chains)
-    hmc_per = n_samples // hmc_chains
-    if hmc_per < 20:
-        raise InvalidParameterError(
-            f"expected at least 20 HMC samples per chain (n_samples // hmc_chains); got "
-            f"n_samples={n_samples}, hmc_chains={hmc_chains}"
-        )
-    flow = train_flow(theory, config, out=None if out is None else f"{out}/checkpoint")
-    key = jax.random.key(seed)
-    k_f, k_h, k_0 = jax.random.split(key, 3)
-    fm = flow_mcmc(flow, key=k_f, n_samples=n_samples, n_chains=n_chains)
-    per = n_samples // n_chains
-    x0 = 0.1 * jax.random.normal(k_0, (hmc_chains, L, L), jnp.float32)
+    t0 = time.perf_counter()
+    hmc_chains = config.chains_hmc
+    hmc_per = config.n_samples // hmc_chains
+    k_train, k_f, k_h, k_0 = jax.random.split(key, 4)
+    flow = train_flow(theory, config.flow, key=k_train, checkpoint=checkpoint)
+    fm = flow_mcmc(flow, key=k_f, n_samples=config.n_samples, n_chains=config.n_chains)
+    x0 = 0.1 * jax.random.normal(k_0, (hmc_chains, theory.L, theory.L), jnp.float32)
     hmc = run_hmc(
         theory.action,
         x0,
         key=k_h,
         n_samples=hmc_per,
-        step_size=hmc_step_size,
-        n_leapfrog=hmc_leapfrog,
+        step_size=config.hmc_step_size,
+        n_leapfrog=config.hmc_leapfrog,
         n_therm=max(hmc_per // 10, 10),
         grad=theory.grad,
     )
@@ -497,44 +668,16 @@ def flow_vs_hmc(
             "flow_cost_per_independent_sample_s": 2 * a["tau_int"] * fm.seconds_per_sample,
             "hmc_cost_per_independent_sample_s": 2 * b["tau_int"] * hmc_sps,
         }
-    hist = flow.history
-    return {
-        "L": L,
-        "m2": m2,
-        "lam": lam,
-        "n_samples": per * n_chains,
-        "n_chains": n_chains,
-        "device": f"{jax.devices()[0].platform}: {jax.devices()[0].device_kind}",
-        "flow": {
-            "config": dataclasses.asdict(config),
-            "training_status": flow.status,
-            "training_seconds": flow.seconds,
-            "final_loss": hist[-1]["train_loss"] if hist else None,
-            "final_batch_ess": hist[-1]["metrics"]["ess"] if hist else None,
-            "loss_history": [h["train_loss"] for h in hist],
-            "acceptance": fm.acceptance,
-            "ess_fraction": fm.ess,
-            "sampling_seconds": fm.seconds,
-            "seconds_per_sample": fm.seconds_per_sample,
-        },
-        "hmc": {
-            "step_size": hmc_step_size,
-            "n_leapfrog": hmc_leapfrog,
-            "acceptance": hmc.acceptance,
-            "mean_exp_minus_dH": hmc.mean_exp_minus_dH,
-            "n_chains": hmc_chains,
-            "seconds": hmc.seconds,
-            "seconds_per_sample": hmc_sps,
-        },
-        "observables": comparison,
-        "two_point": {"flow": two_point_curve(fm.samples), "hmc": two_point_curve(hmc.samples)},
-        "agree_within_2_sigma": all(abs(c["z"]) < 2 for c in comparison.values()),
-        "abs_m_tau_int": {
-            "flow": est_f["abs_m"]["tau_int"],
-            "hmc": est_h["abs_m"]["tau_int"],
-        },
-        "abs_m_cheaper_with_flow_per_wall_time": comparison["abs_m"][
-            "flow_cost_per_independent_sample_s"
-        ]
-        < comparison["abs_m"]["hmc_cost_per_independent_sample_s"],
-    }
+    dev = jax.devices()[0]
+    return FlowVsHMCResult(
+        config=config,
+        history=flow.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=flow.status,
+        theory=theory,
+        flow=flow,
+        mcmc=fm,
+        hmc=hmc,
+        observables=comparison,
+        device=f"{dev.platform}: {dev.device_kind}",
+    )

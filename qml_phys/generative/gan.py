@@ -22,12 +22,13 @@ generator's weights (it sharpens the hard-sign output: z = -13 to -15 at T = 3),
 energy and |m| as extra discriminator inputs, and a cosine learning-rate decay (both no
 better than R1 alone in 8 seeds); the shared trainer :func:`qml_phys.train.fit`
 drives one optimiser, so this loop is written here, with the same conventions:
-atomic checkpoint/resume of the whole state through :mod:`qml_phys.runtime.checkpoint`
-(``out/checkpoint.msgpack``, same configuration required), a progress bar, and a
-non-finite loss stops training with the last good state kept and ``status="diverged"``.
+atomic checkpoint/resume of the whole state through a
+:class:`~qml_phys.runtime.checkpoint.Checkpoint` (same configuration and inputs required),
+a progress bar, and a non-finite loss stops training with the last good state kept and
+``status="diverged"``.
 
 GANs are known to drop modes. Below :math:`T_c` the Boltzmann distribution is symmetric
-under s -> -s; :func:`qml_phys.generative.vae.compare_at` reports the fraction of samples
+under s -> -s; :func:`qml_phys.generative.evaluate.compare_at` reports the fraction of samples
 with m > 0 and flags ``mode_collapse`` — it is measured and reported, not hidden.
 """
 
@@ -37,7 +38,6 @@ import dataclasses
 import math
 import time
 import warnings
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -48,12 +48,18 @@ import optax
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
 from qml_phys.generative.base import symmetry_augment
+from qml_phys.runtime.results import Result, history_arrays
 
 
 class Generator(nn.Module):
+    """``z (n, latent) -> s (n, L, L)`` in {-1,+1} (hard sign, straight-through gradients)."""
+
     L: int
+    """Linear lattice size."""
     latent: int = 32
+    """Dimension of ``z``."""
     hidden: int = 256
+    """Width of the two hidden layers."""
 
     @nn.compact
     def __call__(self, z):
@@ -66,7 +72,10 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
+    """``s (n, L, L) -> (n,)`` logits of "real"."""
+
     hidden: int = 256
+    """Width of the first hidden layer (the second has half)."""
 
     @nn.compact
     def __call__(self, s):
@@ -78,14 +87,20 @@ class Discriminator(nn.Module):
 
 @dataclasses.dataclass(frozen=True)
 class GANConfig:
+    """Architecture and training of :func:`train_gan`."""
+
     latent: int = 32
+    """Dimension of the generator's Gaussian input ``z``."""
     hidden: int = 256
+    """Width of the hidden layers of the generator and the discriminator."""
     epochs: int = 100
+    """Passes over the training set."""
     batch_size: int = 128
+    """Real configurations per step (and as many generated ones)."""
     learning_rate: float = 2e-4
+    """Adam's learning rate for both networks."""
     beta1: float = 0.5
     """Adam's first-moment decay (0.5 is the usual GAN setting)."""
-    checkpoint_every: int = 10
     r1: float = 1.0
     """Weight gamma of the R1 penalty gamma/2 E_real |grad_s D|^2 on the discriminator (0:
     none). At T = 3, 8x8, 2000 configurations, 8 training seeds, last iterate: |z| of the
@@ -99,10 +114,9 @@ class GANConfig:
     (spin flip and the point group: 16x the data). Off by default: on 2000 configurations
     at T = 3 (8x8) it made the sample energy worse, z = 10.6 against 4.9 without it
     (measured once)."""
-    seed: int = 0
 
     def __post_init__(self):
-        for name in ("latent", "hidden", "epochs", "batch_size", "checkpoint_every", "snapshots"):
+        for name in ("latent", "hidden", "epochs", "batch_size", "snapshots"):
             check_positive_int(name, getattr(self, name))
         if not (math.isfinite(self.r1) and self.r1 >= 0):
             raise InvalidParameterError(f"r1: expected a finite number >= 0; got {self.r1!r}")
@@ -110,9 +124,13 @@ class GANConfig:
             raise InvalidParameterError(
                 f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
             )
+        if not 0 <= self.beta1 < 1:
+            raise InvalidParameterError(f"beta1: expected 0 <= beta1 < 1; got {self.beta1!r}")
 
 
 class GANState(NamedTuple):
+    """Everything a resumed run needs (a PyTree; checkpointed as a whole)."""
+
     g_params: Any
     d_params: Any
     g_opt: Any
@@ -121,37 +139,72 @@ class GANState(NamedTuple):
     """``g_params`` after epoch ``e`` in slot ``e % snapshots`` (leading axis)."""
 
 
-class TrainedGAN(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainedGAN(Result):
+    """What :func:`train_gan` returns. ``history``: per epoch ``d_loss``, ``g_loss`` (mean
+    over the epoch's steps, nats), ``d_real``, ``d_fake`` (the discriminator's mean
+    probability of "real" on real and on generated batches); ``status``: ``completed`` or
+    ``diverged``."""
+
     generator: Generator
+    """The generator module (configuration only)."""
     g_params: Any
     """The last iterate."""
     g_snapshots: Any
     """The generators :func:`sample_gan` mixes: ``(k, ...)`` stacked, ``k = min(snapshots,
     epochs trained)``; ``None`` when no epoch completed (then the initial generator)."""
-    history: list
-    status: str
-    """completed | diverged"""
-    resumed_from: int
-    seconds: float
+    resumed_from: int = 0
+    """Epochs already done when this call started (0 for a fresh run)."""
+
+    @property
+    def epochs(self) -> int:
+        """Epochs done, including those of a resumed run."""
+        return self.n_steps
+
+    def summary(self) -> dict:
+        """``status``, ``epochs``, ``resumed_from``, ``wall_time_s`` and ``final``: the last
+        epoch's record (``epoch``, ``d_loss``, ``g_loss``, ``d_real``, ``d_fake``) or None."""
+        final = None
+        if self.epochs:
+            final = {"epoch": self.epochs - 1} | {k: float(v[-1]) for k, v in self.history.items()}
+        return {
+            "status": self.status,
+            "epochs": self.epochs,
+            "resumed_from": self.resumed_from,
+            "final": final,
+            "wall_time_s": self.wall_time_s,
+        }
 
 
 def _bce_logits(logits, label: float):
     return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, label)))
 
 
-def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool = True):
-    """Train the GAN on ``spins`` ``(n, L, L)`` in {-1,+1}; see the module docstring."""
+def train_gan(
+    spins, config: GANConfig = GANConfig(), *, key: jax.Array, checkpoint=None
+) -> TrainedGAN:
+    """Train the GAN on ``spins`` ``(n, L, L)`` in {-1,+1}; see the module docstring.
+
+    Args:
+        spins: training configurations.
+        config: the settings.
+        key: PRNG key of the initial networks, the batch order (a permutation per epoch
+            from ``fold_in(key, epoch)``, so a resumed run sees the batches of an
+            uninterrupted one) and the latent draws.
+        checkpoint: a :class:`~qml_phys.runtime.checkpoint.Checkpoint`: restored before the
+            first epoch (another configuration or other inputs are refused, except more
+            ``epochs``), saved every ``checkpoint.every`` epochs and at the end.
+    """
     from qml_phys.generative.vae import check_lattice_spins
-    from qml_phys.runtime.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
     from qml_phys.runtime.progress import progress
-    from qml_phys.runtime.records import to_jsonable, write_json
+    from qml_phys.runtime.records import to_jsonable
 
     x = jnp.asarray(check_lattice_spins(spins))
     n, L = x.shape[0], x.shape[1]
     bs = min(config.batch_size, n)
     n_batches = n // bs
     gen, disc = Generator(L, config.latent, config.hidden), Discriminator(config.hidden)
-    k_g, k_d = jax.random.split(jax.random.key(config.seed))
+    k_g, k_d, k_perm, k_step = jax.random.split(key, 4)
     g_params = gen.init(k_g, jnp.zeros((1, config.latent), jnp.float32))["params"]
     d_params = disc.init(k_d, x[:1])["params"]
     opt = optax.adam(config.learning_rate, b1=config.beta1)
@@ -206,34 +259,27 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
         return state._replace(g_snapshots=snaps), out
 
     cfg_record = to_jsonable(dataclasses.asdict(config)) | {"n_train": int(n), "L": int(L)}
-    resume_key = {k: v for k, v in cfg_record.items() if k != "epochs"}
-    ckpt = Path(out) / "checkpoint.msgpack" if out is not None else None
-    history: list = []
-    if ckpt is not None and ckpt.exists() and resume:
-        state, meta = load_checkpoint(ckpt, state)
-        if {k: v for k, v in meta["config"].items() if k != "epochs"} != resume_key:
-            raise CheckpointError(
-                f"{ckpt} was written with a different GAN configuration ({meta['config']}); "
-                f"this run has {cfg_record}. Use another out folder or resume=False"
-            )
-        history = meta["history"]
-    start = len(history)
+    records: list = []
+    if checkpoint is not None:
+        restored = checkpoint.restore(state, config=cfg_record, extendable=("epochs",))
+        if restored is not None:
+            state, meta = restored
+            records = meta["history"]
+    start = len(records)
     status = "completed"
     t0 = time.perf_counter()
 
     def save():
-        if ckpt is not None:
-            save_checkpoint(
-                ckpt, state, meta={"config": cfg_record, "history": history}, config=cfg_record
-            )
-            write_json(Path(out) / "history.json", {"config": cfg_record, "history": history})
+        checkpoint.save(state, config=cfg_record, meta={"history": records}, extendable=("epochs",))
+        checkpoint.write_json("history.json", {"config": cfg_record, "history": records})
 
     for epoch in progress(
         range(start, config.epochs), desc="GAN", total=config.epochs, initial=start
     ):
-        perm = jnp.asarray(np.random.default_rng([config.seed, epoch]).permutation(n))
-        key = jax.random.fold_in(jax.random.key(config.seed + 1), epoch)
-        new_state, (ld, lg, pr, pf) = epoch_fn(state, perm, key, epoch)
+        perm = jax.random.permutation(jax.random.fold_in(k_perm, epoch), n)
+        new_state, (ld, lg, pr, pf) = epoch_fn(
+            state, perm, jax.random.fold_in(k_step, epoch), epoch
+        )
         ld, lg = np.asarray(ld), np.asarray(lg)
         finite = (
             np.all(np.isfinite(ld))
@@ -246,13 +292,14 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
             status = "diverged"
             warnings.warn(
                 f"GAN: a loss became non-finite in epoch {epoch + 1}; stopped and kept the "
-                f"state after epoch {epoch}" + (" (the last checkpoint)" if ckpt else ""),
+                f"state after epoch {epoch}"
+                + (" (the last checkpoint)" if checkpoint is not None else ""),
                 RuntimeWarning,
                 stacklevel=2,
             )
             break
         state = new_state
-        history.append(
+        records.append(
             {
                 "epoch": epoch,
                 "d_loss": float(ld.mean()),
@@ -261,11 +308,20 @@ def train_gan(spins, config: GANConfig = GANConfig(), *, out=None, resume: bool 
                 "d_fake": float(np.mean(pf)),
             }
         )
-        if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+        if checkpoint is not None and checkpoint.due(epoch + 1, last=epoch + 1 == config.epochs):
             save()
-    k = min(config.snapshots, len(history))
-    snaps = jax.tree_util.tree_map(lambda r: r[:k], state.g_snapshots) if k else None
-    return TrainedGAN(gen, state.g_params, snaps, history, status, start, time.perf_counter() - t0)
+    n_snap = min(config.snapshots, len(records))
+    snaps = jax.tree_util.tree_map(lambda r: r[:n_snap], state.g_snapshots) if n_snap else None
+    return TrainedGAN(
+        config=config,
+        history=history_arrays([{k: v for k, v in r.items() if k != "epoch"} for r in records]),
+        wall_time_s=time.perf_counter() - t0,
+        status=status,
+        generator=gen,
+        g_params=state.g_params,
+        g_snapshots=snaps,
+        resumed_from=start,
+    )
 
 
 def sample_gan(gan: TrainedGAN, *, key: jax.Array, n: int) -> np.ndarray:

@@ -16,6 +16,8 @@ PRL 55, 1530 (1985), doi:10.1103/PhysRevLett.55.1530); on finite ``N`` the drop 
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import NamedTuple
 
 import jax
@@ -24,9 +26,11 @@ import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
 from qml_phys.generative.evaluate import check_spins
+from qml_phys.runtime.results import Result
 
 __all__ = [
     "ALPHA_C",
+    "CapacityCurve",
     "Retrieval",
     "capacity_curve",
     "energy",
@@ -132,6 +136,42 @@ def _retrieve(W, s0, order):
     return Retrieval(s, energies, ~changed)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CapacityCurve(Result):
+    """What :func:`capacity_curve` returns. ``config``: its settings (``N``, ``n_trials``,
+    ``n_sweeps``, ``threshold``); ``history``: one entry per load (the scan's steps), also
+    read as attributes: ``alpha``, ``P``, ``overlap``, ``overlap_error``, ``retrieved``."""
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """``(n_alpha,)`` loads ``P / N`` actually used."""
+        return self.history["alpha"]
+
+    @property
+    def P(self) -> np.ndarray:
+        """``(n_alpha,)`` numbers of stored patterns."""
+        return self.history["P"]
+
+    @property
+    def overlap(self) -> np.ndarray:
+        """``(n_alpha,)`` mean final overlap with the starting pattern."""
+        return self.history["overlap"]
+
+    @property
+    def overlap_error(self) -> np.ndarray:
+        """``(n_alpha,)`` its standard error over patterns and trials."""
+        return self.history["overlap_error"]
+
+    @property
+    def retrieved(self) -> np.ndarray:
+        """``(n_alpha,)`` fraction of patterns retrieved (final overlap >= threshold)."""
+        return self.history["retrieved"]
+
+    def summary(self) -> dict:
+        """The settings and the curve as lists."""
+        return super().summary() | {k: np.asarray(v).tolist() for k, v in self.history.items()}
+
+
 def capacity_curve(
     N: int,
     alphas,
@@ -140,15 +180,16 @@ def capacity_curve(
     n_trials: int = 4,
     n_sweeps: int = 10,
     threshold: float = 0.95,
-) -> dict:
+) -> CapacityCurve:
     """Retrieval quality against the load ``alpha = P / N`` (start: a stored pattern).
 
     For each ``alpha`` (``P = max(1, round(alpha N))``), ``n_trials`` networks of random
-    patterns; retrieval starts at every stored pattern. Returns numpy arrays
-    ``{"alpha", "P", "overlap" (mean final overlap), "overlap_error" (standard error over
-    patterns and trials), "retrieved" (fraction with overlap >= threshold)}``.
+    patterns; retrieval starts at every stored pattern. ``key``: PRNG key of the patterns
+    and the update orders (``fold_in`` by load and trial).
     """
+    t0 = time.perf_counter()
     N = check_positive_int("N", N, minimum=2)
+    n_trials = check_positive_int("n_trials", n_trials)
     alphas = np.asarray(alphas, np.float64).ravel()
     if alphas.size == 0 or np.any(~np.isfinite(alphas)) or np.any(alphas <= 0):
         raise InvalidParameterError(f"expected loads alpha > 0; got {alphas.tolist()}")
@@ -167,4 +208,8 @@ def capacity_curve(
         rows["overlap"].append(float(m.mean()))
         rows["overlap_error"].append(float(m.std(ddof=1) / np.sqrt(m.size)) if m.size > 1 else 0.0)
         rows["retrieved"].append(float(np.mean(m >= threshold)))
-    return {k: np.asarray(v) for k, v in rows.items()}
+    return CapacityCurve(
+        config={"N": N, "n_trials": n_trials, "n_sweeps": n_sweeps, "threshold": threshold},
+        history={k: np.asarray(v) for k, v in rows.items()},
+        wall_time_s=time.perf_counter() - t0,
+    )

@@ -21,8 +21,10 @@ estimate (Hinton, Neural Comput. 14, 1771 (2002)) or, with ``persistent=True``, 
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import ClassVar, NamedTuple
+import time
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -37,6 +39,7 @@ from qml_phys.errors import (
     check_positive_int,
 )
 from qml_phys.generative.base import flatten_spins, n_sites
+from qml_phys.runtime.results import Result
 
 __all__ = [
     "AISResult",
@@ -233,8 +236,12 @@ def exact_log_likelihood(module: RBM, params, s) -> float:
     return float(neg_f.mean() - log_partition(module, params))
 
 
-class AISResult(NamedTuple):
-    """Annealed-importance-sampling estimate of ``ln Z``."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AISResult(Result):
+    """What :func:`ais_log_partition` returns: the annealed-importance-sampling estimate of
+    ``ln Z``. ``config``: ``{"n_chains", "n_betas"}``; ``history``: per annealing step
+    ``k``, ``log_z`` (the running estimate ``ln Z_0 + ln mean_chains(w_k)`` of ``ln Z`` of
+    the intermediate RBM at ``beta_k``)."""
 
     log_z: float
     """``ln Z_0 + ln mean(w)``."""
@@ -242,6 +249,10 @@ class AISResult(NamedTuple):
     """Delta-method standard error ``std(w) / (sqrt(n) mean(w))`` of ``ln Z``."""
     log_weights: np.ndarray
     """``(n_chains,)`` final log importance weights."""
+
+    def summary(self) -> dict:
+        """The settings, ``log_z`` and its ``error``."""
+        return super().summary() | {"log_z": self.log_z, "error": self.error}
 
 
 def ais_log_partition(
@@ -292,16 +303,25 @@ def ais_log_partition(
             b_prev, b_next, k = inputs
             logw = logw + _neg_free_energy(theta(b_next), v) - _neg_free_energy(theta(b_prev), v)
             v = _gibbs_step(theta(b_next), k, v, visible)
-            return (v, logw), None
+            return (v, logw), jax.nn.logsumexp(logw)
 
         keys = jax.random.split(k1, n_betas - 1)
-        (v, logw), _ = jax.lax.scan(
+        (v, logw), running = jax.lax.scan(
             step, (v, jnp.zeros((n_chains,), jnp.float32)), (betas[:-1], betas[1:], keys)
         )
-        return logw
+        return logw, running
 
-    logw = np.asarray(run(key), np.float64)
+    t0 = time.perf_counter()
+    logw, running = run(key)
+    logw = np.asarray(logw, np.float64)
     lme = float(scipy.special.logsumexp(logw) - math.log(n_chains))
     w = np.exp(logw - logw.max())
     error = float(np.std(w, ddof=1) / (math.sqrt(n_chains) * w.mean()))
-    return AISResult(log_z0 + lme, error, logw)
+    return AISResult(
+        config={"n_chains": n_chains, "n_betas": n_betas},
+        history={"log_z": log_z0 + np.asarray(running, np.float64) - math.log(n_chains)},
+        wall_time_s=time.perf_counter() - t0,
+        log_z=log_z0 + lme,
+        error=error,
+        log_weights=logw,
+    )

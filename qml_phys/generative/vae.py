@@ -22,8 +22,8 @@ Shapes: spins ``(n, L, L)`` in {-1,+1} (any dtype); latents ``(n, latent)`` floa
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -31,6 +31,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_positive_int
+from qml_phys.generative.base import fingerprinted, promote_result
+from qml_phys.train import TrainResult
 
 DECODERS = ("factorised", "autoregressive")
 
@@ -114,12 +116,46 @@ def elbo_loss(module: IsingVAE, beta: float = 1.0):
     return loss_fn
 
 
-class TrainedVAE(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class VAEConfig:
+    """Architecture and training of :func:`train_vae` (Adam; 10% of the data held out)."""
+
+    latent: int = 2
+    """Latent dimension."""
+    hidden: int = 128
+    """Width of the hidden layer of the encoder and of the decoder."""
+    beta: float = 1.0
+    """Weight of the KL term of the ELBO (1: the ELBO itself)."""
+    decoder: str = "factorised"
+    """One of :data:`DECODERS` (see :class:`IsingVAE`)."""
+    epochs: int = 30
+    """Passes over the training set."""
+    batch_size: int = 128
+    """Configurations per step."""
+    learning_rate: float = 1e-3
+    """Adam's learning rate."""
+
+    def __post_init__(self):
+        for name in ("latent", "hidden", "epochs", "batch_size"):
+            check_positive_int(name, getattr(self, name))
+        if not (math.isfinite(self.beta) and self.beta > 0):
+            raise InvalidParameterError(f"beta: expected a finite number > 0; got {self.beta!r}")
+        if self.decoder not in DECODERS:
+            raise UnknownNameError(f"decoder: expected one of {DECODERS}; got {self.decoder!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainedVAE(TrainResult):
+    """What :func:`train_vae` returns: the training run (a
+    :class:`~qml_phys.train.TrainResult` whose ``config`` is the :class:`VAEConfig`) and
+    the module that ``params`` belong to."""
+
     module: IsingVAE
-    params: Any
-    history: list
-    status: str
-    summary: dict
+    """The VAE (configuration only)."""
 
 
 def check_lattice_spins(spins, L: int | None = None) -> np.ndarray:
@@ -135,32 +171,36 @@ def check_lattice_spins(spins, L: int | None = None) -> np.ndarray:
 
 
 def train_vae(
-    spins,
-    *,
-    latent: int = 2,
-    hidden: int = 128,
-    beta: float = 1.0,
-    epochs: int = 30,
-    batch_size: int = 128,
-    learning_rate: float = 1e-3,
-    seed: int = 0,
-    out=None,
-    decoder: str = "factorised",
+    spins, config: VAEConfig = VAEConfig(), *, key: jax.Array, checkpoint=None
 ) -> TrainedVAE:
-    """Fit an :class:`IsingVAE` to ``spins`` ``(n, L, L)`` (10% held out for validation)."""
+    """Fit an :class:`IsingVAE` to ``spins`` ``(n, L, L)`` (10% held out for validation).
+
+    ``key``: PRNG key of the initial parameters and of training (split, batches, the
+    reparametrisation noise). ``checkpoint``: a
+    :class:`~qml_phys.runtime.checkpoint.Checkpoint` to save to and resume from.
+    """
     from qml_phys.train import TrainConfig, fit
 
     x = check_lattice_spins(spins)
-    latent = check_positive_int("latent", latent)
-    if not (math.isfinite(beta) and beta > 0):
-        raise InvalidParameterError(f"beta must be a finite number > 0; got {beta!r}")
-    if decoder not in DECODERS:
-        raise UnknownNameError(f"decoder: expected one of {DECODERS}; got {decoder!r}")
-    module = IsingVAE(x.shape[1], latent, hidden, decoder)
-    params = module.init(jax.random.key(seed), jnp.asarray(x[:2]), jax.random.key(1))["params"]
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
-    res = fit(elbo_loss(module, beta), params, {"x": x}, config=cfg, out=out, desc="VAE")
-    return TrainedVAE(module, res.params, res.history, res.status, res.summary())
+    module = IsingVAE(x.shape[1], config.latent, config.hidden, config.decoder)
+    k_init, k_noise, k_fit = jax.random.split(key, 3)
+    params = module.init(k_init, jnp.asarray(x[:2]), k_noise)["params"]
+    tc = TrainConfig(
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        label="VAE",
+    )
+    arch = {k: getattr(config, k) for k in ("latent", "hidden", "beta", "decoder")}
+    res = fit(
+        elbo_loss(module, config.beta),
+        params,
+        {"x": x},
+        config=tc,
+        key=k_fit,
+        callbacks=() if checkpoint is None else (fingerprinted(checkpoint, vae=arch),),
+    )
+    return promote_result(TrainedVAE, res, config=config, module=module)
 
 
 def encode(vae: TrainedVAE, spins) -> np.ndarray:
@@ -229,7 +269,7 @@ def latent_correlations(latent_means: np.ndarray, m: np.ndarray) -> dict:
     }
 
 
-def analyse(vae: TrainedVAE, data, *, key: jax.Array) -> dict:
+def analyse(vae: TrainedVAE, data) -> dict:
     """Latent/magnetization correlation and reconstruction error per temperature.
 
     ``data``: an :class:`~qml_phys.classical.datasets.IsingData` (all temperatures).

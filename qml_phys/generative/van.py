@@ -21,18 +21,33 @@ paper's ``beta_anneal``), which avoids mode collapse into one of the two ordered
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any, NamedTuple
+import time
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.classical.statistics import Estimate
-from qml_phys.errors import InvalidParameterError, check_positive_int, check_temperature
-from qml_phys.generative.base import init_params, n_sites, sample
+from qml_phys.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_positive_int,
+    check_temperature,
+)
+from qml_phys.generative.base import fingerprinted, init_params, n_sites, sample
+from qml_phys.runtime.results import Result
 
-__all__ = ["VANResult", "ising_energy", "train_van", "van_loss", "variational_free_energy"]
+__all__ = [
+    "VANConfig",
+    "VANResult",
+    "ising_energy",
+    "train_van",
+    "van_loss",
+    "variational_free_energy",
+]
 
 
 def ising_energy(s: jax.Array, J: float = 1.0) -> jax.Array:
@@ -106,77 +121,174 @@ def variational_free_energy(
     )
 
 
-class VANResult(NamedTuple):
-    """Result of :func:`train_van`."""
+@dataclasses.dataclass(frozen=True)
+class VANConfig:
+    """Model and training of :func:`train_van` (Adam, constant learning rate)."""
+
+    model: str = "made"
+    """Autoregressive architecture: one of
+    :data:`qml_phys.generative.models.AUTOREGRESSIVE`."""
+    hidden: int | None = None
+    """Width of the model (:func:`~qml_phys.generative.models.make_spin_model`; the
+    model's own default when None)."""
+    z2: bool = True
+    """Spin-flip symmetrise the model, ``q(s) = (p(s) + p(-s)) / 2`` (``local`` is
+    symmetric by construction and is not wrapped)."""
+    n_steps: int = 1000
+    """Optimisation steps (run in epochs of ``min(100, n_steps)``, the unit of
+    checkpoints; the last epoch is completed, so up to 99 more steps may run)."""
+    batch_size: int = 256
+    """Samples per step."""
+    learning_rate: float = 1e-3
+    """Adam's learning rate."""
+    beta_anneal: float = 0.99
+    """``a`` of the annealing ``beta_t = beta (1 - a^t)``, in [0, 1)."""
+    n_samples: int = 20000
+    """Fresh exact samples for the final estimate of ``F_q``."""
+
+    def __post_init__(self):
+        from qml_phys.generative.models import AUTOREGRESSIVE
+
+        if self.model not in AUTOREGRESSIVE:
+            raise UnknownNameError(
+                f"model: expected one of {', '.join(AUTOREGRESSIVE)}; got {self.model!r}"
+            )
+        if self.hidden is not None:
+            check_positive_int("hidden", self.hidden)
+        check_positive_int("n_steps", self.n_steps)
+        check_positive_int("batch_size", self.batch_size, minimum=2)
+        check_positive_int("n_samples", self.n_samples, minimum=2)
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise InvalidParameterError(
+                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
+            )
+        if not 0.0 <= self.beta_anneal < 1.0:
+            raise InvalidParameterError(f"expected 0 <= beta_anneal < 1; got {self.beta_anneal!r}")
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Steps per epoch (checkpoint): ``min(100, n_steps)``."""
+        return min(100, self.n_steps)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VANResult(Result):
+    """What :func:`train_van` returns. ``history``: per epoch of ``config.steps_per_epoch``
+    steps, ``train_loss`` (``beta_t F_q / N``), ``beta``, ``free_energy_per_site`` and
+    ``seconds``; ``status``: ``completed`` or ``diverged``."""
 
     module: Any
+    """The trained autoregressive model (configuration only)."""
     params: Any
+    """Its trained parameters."""
+    L: int
+    T: float
     free_energy: Estimate
     """Variational :math:`F_q/N` (an upper bound on ``F/N`` up to its error)."""
     exact: float
     """Kaufman's exact ``F/N`` of the ``L x L`` torus."""
     relative_error: float
     """``(F_q - F) / |F|``."""
-    status: str
-    history: list
+    resumed_from: int = 0
+    """Epochs already done when this call started (0 for a fresh run)."""
+
+    @property
+    def steps(self) -> int:
+        """Optimisation steps done, including those of a resumed run."""
+        return self.n_steps * self.config.steps_per_epoch
+
+    @property
+    def upper_bound_holds(self) -> bool:
+        """``F_q >= F - 3 sigma``: the variational bound, within three standard errors."""
+        return bool(self.free_energy.mean >= self.exact - 3 * self.free_energy.error)
+
+    def summary(self) -> dict:
+        """``L, T, model, status, steps``, ``F_q/N`` with its error, the exact ``F/N``, the
+        relative error, ``upper_bound_holds`` and ``wall_time_s``."""
+        return {
+            "L": self.L,
+            "T": self.T,
+            "model": self.config.model,
+            "status": self.status,
+            "steps": self.steps,
+            "free_energy_per_site": self.free_energy.mean,
+            "free_energy_error": self.free_energy.error,
+            "exact_free_energy_per_site": self.exact,
+            "relative_error": self.relative_error,
+            "upper_bound_holds": self.upper_bound_holds,
+            "wall_time_s": self.wall_time_s,
+        }
 
 
 def train_van(
     L: int,
     T: float,
+    config: VANConfig = VANConfig(),
     *,
     J: float = 1.0,
-    model: str = "made",
-    steps: int = 1000,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    beta_anneal: float = 0.99,
-    z2: bool = True,
-    n_eval: int = 20000,
-    seed: int = 0,
-    out=None,
-    model_kwargs: dict | None = None,
+    key: jax.Array,
+    checkpoint=None,
 ) -> VANResult:
     """Train a VAN on the ``L x L`` Ising model at ``T`` and compare with Kaufman.
 
-    ``model``: ``made|pixelcnn|rnn|transformer|local``
-    (:func:`~qml_phys.generative.autoregressive.make_model`), spin-flip symmetrised with
-    ``z2`` (``local`` is symmetric by construction and is not wrapped). ``steps`` Adam
-    steps of ``batch_size`` samples
-    (checkpointed under ``out`` in blocks of 100, resumable); the free energy is then
-    estimated from ``n_eval`` fresh samples. A non-finite loss stops with
-    ``status="diverged"`` and keeps the last good parameters.
+    ``config.n_steps`` Adam steps of ``config.batch_size`` samples (checkpointed in epochs
+    of ``config.steps_per_epoch`` steps, resumable), then ``F_q`` from
+    ``config.n_samples`` fresh samples. A non-finite loss stops with ``status="diverged"``
+    and keeps the last good parameters.
+
+    Args:
+        L: linear lattice size (>= 2).
+        T: temperature (units of J).
+        config: model and training.
+        J: coupling.
+        key: PRNG key of the initial parameters, training and the final estimate.
+        checkpoint: a :class:`~qml_phys.runtime.checkpoint.Checkpoint` to save to and
+            resume from (its fingerprint also holds ``L``, ``T``, ``J`` and the model).
     """
-    from qml_phys.generative.autoregressive import make_model
+    from qml_phys.generative.models import make_spin_model
     from qml_phys.physics.exact import kaufman
     from qml_phys.train import TrainConfig, fit
 
     L = check_positive_int("L", L, minimum=2)
     T = check_temperature(T)
-    steps = check_positive_int("steps", steps)
-    module = make_model(model, L, z2=z2 and model != "local", **(model_kwargs or {}))
-    key = jax.random.key(seed)
-    k_init, k_eval = jax.random.split(key)
+    t0 = time.perf_counter()
+    z2 = config.z2 and config.model != "local"
+    module = make_spin_model(config.model, L, hidden=config.hidden, z2=z2)
+    k_init, k_fit, k_eval = jax.random.split(key, 3)
     params = init_params(module, key=k_init)
-    per_epoch = min(100, steps)
-    config = TrainConfig(
-        epochs=math.ceil(steps / per_epoch),
-        steps_per_epoch=per_epoch,
-        learning_rate=learning_rate,
+    tc = TrainConfig(
+        epochs=math.ceil(config.n_steps / config.steps_per_epoch),
+        steps_per_epoch=config.steps_per_epoch,
+        learning_rate=config.learning_rate,
         validation_fraction=0.0,
-        seed=seed,
+        label=f"VAN L={L} T={T:g}",
     )
+    van = {k: getattr(config, k) for k in ("model", "hidden", "z2", "batch_size", "beta_anneal")}
+    checkpoint = fingerprinted(checkpoint, van=van | {"L": L, "T": T, "J": J})
     res = fit(
-        van_loss(module, T=T, J=J, batch_size=batch_size, beta_anneal=beta_anneal),
+        van_loss(module, T=T, J=J, batch_size=config.batch_size, beta_anneal=config.beta_anneal),
         params,
         None,
-        config=config,
+        config=tc,
+        key=k_fit,
         model_state={"step": jnp.zeros((), jnp.int32)},
-        out=out,
-        desc=f"VAN L={L} T={T:g}",
+        callbacks=() if checkpoint is None else (checkpoint,),
     )
-    fq = variational_free_energy(module, res.params, key=k_eval, T=T, J=J, n_samples=n_eval)
+    fq = variational_free_energy(
+        module, res.params, key=k_eval, T=T, J=J, n_samples=config.n_samples
+    )
     exact = float(kaufman(L, T, J).free_energy_per_site)
     return VANResult(
-        module, res.params, fq, exact, (fq.mean - exact) / abs(exact), res.status, res.history
+        config=config,
+        history=res.history,
+        wall_time_s=time.perf_counter() - t0,
+        status=res.status,
+        module=module,
+        params=res.params,
+        L=L,
+        T=T,
+        free_energy=fq,
+        exact=exact,
+        relative_error=(fq.mean - exact) / abs(exact),
+        resumed_from=res.resumed_from,
     )

@@ -12,31 +12,32 @@ from qml_phys.tour.section import Section, TourContext
 def diffusion(ctx: TourContext) -> Section:
     import jax
 
-    from qml_phys.classical.datasets import spins_at
     from qml_phys.generative import diffusion as D
-    from qml_phys.generative.evaluate import compare_at
+    from qml_phys.generative import models
 
     data = spin_dataset(ctx)
-    s, _ = spins_at(data, T_HIGH)
-    model = D.train_diffusion(
-        s,
-        D.DiffusionConfig(
-            epochs=60 if not ctx.quick else 5,
-            batch_size=64,
-            n_steps=50,
-            hidden=16,  # the tour's small denoiser; the study's default one is 48 x 5 layers
-            layers=3,
-            seed=ctx.seed % 2**31,
-        ),
+    config = D.DiffusionConfig(
+        epochs=60 if not ctx.quick else 5,
+        batch_size=64,
+        n_steps=50,
+        hidden=16,  # the tour's small denoiser; the study's default one is 48 x 5 layers
+        layers=3,
     )
-    samples = D.sample_diffusion(model, key=jax.random.key(3), n=2000 if not ctx.quick else 300)
-    comp = compare_at(samples, s, T_HIGH)
+    k_model, k_forward = jax.random.split(jax.random.key(ctx.seed))
+    res = models.fit_and_compare(
+        data, T_HIGH, config, key=k_model, n_samples=2000 if not ctx.quick else 300
+    )
+    comp = res.comparison
     t = np.linspace(0, 1.5, 7)
     s0 = np.ones((20000, 1, 1), np.float32)
     flips = [
         float(
             np.mean(
-                np.asarray(D.forward_sample(jax.random.key(i), s0, np.full(20000, ti, np.float32)))
+                np.asarray(
+                    D.forward_sample(
+                        jax.random.fold_in(k_forward, i), s0, np.full(20000, ti, np.float32)
+                    )
+                )
                 < 0
             )
         )

@@ -7,8 +7,10 @@ from qml_phys.tour.section import Section, TourContext
 
 
 def flow_phi4(ctx: TourContext) -> Section:
-    from qml_phys.generative.flows import FlowConfig, flow_vs_hmc
-    from qml_phys.physics.phi4 import ALBERGO_LAMBDA
+    import jax
+
+    from qml_phys.generative.flows import FlowConfig, FlowVsHMCConfig, flow_vs_hmc
+    from qml_phys.physics.phi4 import ALBERGO_LAMBDA, Phi4
 
     L = 6 if not ctx.quick else 4
     cfg = FlowConfig(
@@ -20,13 +22,10 @@ def flow_phi4(ctx: TourContext) -> Section:
         learning_rate=3e-3,
     )
     res = flow_vs_hmc(
-        L,
-        -4.0,
-        ALBERGO_LAMBDA[6],
-        config=cfg,
-        n_samples=8000 if not ctx.quick else 2000,
-        seed=ctx.seed % 2**31,
-    )
+        Phi4(L, -4.0, ALBERGO_LAMBDA[6]),
+        FlowVsHMCConfig(flow=cfg, n_samples=8000 if not ctx.quick else 2000),
+        key=jax.random.key(ctx.seed),
+    ).summary()
     fig, ax = plots.figure()
     for name, curve in res["two_point"].items():
         ax.errorbar(curve["t"], curve["mean"], yerr=curve["error"], fmt="o-", label=name)

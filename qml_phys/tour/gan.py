@@ -9,21 +9,18 @@ from qml_phys.tour.section import Section, TourContext
 def gan(ctx: TourContext) -> Section:
     import jax
 
-    from qml_phys.classical.datasets import spins_at
-    from qml_phys.generative import gan as G
-    from qml_phys.generative.evaluate import compare_at
+    from qml_phys.generative import models
+    from qml_phys.generative.gan import GANConfig
 
     data = spin_dataset(ctx)
+    config = GANConfig(epochs=150 if not ctx.quick else 8, batch_size=64)
+    key = jax.random.key(ctx.seed)
     rows, results, checks = [], {}, {}
-    for T in (T_HIGH, 1.6):
-        s, _ = spins_at(data, T)
-        model = G.train_gan(
-            s,
-            G.GANConfig(epochs=150 if not ctx.quick else 8, batch_size=64, seed=ctx.seed % 2**31),
-        )
-        comp = compare_at(G.sample_gan(model, key=jax.random.key(2), n=2000), s, T)
+    for i, T in enumerate((T_HIGH, 1.6)):
+        res = models.fit_and_compare(data, T, config, key=jax.random.fold_in(key, i))
+        comp = res.comparison
         rows += comparison_rows(f"GAN, T = {T}", comp)
-        results[f"T={T}"] = comp | {"history_last": model.history[-1]}
+        results[f"T={T}"] = comp | {"history_last": res.trained.summary()["final"]}
         rows.append(
             {
                 "model": f"GAN, T = {T}",

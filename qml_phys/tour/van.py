@@ -7,25 +7,26 @@ from qml_phys.tour.section import Section, TourContext
 
 def variational_free_energy(ctx: TourContext) -> Section:
     """VAN (Wu, Wang, Zhang 2019) on a small torus: F_q >= F, compared with Kaufman."""
+    import jax
+
     from qml_phys.generative import van
     from qml_phys.runtime import plots
 
     L = 4
     temps = [2.0, 2.269, 3.0] if not ctx.quick else [2.269]
     steps = 400 if not ctx.quick else 150
+    config = van.VANConfig(
+        hidden=32,
+        n_steps=steps,
+        batch_size=256,
+        learning_rate=3e-3,
+        beta_anneal=0.98,
+        n_samples=10000,
+    )
+    key = jax.random.key(ctx.seed)
     rows, results = [], {}
-    for T in temps:
-        r = van.train_van(
-            L,
-            T,
-            steps=steps,
-            batch_size=256,
-            learning_rate=3e-3,
-            beta_anneal=0.98,
-            model_kwargs={"hidden": (32,)},
-            n_eval=10000,
-            seed=ctx.seed,
-        )
+    for i, T in enumerate(temps):
+        r = van.train_van(L, T, config, key=jax.random.fold_in(key, i))
         rows.append(
             {
                 "T": T,

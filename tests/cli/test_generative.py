@@ -44,7 +44,7 @@ def test_train_made_reports_observables_and_exact_kl(dataset, tmp_path, capsys):
             "--T",
             str(TC),
             "--epochs",
-            "5",
+            "15",
             "--batch-size",
             "50",
             "--lr",
@@ -60,10 +60,32 @@ def test_train_made_reports_observables_and_exact_kl(dataset, tmp_path, capsys):
     assert out["status"] == "completed" and out["n_train"] == 400 and out["T"] == pytest.approx(TC)
     assert set(out["comparison"]["observables"]) == {"energy", "abs_m", "specific_heat"}
     assert 0.0 < out["exact_kl"] < 1.0  # untrained: ~9 nats
+    # after 5 epochs (35 steps) the model was still far from trained: |z| 1.3 to 10.7 over 6
+    # keys; after 15, 0.1 to 3.8
     assert abs(out["comparison"]["observables"]["energy"]["z"]) < 6
     assert (
         json.loads((tmp_path / "result.json").read_text())["results"]["exact_kl"] == out["exact_kl"]
     )
+
+
+def test_rerun_resumes_its_own_checkpoint_and_refuses_another_runs(dataset, tmp_path, capsys):
+    """``--out`` resumes a run with the same data, L, T, model and seed; a rerun over it with
+    another data file or seed is refused (exit 2) instead of silently continued."""
+    import shutil
+
+    argv = ["generative", "train", "--model", "made", "--L", "4", "--T", str(TC)]
+    argv += ["--epochs", "1", "--batch-size", "50", "--samples", "100", "--out", str(tmp_path)]
+    code, first, _ = _run(capsys, [*argv, "--data", str(dataset), "--json"])
+    assert code == 0 and first["resumed_from"] == 0 and first["epochs"] == 1
+    assert (tmp_path / "train" / "checkpoint.msgpack").exists()
+    code, again, _ = _run(capsys, [*argv, "--data", str(dataset), "--epochs", "2", "--json"])
+    assert code == 0 and again["resumed_from"] == 1 and again["epochs"] == 2
+    copy = tmp_path / "copy.h5"
+    shutil.copy(dataset, copy)
+    code, _, err = _run(capsys, [*argv, "--data", str(copy), "--epochs", "2", "--json"])
+    assert code == 2 and "was written for" in err and "copy.h5" in err
+    code, _, err = _run(capsys, [*argv, "--data", str(dataset), "--seed", "1", "--json"])
+    assert code == 2 and "was written for" in err
 
 
 def test_train_rbm(dataset, capsys):
@@ -95,30 +117,31 @@ def test_train_rbm(dataset, capsys):
 
 
 def test_train_nan_is_reported(dataset, capsys):
-    code, out, _ = _run(
-        capsys,
-        [
-            "generative",
-            "train",
-            "--model",
-            "made",
-            "--data",
-            str(dataset),
-            "--L",
-            "4",
-            "--T",
-            str(TC),
-            "--epochs",
-            "2",
-            "--batch-size",
-            "50",
-            "--lr",
-            "1e30",
-            "--samples",
-            "100",
-            "--json",
-        ],
-    )
+    with pytest.warns(RuntimeWarning, match="non-finite"):  # shown as well as recorded
+        code, out, _ = _run(
+            capsys,
+            [
+                "generative",
+                "train",
+                "--model",
+                "made",
+                "--data",
+                str(dataset),
+                "--L",
+                "4",
+                "--T",
+                str(TC),
+                "--epochs",
+                "2",
+                "--batch-size",
+                "50",
+                "--lr",
+                "1e30",
+                "--samples",
+                "100",
+                "--json",
+            ],
+        )
     assert code == 0
     assert out["status"] == "diverged"
     assert any("non-finite" in w for w in out["warnings"])
@@ -263,6 +286,7 @@ def test_vae_gan_diffusion_follow_the_train_contract(dataset6, tmp_path, capsys)
     """``generative train --model vae|gan|diffusion``: one JSON object, a record, and the
     named errors for a missing --T, a temperature not in the file and a missing file."""
     common = ["--data", str(dataset6), "--L", "6", "--epochs", "2", "--batch-size", "64"]
+    common += ["--json"]
     code, res, _ = _run(
         capsys, ["generative", "train", "--model", "vae", *common, "--out", str(tmp_path / "v")]
     )

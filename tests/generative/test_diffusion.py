@@ -48,14 +48,18 @@ def test_reverse_step_is_the_exact_single_site_posterior():
         assert float(got) == pytest.approx(want, rel=1e-10)
 
 
-def test_config_and_spins_are_checked():
-    # training and sampling run in tests/generative/test_vae.py (the CLI contract)
-    with pytest.raises(InvalidParameterError, match="t_max must be a finite number > 0"):
+def test_config_and_spins_are_checked(key):
+    # training and sampling run in tests/cli/test_generative.py (the CLI contract)
+    with pytest.raises(
+        InvalidParameterError, match=r"t_max: expected a finite number > 0; got 0.0"
+    ):
         D.DiffusionConfig(t_max=0.0)
     with pytest.raises(InvalidParameterError, match="n_steps must be an integer >= 1"):
         D.DiffusionConfig(n_steps=0)
+    with pytest.raises(InvalidParameterError, match="learning_rate: expected a finite number > 0"):
+        D.DiffusionConfig(learning_rate=float("nan"))
     with pytest.raises(InvalidParameterError, match=r"expected spins in \{-1,\+1\}"):
-        D.train_diffusion(np.zeros((4, 4, 4)), D.DiffusionConfig(epochs=1))
+        D.train_diffusion(np.zeros((4, 4, 4)), D.DiffusionConfig(epochs=1), key=key)
 
 
 def test_symmetry_augmentation_preserves_the_ising_energy(key):

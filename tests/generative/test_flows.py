@@ -1,5 +1,6 @@
 """RealNVP flows for phi^4: exact log-Jacobians, exact flow-MCMC, the CLI command."""
 
+import dataclasses
 import json
 
 import jax
@@ -11,9 +12,9 @@ from qml_phys.classical.statistics import estimate
 from qml_phys.errors import InvalidParameterError, UnknownNameError
 from qml_phys.generative.flows import (
     FlowConfig,
+    FlowVsHMCConfig,
     RealNVP,
     flow_mcmc,
-    flow_vs_hmc,
     init_flow,
     train_flow,
 )
@@ -102,21 +103,33 @@ def test_path_gradient_estimates_the_same_gradient(key):
         reverse_kl_loss(module, theory, 10, "score")
 
 
-def test_flow_mcmc_is_exact_on_the_free_field():
-    """Whatever the flow's quality, independence Metropolis samples e^-S exactly."""
+def test_flow_mcmc_is_exact_on_the_free_field(key):
+    """Whatever the flow's quality, independence Metropolis samples e^-S exactly: here a
+    flow trained for another theory (the free field at m^2 = 0.25) proposes for the free
+    field at m^2 = 0.5, within 3.5 errors of the exact propagator.
+
+    The proposal is wider than e^-S in every mode (a lighter mass), so the importance
+    weights are bounded and the chain's autocorrelation-aware errors can be trusted. A
+    flow trained by reverse KL on the target itself is narrower than it somewhere
+    (mode-seeking): its chains then visit the tails too rarely, and over keys their
+    z-scores reached -4 to -5.5 for phi2 and chi (and a barely trained one, at 2.2x10^-1
+    acceptance, stuck for tau_int > 200), so such a test passes or fails by the key.
+    """
     L, m2 = 4, 0.5
-    theory = Phi4(L, m2=m2, lam=0.0)
+    k_train, k_mcmc = jax.random.split(key)
     flow = train_flow(
-        theory,
-        FlowConfig(
-            n_layers=2, hidden=4, epochs=2, steps_per_epoch=30, batch_size=64, learning_rate=3e-3
-        ),
+        Phi4(L, m2=0.25, lam=0.0),
+        FlowConfig(n_layers=4, hidden=16, net="mlp", epochs=2, batch_size=64, learning_rate=1e-2),
+        key=k_train,
     )
     assert flow.status == "completed"
-    losses = [h["train_loss"] for h in flow.history]
-    assert losses[-1] < losses[0]  # reverse KL went down
-    res = flow_mcmc(flow, key=jax.random.key(3), n_samples=8000, n_chains=4)
+    losses = flow.history["train_loss"]
+    assert losses.shape == (2,) and losses[-1] < losses[0]  # reverse KL went down
+    flow = dataclasses.replace(flow, theory=Phi4(L, m2=m2, lam=0.0))
+    res = flow_mcmc(flow, key=k_mcmc, n_samples=8000, n_chains=4)
     assert 0.05 < res.acceptance < 1.0
+    assert res.samples.shape == (4, 2000, L, L) and res.history["acceptance"].shape == (1999,)
+    assert res.acceptance == pytest.approx(float(np.mean(res.history["acceptance"])))
     G = free_propagator(L, m2)
     obs = observables(res.samples)
     for name, value in (("phi2", G[0, 0]), ("chi", G.sum())):
@@ -125,16 +138,18 @@ def test_flow_mcmc_is_exact_on_the_free_field():
         assert est.error < 0.06 * value
 
 
-def test_flow_rejects_bad_input():
+def test_flow_rejects_bad_input(key):
     with pytest.raises(InvalidParameterError, match="expected an even L.*got L=5"):
-        train_flow(Phi4(5, 1.0, 0.5), FlowConfig(epochs=1, steps_per_epoch=1))
+        train_flow(Phi4(5, 1.0, 0.5), FlowConfig(epochs=1, steps_per_epoch=1), key=key)
     with pytest.raises(InvalidParameterError, match="lam must be >= 0"):
         Phi4(8, m2=-4.0, lam=-1.0)
     with pytest.raises(UnknownNameError, match="net: expected 'cnn' or 'mlp'; got 'rnn'"):
         init_flow(RealNVP(4, net="rnn"), key=jax.random.key(0))
+    with pytest.raises(UnknownNameError, match="estimator: expected one of"):
+        FlowConfig(estimator="score")
     # refused before any training: too many HMC chains for the samples
     with pytest.raises(InvalidParameterError, match="at least 20 HMC samples per chain"):
-        flow_vs_hmc(4, 1.0, 0.5, n_samples=1000, hmc_chains=100)
+        FlowVsHMCConfig(n_samples=1000, hmc_chains=100)
 
 
 @pytest.mark.slow

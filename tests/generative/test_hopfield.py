@@ -43,10 +43,12 @@ def test_energy_never_increases_and_recovers_a_corrupted_pattern(key):
 def test_capacity_breakdown(key):
     """Overlap ~1 at alpha = 0.05, clearly degraded at alpha = 0.25 (alpha_c = 0.138)."""
     curve = hopfield.capacity_curve(200, [0.05, 0.25], key=key, n_trials=2, n_sweeps=8)
-    low, high = curve["overlap"]
-    assert low > 0.97 and curve["retrieved"][0] > 0.95
-    assert high < 0.8 and curve["retrieved"][1] < 0.2
-    assert low - high > 10 * (curve["overlap_error"][0] + curve["overlap_error"][1])
+    low, high = curve.overlap
+    assert low > 0.97 and curve.retrieved[0] > 0.95
+    assert high < 0.8 and curve.retrieved[1] < 0.2
+    assert low - high > 10 * (curve.overlap_error[0] + curve.overlap_error[1])
+    assert list(curve.P) == [10, 50] and curve.n_steps == 2
+    assert curve.summary()["alpha"] == [0.05, 0.25]
 
 
 def test_bad_input(key):

@@ -10,6 +10,7 @@ import pytest
 
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
 from qml_phys.generative import vae
+from qml_phys.generative.evaluate import compare_at
 
 TEMPS = [1.5, 2.0, 2.6, 3.5]
 
@@ -50,31 +51,36 @@ def test_negative_elbo_bounds_the_exact_log_likelihood(key):
         assert neg_elbo < -float(log_p[i]) + 5.0  # and it is a bound of the right size
 
 
-def test_latent_mean_tracks_the_magnetization(dataset):
+def test_latent_mean_tracks_the_magnetization(dataset, key):
     _, data = dataset
-    model = vae.train_vae(data.spins, epochs=25, seed=0)
-    assert model.status == "completed"
-    ana = vae.analyse(model, data, key=jax.random.key(0))
+    k_train, k_sample = jax.random.split(key)
+    model = vae.train_vae(data.spins, vae.VAEConfig(epochs=25), key=k_train)
+    assert model.status == "completed" and model.epochs == 25
+    assert model.history["val_loss"].shape == (25,)
+    ana = vae.analyse(model, data)
     best = ana["correlation"]["best"]
     assert best["observable"] == "m"  # the 2D latent keeps the sign of m
     assert abs(best["corr"]) > 0.9, ana["correlation"]
     recon = [r["recon_per_site"] for r in ana["per_temperature"]]
     assert recon[0] < recon[-1]  # ordered configurations are easy to reconstruct
-    s = vae.sample_vae(model, key=jax.random.key(1), n=50)
+    s = vae.sample_vae(model, key=k_sample, n=50)
     assert s.shape == (50, 6, 6) and set(np.unique(s)) <= {-1, 1}
 
 
-def test_vae_rejects_bad_spins():
+def test_vae_rejects_bad_spins(key):
+    one = vae.VAEConfig(epochs=1)
     with pytest.raises(
         InvalidParameterError, match=r"expected spins in \{-1,\+1\}; got values \{0, 1\}"
     ):
-        vae.train_vae(np.array([[[0, 1], [1, 0]]] * 4), epochs=1)
+        vae.train_vae(np.array([[[0, 1], [1, 0]]] * 4), one, key=key)
     with pytest.raises(
         ShapeError, match=r"expected spins of shape \(n, L, L\); got shape \(4, 6\)"
     ):
-        vae.train_vae(np.ones((4, 6)), epochs=1)
-    with pytest.raises(InvalidParameterError, match="beta must be a finite number > 0"):
-        vae.train_vae(np.ones((4, 2, 2)), beta=0.0, epochs=1)
+        vae.train_vae(np.ones((4, 6)), one, key=key)
+    with pytest.raises(InvalidParameterError, match=r"beta: expected a finite number > 0; got 0.0"):
+        vae.VAEConfig(beta=0.0)
+    with pytest.raises(InvalidParameterError, match="latent must be an integer >= 1; got 0"):
+        vae.VAEConfig(latent=0)
 
 
 def test_autoregressive_decoder_is_normalised_and_causal(key):
@@ -94,15 +100,15 @@ def test_autoregressive_decoder_is_normalised_and_causal(key):
         flipped = flat.at[:, i:].multiply(-1.0).reshape(states.shape)
         other = module.apply({"params": params}, z, flipped, method="decode").reshape(-1, 9)
         np.testing.assert_allclose(other[:, : i + 1], logits.reshape(-1, 9)[:, : i + 1], atol=1e-6)
-    trained = vae.TrainedVAE(module, params, [], "completed", {})
+    trained = vae.TrainedVAE(module=module, params=params)
     s = vae.sample_vae(trained, key=key, n=64)
     assert s.shape == (64, 3, 3) and set(np.unique(s)) <= {-1, 1}
     with pytest.raises(UnknownNameError, match="decoder: expected one of"):
-        vae.train_vae(np.ones((4, 3, 3)), decoder="pixel")
+        vae.VAEConfig(decoder="pixel")
 
 
 @pytest.mark.slow
-def test_autoregressive_decoder_samples_match_monte_carlo_at_T3(tmp_path):
+def test_autoregressive_decoder_samples_match_monte_carlo_at_T3(tmp_path, key):
     """Issue 5 target at T = 3 (8x8): sample energy within 3 errors of held-out Monte Carlo
     (the factorised decoder is tens of errors off: no nearest-neighbour correlations)."""
     from qml_phys.classical.datasets import DatasetConfig, load_dataset, write_dataset
@@ -115,10 +121,13 @@ def test_autoregressive_decoder_samples_match_monte_carlo_at_T3(tmp_path):
         show_progress=False,
     )
     s = load_dataset(path, 8).spins
-    model = vae.train_vae(s[:4000], decoder="autoregressive", epochs=100, seed=0)
-    comp = vae.compare_at(vae.sample_vae(model, key=jax.random.key(1), n=4000), s[4000:], 3.0)
+    k_train, k_sample = jax.random.split(key)
+    config = vae.VAEConfig(decoder="autoregressive", epochs=100)
+    model = vae.train_vae(s[:4000], config, key=k_train)
+    comp = compare_at(vae.sample_vae(model, key=k_sample, n=4000), s[4000:], 3.0)
     assert abs(comp["observables"]["energy"]["z"]) < 3, comp["observables"]
     assert abs(comp["observables"]["abs_m"]["z"]) < 3, comp["observables"]
-    flat = vae.train_vae(s[:4000], decoder="factorised", epochs=100, seed=0)
-    comp = vae.compare_at(vae.sample_vae(flat, key=jax.random.key(1), n=4000), s[4000:], 3.0)
+    config = vae.VAEConfig(decoder="factorised", epochs=100)
+    flat = vae.train_vae(s[:4000], config, key=k_train)
+    comp = compare_at(vae.sample_vae(flat, key=k_sample, n=4000), s[4000:], 3.0)
     assert comp["observables"]["energy"]["z"] > 10
