@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.classical.hmc import run_hmc
+from qml_phys.classical.hmc import HMCConfig, run_hmc
 from qml_phys.generative.flows import (
     DEFAULT_HIDDEN,
     ESTIMATORS,
@@ -145,16 +145,10 @@ def main(argv=None) -> dict:
     for c, (eps, n_lf) in ((c, h) for c in args.hmc_chains for h in settings):
         per = max(args.samples // c, 50)
         x0 = 0.1 * jax.random.normal(k_x0, (c, args.L, args.L), jnp.float32)
-        h = run_hmc(
-            theory.action,
-            x0,
-            key=k_hmc,
-            n_samples=per,
-            step_size=eps,
-            n_leapfrog=n_lf,
-            n_therm=max(per // 10, 20),
-            grad=theory.grad,
+        hmc_config = HMCConfig(
+            n_samples=per, step_size=eps, n_leapfrog=n_lf, n_therm=max(per // 10, 20)
         )
+        h = run_hmc(theory.action, x0, hmc_config, key=k_hmc, grad=theory.grad)
         row = {"n_chains": c, "step_size": eps, "n_leapfrog": n_lf, "acceptance": h.acceptance}
         row |= _cost(h.samples, h.seconds_per_sample / c)
         ratio = row["cost_per_independent_s"] / flow_row["cost_per_independent_s"]

@@ -8,7 +8,8 @@ time-reversible and volume-preserving, and accept the end point with probability
 :math:`\min(1, e^{-\Delta H})`. The chain is then exact for any step size; the step size
 only sets the acceptance rate and the autocorrelation.
 
-Core: :func:`leapfrog` and :func:`trajectory` are pure; :func:`run_hmc` ``vmap``s
+Core: :func:`leapfrog` and :func:`trajectory` are pure; :func:`run_hmc` (settings in an
+:class:`HMCConfig`, a keyword-only ``key``) ``vmap``s
 trajectories over independent chains and ``lax.scan``s over trajectories in one compiled
 call. ``action`` is a function of one configuration (any shape) returning a scalar; the
 force is ``jax.grad(action)`` unless ``grad`` is given.
@@ -16,15 +17,19 @@ force is ``jax.grad(action)`` unless ``grad`` is given.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import warnings
 from collections.abc import Callable
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.runtime.results import Result
+
+__all__ = ["HMCConfig", "HMCResult", "leapfrog", "run_hmc", "trajectory"]
 
 
 def leapfrog(x: jax.Array, p: jax.Array, grad: Callable, step_size, n_steps: int):
@@ -57,58 +62,114 @@ def trajectory(key: jax.Array, x: jax.Array, action: Callable, grad: Callable, s
     return jnp.where(accept, x1, x), accept, dH
 
 
-class HMCResult(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HMCConfig:
+    """Settings of :func:`run_hmc`."""
+
+    n_samples: int
+    """Configurations recorded per chain, one every ``thin`` trajectories."""
+    step_size: float
+    """Leapfrog step ε > 0 (the trajectory has length ε ``n_leapfrog``)."""
+    n_leapfrog: int
+    """Leapfrog steps per trajectory."""
+    n_therm: int = 0
+    """Trajectories discarded first."""
+    thin: int = 1
+    """Trajectories per recorded configuration."""
+
+    def __post_init__(self):
+        if not (isinstance(self.step_size, int | float) and np.isfinite(self.step_size)):
+            raise InvalidParameterError(
+                f"step_size: expected a finite number > 0; got {self.step_size!r}"
+            )
+        if self.step_size <= 0:
+            raise InvalidParameterError(
+                f"step_size: expected a finite number > 0; got {self.step_size!r}"
+            )
+        for name in ("n_samples", "n_leapfrog", "thin"):
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
+        object.__setattr__(self, "n_therm", check_positive_int("n_therm", self.n_therm, minimum=0))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HMCResult(Result):
+    """The chains of :func:`run_hmc` (``wall_time_s``: thermalisation included, compilation
+    excluded)."""
+
     samples: np.ndarray
     """``(n_chains, n_samples, *site_shape)`` configurations after thermalisation."""
     acceptance: float
     """Fraction of accepted trajectories (thermalisation excluded)."""
     mean_exp_minus_dH: float
     """⟨e^{-ΔH}⟩, which is 1 for an exact integrator check (Creutz's equality)."""
-    seconds: float
-    """Wall time of the run, thermalisation included, compilation excluded."""
     state: np.ndarray
     """Last configurations ``(n_chains, *site_shape)``, to continue a run."""
     trajectories_per_sample: int
     seconds_per_sample: float
     """Wall time per recorded sample of all chains together (thermalisation excluded)."""
 
+    @property
+    def seconds(self) -> float:
+        """The old name of :attr:`wall_time_s`."""
+        return self.wall_time_s
+
+    def summary(self) -> dict:
+        """``acceptance``, ``mean_exp_minus_dH``, ``n_chains``, ``n_samples``,
+        ``seconds_per_sample`` and the run's status and wall time."""
+        return super().summary() | {
+            "acceptance": self.acceptance,
+            "mean_exp_minus_dH": self.mean_exp_minus_dH,
+            "n_chains": int(self.samples.shape[0]),
+            "n_samples": int(self.samples.shape[1]),
+            "seconds_per_sample": self.seconds_per_sample,
+        }
+
 
 def run_hmc(
     action: Callable,
     x0,
+    config: HMCConfig | None = None,
     *,
     key: jax.Array,
-    n_samples: int,
-    step_size: float,
-    n_leapfrog: int,
-    n_therm: int = 0,
-    thin: int = 1,
     grad: Callable | None = None,
+    **legacy,
 ) -> HMCResult:
     """Run HMC chains from ``x0`` ``(n_chains, *site_shape)``.
 
     Args:
         action: ``S(x)`` of one configuration ``site_shape`` -> scalar (pure, jit-able).
         x0: starting configurations, float (their dtype is kept).
+        config: the chain's settings (:class:`HMCConfig`).
         key: PRNG key.
-        n_samples: configurations recorded per chain, one every ``thin`` trajectories.
-        step_size: leapfrog step ε > 0; n_leapfrog: steps per trajectory (length ε n).
-        n_therm: trajectories discarded first.
         grad: ``dS/dx`` of one configuration; default ``jax.grad(action)``.
+        legacy: the settings as keywords (``n_samples=..., step_size=...``), the form before
+            :class:`HMCConfig`; deprecated.
     """
+    if config is None:
+        if not legacy:
+            raise InvalidParameterError("expected an HMCConfig (n_samples, step_size, n_leapfrog)")
+        warnings.warn(
+            "run_hmc(..., n_samples=, step_size=, ...) is deprecated; pass "
+            "HMCConfig(n_samples=, step_size=, n_leapfrog=, n_therm=, thin=)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        config = HMCConfig(**legacy)
+    elif legacy:
+        raise InvalidParameterError(
+            f"expected the settings in config or as keywords, not both; got {sorted(legacy)}"
+        )
+    if not isinstance(config, HMCConfig):
+        raise InvalidParameterError(f"config: expected an HMCConfig; got {type(config).__name__}")
     x0 = jnp.asarray(x0)
     if x0.ndim < 2:
         raise ShapeError(f"expected x0 of shape (n_chains, *site_shape); got shape {x0.shape}")
     if not jnp.issubdtype(x0.dtype, jnp.floating):
         raise ShapeError(f"expected a floating-point x0; got dtype {x0.dtype}")
-    if not (np.isfinite(step_size) and step_size > 0):
-        raise InvalidParameterError(f"step_size must be a finite number > 0; got {step_size!r}")
-    n_samples = check_positive_int("n_samples", n_samples)
-    n_leapfrog = check_positive_int("n_leapfrog", n_leapfrog)
-    thin = check_positive_int("thin", thin)
-    n_therm = check_positive_int("n_therm", n_therm, minimum=0)
+    n_samples, n_leapfrog = config.n_samples, config.n_leapfrog
+    thin, n_therm = config.thin, config.n_therm
     grad = jax.grad(action) if grad is None else grad
-    eps = jnp.asarray(step_size, x0.dtype)
+    eps = jnp.asarray(config.step_size, x0.dtype)
     one = jax.vmap(lambda k, x: trajectory(k, x, action, grad, eps, n_leapfrog))
 
     def sweep(x, key):
@@ -134,10 +195,12 @@ def run_hmc(
     xs = np.asarray(jax.block_until_ready(xs))
     seconds = time.perf_counter() - t0
     return HMCResult(
+        config=config,
+        wall_time_s=seconds,
+        history={"acceptance": np.asarray(acc, np.float64)},
         samples=np.swapaxes(xs, 0, 1),
         acceptance=float(np.mean(acc)),
         mean_exp_minus_dH=float(np.mean(w)),
-        seconds=seconds,
         state=np.asarray(x_last),
         trajectories_per_sample=thin,
         seconds_per_sample=seconds / (n_therm + n_samples * thin) * thin,

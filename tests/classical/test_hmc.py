@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qml_phys.classical.hmc import leapfrog, run_hmc
+from qml_phys.classical.hmc import HMCConfig, leapfrog, run_hmc
 from qml_phys.errors import InvalidParameterError, ShapeError
 from qml_phys.physics.phi4 import Phi4, free_propagator, observables
 from qml_phys.stats import estimate
@@ -36,9 +36,9 @@ def test_hmc_is_exact_on_the_free_field(key):
     L, m2 = 4, 0.5
     theory = Phi4(L, m2=m2, lam=0.0)
     x0 = jnp.zeros((8, L, L), jnp.float32)
-    res = run_hmc(
-        theory.action, x0, key=key, n_samples=1500, step_size=0.25, n_leapfrog=6, n_therm=50
-    )
+    config = HMCConfig(n_samples=1500, step_size=0.25, n_leapfrog=6, n_therm=50)
+    res = run_hmc(theory.action, x0, config, key=key)
+    assert res.status == "completed" and res.summary()["n_samples"] == 1500
     assert 0.6 < res.acceptance < 1.0
     assert res.mean_exp_minus_dH == pytest.approx(1.0, abs=0.05)  # Creutz: <e^-dH> = 1
     obs = observables(res.samples)
@@ -52,18 +52,23 @@ def test_hmc_is_exact_on_the_free_field(key):
 
 def test_hmc_rejects_bad_input(key):
     theory = Phi4(4)
-    with pytest.raises(InvalidParameterError, match="step_size must be a finite number > 0"):
-        run_hmc(
-            theory.action, jnp.zeros((2, 4, 4)), key=key, n_samples=2, step_size=0.0, n_leapfrog=3
-        )
+    with pytest.raises(InvalidParameterError, match="step_size: expected a finite number > 0"):
+        HMCConfig(n_samples=2, step_size=0.0, n_leapfrog=3)
+    with pytest.raises(InvalidParameterError, match="n_leapfrog"):
+        HMCConfig(n_samples=2, step_size=0.1, n_leapfrog=0)
+    config = HMCConfig(n_samples=2, step_size=0.1, n_leapfrog=3)
     with pytest.raises(ShapeError, match="expected a floating-point x0; got dtype int32"):
-        run_hmc(
-            theory.action,
-            jnp.zeros((2, 4, 4), jnp.int32),
-            key=key,
-            n_samples=2,
-            step_size=0.1,
-            n_leapfrog=3,
-        )
+        run_hmc(theory.action, jnp.zeros((2, 4, 4), jnp.int32), config, key=key)
     with pytest.raises(ShapeError, match=r"expected x0 of shape \(n_chains, \*site_shape\)"):
-        run_hmc(theory.action, jnp.zeros(4), key=key, n_samples=2, step_size=0.1, n_leapfrog=3)
+        run_hmc(theory.action, jnp.zeros(4), config, key=key)
+    with pytest.raises(InvalidParameterError, match="not both"):
+        run_hmc(theory.action, jnp.zeros((2, 4, 4)), config, key=key, n_samples=3)
+
+
+def test_the_old_keyword_form_still_runs_with_a_warning(key):
+    theory = Phi4(4)
+    with pytest.warns(DeprecationWarning, match="HMCConfig"):
+        res = run_hmc(
+            theory.action, jnp.zeros((2, 4, 4)), key=key, n_samples=3, step_size=0.1, n_leapfrog=2
+        )
+    assert res.samples.shape == (2, 3, 4, 4) and res.seconds == res.wall_time_s
