@@ -28,24 +28,31 @@ import numpy as np
 import pennylane as qml
 from pennylane import numpy as pnp
 
-from qml_phys.circuits.barren import draw_circuits, gradient_ensemble, pennylane_qnode
+from qml_phys.circuits.barren import (
+    EnsembleConfig,
+    draw_circuits,
+    gradient_ensemble,
+    pennylane_qnode,
+)
 from qml_phys.runtime.records import write_record
 
 
-def engine(n: int, layers: int, draws: int, seed: int) -> tuple[float, float, np.ndarray]:
-    """(cold seconds, warm seconds, gradients) of one ensemble."""
-    config = dict(n_qubits=n, n_layers=layers, n_draws=draws, cost="global")
+def engine(n: int, layers: int, draws: int, key) -> tuple[float, float, np.ndarray]:
+    """(cold seconds, warm seconds, gradients of ``key``'s draws) of one ensemble."""
+    config = EnsembleConfig(n_qubits=n, n_layers=layers, cost="global")
     t0 = time.perf_counter()
-    g = gradient_ensemble(jax.random.key(seed), **config).block_until_ready()
+    g = gradient_ensemble(config, key=key, n_draws=draws).block_until_ready()
     t1 = time.perf_counter()
-    gradient_ensemble(jax.random.key(seed + 1), **config).block_until_ready()
+    warm_key = jax.random.fold_in(key, 1)  # a new key: no recompilation
+    gradient_ensemble(config, key=warm_key, n_draws=draws).block_until_ready()
     return t1 - t0, time.perf_counter() - t1, np.asarray(g, np.float64)
 
 
-def reference(n: int, layers: int, draws: int, seed: int) -> tuple[float, np.ndarray]:
+def reference(n: int, layers: int, draws: int, key) -> tuple[float, np.ndarray]:
     """Seconds for ``draws`` PennyLane gradient calls (QNode built once), and gradients."""
-    thetas, _ = draw_circuits(jax.random.key(seed), n_draws=draws, n_qubits=n, n_layers=layers)
-    qnode = pennylane_qnode(n, layers, "global", device="lightning.qubit")
+    config = EnsembleConfig(n_qubits=n, n_layers=layers, cost="global")
+    thetas, _ = draw_circuits(config, key=key, n_draws=draws)
+    qnode = pennylane_qnode(config, device="lightning.qubit")
     grad = qml.grad(qnode)
     out = []
     t0 = time.perf_counter()
@@ -64,14 +71,15 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="write a record here")
     args = ap.parse_args(argv)
+    key = jax.random.key(args.seed)
     device = str(jax.devices()[0])
     if args.max_seconds is not None:
         total, rows, n = 0.0, [], 2
         cpu0 = time.process_time()  # CPU seconds too: wall time is unreliable on a busy host
         while True:
             t0 = time.perf_counter()
-            gradient_ensemble(jax.random.key(args.seed), n_qubits=n, n_layers=args.layers,
-                              n_draws=args.draws, cost="global").block_until_ready()  # fmt: skip
+            config = EnsembleConfig(n_qubits=n, n_layers=args.layers, cost="global")
+            gradient_ensemble(config, key=key, n_draws=args.draws).block_until_ready()
             dt = time.perf_counter() - t0
             total += dt
             if total > args.max_seconds:
@@ -88,8 +96,8 @@ def main(argv=None):
     else:
         rows = []
         for n in range(2, args.max_n + 1, 2):
-            cold, warm, g = engine(n, args.layers, args.draws, args.seed)
-            t_ref, g_ref = reference(n, args.layers, args.reference_draws, args.seed)
+            cold, warm, g = engine(n, args.layers, args.draws, key)
+            t_ref, g_ref = reference(n, args.layers, args.reference_draws, key)
             k = args.reference_draws
             err = float(np.max(np.abs(g[:k] - g_ref)))
             ref_full = t_ref * args.draws / k

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import jax
 import numpy as np
 import pennylane as qml
 from pennylane import numpy as pnp
@@ -63,12 +64,13 @@ def step_time(name: str, diff_method: str, model, ansatz, params, repeats: int =
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--N", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
     model = TransverseFieldIsing(Lattice.chain(args.N), J=1.0, gamma=1.0)
     ansatz = make_ansatz("hva", model)
     layers = args.N // 2
-    params = init_params(ansatz, layers, seed=1)
+    params = init_params(ansatz, layers, key=jax.random.key(args.seed))
     rows = [step_time(n, d, model, ansatz, params) for n, d in BACKENDS]
     ref = rows[0]
     print(
@@ -85,7 +87,7 @@ def main(argv=None):
             f"{r['ratio_to_adjoint']:>9.1f}{dg:>14.2e}"
         )
     if args.json:
-        write_record(args.json, {"rows": rows}, config=vars(args), kind="benchmark")
+        write_record(args.json, {"rows": rows}, config=vars(args), seed=args.seed, kind="benchmark")
     return rows
 
 

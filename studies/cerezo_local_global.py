@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+from qml_phys.circuits.barren import PlateauConfig, plateau_scan, plot_scan
 from qml_phys.cli import args as A
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -34,8 +34,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     key = jax.random.key(args.seed)
     scans = {
-        cost: plateau_scan(jax.random.fold_in(key, i), args.qubits, layers=args.layers,
-                           n_draws=args.draws, cost=cost, gates=args.gates)
+        cost: plateau_scan(args.qubits, PlateauConfig(layers=args.layers, n_draws=args.draws,
+                           cost=cost, gates=args.gates), key=jax.random.fold_in(key, i))
         for i, cost in enumerate(("global", "local"))
     }  # fmt: skip
     fig, ax = plots.figure()
@@ -45,8 +45,9 @@ def main(argv=None):
     ax.legend(fontsize=6)
     out = Path(args.out)
     plots.save(fig, out / "cerezo_local_global.png")
-    summary = {c: scan_summary(s) for c, s in scans.items()}
-    write_record(out / "cerezo_local_global.json", {"summary": summary, "scans": scans},
+    summary = {c: s.summary() for c, s in scans.items()}
+    full = {c: s.as_dict() for c, s in scans.items()}
+    write_record(out / "cerezo_local_global.json", {"summary": summary, "scans": full},
                  config=vars(args), seed=args.seed, kind="study.cerezo_local_global")  # fmt: skip
     for cost, s in summary.items():
         f = s["fit"]["mean"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jax
 
-from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+from qml_phys.circuits.barren import PlateauConfig, plateau_scan, plot_scan
 from qml_phys.cli import args as A
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -33,9 +33,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     key = jax.random.key(args.seed)
     scans = {
-        init: plateau_scan(jax.random.fold_in(key, i), args.qubits, layers=args.layers,
-                           n_draws=args.draws, cost="zz", gates="mcclean", init=init,
-                           sigma=args.sigma, n_blocks=args.blocks)
+        init: plateau_scan(args.qubits, PlateauConfig(layers=args.layers, n_draws=args.draws,
+                           cost="zz", gates="mcclean", init=init, sigma=args.sigma,
+                           n_blocks=args.blocks), key=jax.random.fold_in(key, i))
         for i, init in enumerate(("uniform", "small", "identity"))
     }  # fmt: skip
     fig, ax = plots.figure()
@@ -45,8 +45,9 @@ def main(argv=None):
     ax.legend(fontsize=6)
     out = Path(args.out)
     plots.save(fig, out / "initialisation_strategies.png")
-    summary = {i: scan_summary(s) for i, s in scans.items()}
-    write_record(out / "initialisation_strategies.json", {"summary": summary, "scans": scans},
+    summary = {i: s.summary() for i, s in scans.items()}
+    full = {i: s.as_dict() for i, s in scans.items()}
+    write_record(out / "initialisation_strategies.json", {"summary": summary, "scans": full},
                  config=vars(args), seed=args.seed, kind="study.initialisation")  # fmt: skip
     for init, s in summary.items():
         f, last = s["fit"]["mean"], s["rows"][-1]

@@ -16,7 +16,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+from qml_phys.circuits.barren import PlateauConfig, plateau_scan, plot_scan
 from qml_phys.cli import args as A
 from qml_phys.runtime import plots
 from qml_phys.runtime.records import write_record
@@ -32,8 +32,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     key = jax.random.key(args.seed)
     scans = {
-        d: plateau_scan(jax.random.fold_in(key, d), args.qubits, layers=d, n_draws=args.draws,
-                        cost="zz", gates="mcclean")
+        d: plateau_scan(args.qubits, PlateauConfig(layers=d, n_draws=args.draws, cost="zz",
+                        gates="mcclean"), key=jax.random.fold_in(key, d))
         for d in args.depths
     }  # fmt: skip
     fig, (ax_n, ax_d) = plots.figure(1, 2)
@@ -42,7 +42,7 @@ def main(argv=None):
     ax_n.set_title("McClean circuit, cost Z0 Z1")
     ax_n.legend(fontsize=6)
     for i, n in enumerate(args.qubits):
-        ratio = [scans[d]["rows"][i]["var_mean"]["value"] / scans[d]["rows"][i]["two_design_mean"]
+        ratio = [scans[d].rows[i]["var_mean"]["value"] / scans[d].rows[i]["two_design_mean"]
                  for d in args.depths]  # fmt: skip
         ax_d.plot(args.depths, ratio, "o-", label=f"n = {n}")
     ax_d.axhline(1.0, **plots.EXACT)
@@ -52,8 +52,9 @@ def main(argv=None):
     ax_d.legend(fontsize=6)
     out = Path(args.out)
     plots.save(fig, out / "mcclean_barren.png")
-    summary = {str(d): scan_summary(s) for d, s in scans.items()}
-    write_record(out / "mcclean_barren.json", {"summary": summary, "scans": scans},
+    summary = {str(d): s.summary() for d, s in scans.items()}
+    full = {str(d): s.as_dict() for d, s in scans.items()}
+    write_record(out / "mcclean_barren.json", {"summary": summary, "scans": full},
                  config=vars(args), seed=args.seed, kind="study.mcclean_barren")  # fmt: skip
     for d, s in summary.items():
         f = s["fit"]["mean"]

@@ -33,6 +33,7 @@ def main(argv=None):
                 "vqe": res.energy,
                 "fci": res.exact_energy,
                 "error_mHa": 1e3 * (res.energy - res.exact_energy),
+                "converged": res.converged,
             }
         )
         print(rows[-1], flush=True)

@@ -305,8 +305,14 @@ def make_ansatz(name: str, model):
     raise UnknownNameError(f"ansatz: expected one of {', '.join(ANSATZ_NAMES)}; got {name!r}")
 
 
-def init_params(ansatz, n_layers: int, *, seed: int, scale: float = 0.1) -> np.ndarray:
-    """Float64 initial parameters ``scale * N(0, 1)`` of ``ansatz.shape(n_layers, n_wires)``
-    from ``numpy.random.default_rng(seed)``."""
+def init_params(ansatz, n_layers: int, *, key, scale: float = 0.1) -> np.ndarray:
+    """Initial parameters ``scale * N(0, 1)``, float64 numpy of shape
+    ``ansatz.shape(n_layers, n_wires)`` (radians), drawn from the JAX PRNG ``key``."""
+    import jax
+
+    from qml_phys.runtime.precision import float64
+
     shape = ansatz.shape(n_layers, ansatz.n_wires)
-    return scale * np.random.default_rng(seed).standard_normal(shape)
+    with float64():
+        normal = jax.random.normal(key, shape, dtype=jax.numpy.float64)
+    return float(scale) * np.asarray(normal, dtype=np.float64)

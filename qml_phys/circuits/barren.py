@@ -48,6 +48,12 @@ Initialisations:
   ``"random"`` the global and local costs start at their minimum ``0`` with vanishing
   gradient; for ``"mcclean"`` the state starts at ``RY(pi/4)^n |0>``.
 
+Entry points: :func:`gradient_ensemble` (and :func:`shot_ensemble`) draw an ensemble of
+an :class:`EnsembleConfig`'s circuits from a key; :func:`plateau_scan` runs them over qubit
+counts with bootstrap intervals, decay fits and 2-design references (a
+:class:`PlateauConfig` in, a :class:`PlateauScan` result out); :func:`plot_scan` draws a
+scan on the axes it is given.
+
 Dtypes: the simulation runs in ``float32``/``complex64`` by default (``dtype="float64"``
 for ``complex128``), whatever ``jax_enable_x64`` says: variances of gradients need far less
 than single precision, and single precision is twice as fast.
@@ -55,8 +61,10 @@ than single precision, and single precision is twice as fast.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import time
 
 import jax
 import jax.numpy as jnp
@@ -68,26 +76,32 @@ from qml_phys.errors import (
     UnknownNameError,
     check_positive_int,
 )
+from qml_phys.runtime.results import Result
 
 __all__ = [
     "COSTS",
     "DTYPES",
     "GATES",
     "INITS",
+    "MEMORY_LIMIT",
+    "EnsembleConfig",
+    "PlateauConfig",
+    "PlateauScan",
     "circuit_cost",
     "cost_values",
+    "depth_for",
     "draw_circuit",
     "draw_circuits",
     "ensemble_bytes",
     "gradient_ensemble",
     "hea_axes",
+    "ladder_pairs",
     "n_rotations",
     "pennylane_qnode",
     "plateau_scan",
-    "scan_summary",
+    "plot_scan",
     "ring_pairs",
     "shot_ensemble",
-    "trace_count",
     "two_design_variance",
     "variance_scan",
 ]
@@ -105,13 +119,6 @@ MEMORY_LIMIT = 2**30
 #: Amplitudes per state vector summed over a chunk of draws: small chunks keep the working
 #: set in the CPU cache (measured: n = 10, 12 run 1.4x faster than with one big batch).
 _CACHE_AMPLITUDES = 2**13
-
-_TRACES = [0]  # times the ensemble functions were traced (a Python side effect for tests)
-
-
-def trace_count() -> int:
-    """How many times the jitted ensemble functions have been traced (compiled) so far."""
-    return _TRACES[0]
 
 
 def n_rotations(gates: str) -> int:
@@ -195,6 +202,72 @@ def _dtypes(dtype: str = "float32"):
     if dtype == "float64" and not jax.config.jax_enable_x64:
         return jnp.float32, jnp.complex64  # x64 off: JAX cannot make 64-bit arrays
     return (jnp.float64, jnp.complex128) if dtype == "float64" else (jnp.float32, jnp.complex64)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EnsembleConfig:
+    """A family of random circuits and the cost measured on them (see the module
+    docstring): what :func:`gradient_ensemble` and :func:`shot_ensemble` draw from."""
+
+    n_qubits: int
+    """Number of qubits ``n`` (>= 1; >= 2 for ``cost="zz"``)."""
+    n_layers: int
+    """Circuit layers (a multiple of ``2 n_blocks`` for ``init="identity"``)."""
+    cost: str = "global"
+    """One of :data:`COSTS`."""
+    init: str = "uniform"
+    """One of :data:`INITS`."""
+    sigma: float = 0.1
+    """Standard deviation of ``init="small"`` (radians)."""
+    gates: str = "hea"
+    """One of :data:`GATES`."""
+    n_blocks: int = 1
+    """Identity blocks of ``init="identity"`` (Grant et al.)."""
+    dtype: str = "float32"
+    """Simulation precision, one of :data:`DTYPES`."""
+
+    def __post_init__(self):
+        n, layers = _check(
+            self.n_qubits,
+            self.n_layers,
+            self.cost,
+            self.init,
+            self.gates,
+            self.sigma,
+            self.n_blocks,
+            self.dtype,
+        )
+        object.__setattr__(self, "n_qubits", n)
+        object.__setattr__(self, "n_layers", layers)
+        sigma = self.sigma
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating)):
+            raise InvalidParameterError(f"sigma: expected a finite number > 0; got {sigma!r}")
+        if not (math.isfinite(float(sigma)) and float(sigma) > 0):
+            raise InvalidParameterError(f"sigma: expected a finite number > 0; got {sigma!r}")
+        object.__setattr__(self, "n_blocks", int(self.n_blocks))
+        object.__setattr__(self, "sigma", float(sigma))
+
+    @property
+    def n_params(self) -> int:
+        """Parameters per circuit, ``n_layers * n_qubits * r``."""
+        return self.n_layers * self.n_qubits * n_rotations(self.gates)
+
+    @property
+    def mirror(self) -> bool:
+        """The layers form blocks of a half and its inverse (``init="identity"``)."""
+        return self.init == "identity"
+
+    def _static(self) -> dict:
+        """The static arguments of the jitted kernels."""
+        return dict(
+            n_qubits=self.n_qubits,
+            n_layers=self.n_layers,
+            cost=self.cost,
+            init=self.init,
+            gates=self.gates,
+            n_blocks=self.n_blocks,
+            dtype=self.dtype,
+        )
 
 
 _PAULIS = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])
@@ -368,38 +441,25 @@ def _probabilities(theta, axes, **circuit):
     return jnp.real(psi * jnp.conj(psi))
 
 
-def circuit_cost(
-    theta,
-    axes,
-    *,
-    n_qubits: int,
-    cost: str,
-    gates: str = "hea",
-    mirror: bool = False,
-    n_blocks: int = 1,
-    dtype: str = "float32",
-):
-    """Cost ``C`` (scalar float) of the circuit with angles ``theta`` and gate ``axes``.
+def circuit_cost(theta, axes, config: EnsembleConfig):
+    """Cost ``C`` (scalar float) of the circuit of ``config`` with angles ``theta`` and gate
+    ``axes`` (differentiable with ``jax.grad``).
 
     Args:
         theta: ``(n_layers, n_qubits, r)`` float angles (``r`` = :func:`n_rotations`).
         axes: ``(n_layers, n_qubits, r)`` int in {0: X, 1: Y, 2: Z}; for the hardware-
             efficient circuit ``axes[..., 0] = 1`` (RY), ``axes[..., 1] = 2`` (RZ).
-        n_qubits: number of qubits (static).
-        cost: one of :data:`COSTS` (static).
-        gates: circuit layout, one of :data:`GATES` (``"hea"`` and ``"random"`` share it).
-        mirror: the layers form ``n_blocks`` blocks of a half and its inverse
-            (``init="identity"``).
-        dtype: simulation precision, one of :data:`DTYPES`.
+        config: the circuit layout, cost and precision; with ``init="identity"`` the layers
+            form ``n_blocks`` blocks of a half and its inverse.
     """
-    f = jnp.asarray(cost_values(n_qubits, cost), dtype=_dtypes(dtype)[0])
+    f = jnp.asarray(cost_values(config.n_qubits, config.cost), dtype=_dtypes(config.dtype)[0])
     prob = _probabilities(
         theta,
         axes,
-        n_qubits=n_qubits,
-        gates=gates,
-        n_blocks=n_blocks if mirror else 0,
-        dtype=dtype,
+        n_qubits=config.n_qubits,
+        gates=config.gates,
+        n_blocks=config.n_blocks if config.mirror else 0,
+        dtype=config.dtype,
     )
     return jnp.sum(prob * f)
 
@@ -429,22 +489,8 @@ def _rbg_key(key):
     jax.jit,
     static_argnames=("n_draws", "n_qubits", "n_layers", "init", "gates", "n_blocks", "dtype"),
 )
-def draw_circuits(
-    key,
-    *,
-    n_draws,
-    n_qubits,
-    n_layers,
-    init="uniform",
-    sigma=0.1,
-    gates="hea",
-    n_blocks=1,
-    dtype="float32",
-):
-    """``n_draws`` random circuits: ``(theta, axes)`` each ``(n_draws, n_layers, n_qubits, r)``.
-
-    The circuits of :func:`gradient_ensemble` with the same key and configuration.
-    """
+def _draw(key, *, n_draws, n_qubits, n_layers, init, sigma, gates, n_blocks, dtype):
+    """The random circuits of :func:`draw_circuits` (``sigma`` traced, the rest static)."""
     fdtype, _ = _dtypes(dtype)
     k_theta, k_axes = jax.random.split(_rbg_key(key))
     r = n_rotations(gates)
@@ -467,10 +513,25 @@ def draw_circuits(
     return theta.astype(fdtype), axes.astype(jnp.int32)
 
 
-def draw_circuit(key, **config):
-    """One random circuit: ``(theta, axes)`` each ``(n_layers, n_qubits, r)``; the keyword
-    arguments of :func:`draw_circuits` except ``n_draws``."""
-    theta, axes = draw_circuits(key, n_draws=1, **config)
+def _sigma(config: EnsembleConfig):
+    return jnp.asarray(config.sigma, dtype=_dtypes(config.dtype)[0])
+
+
+def draw_circuits(config: EnsembleConfig, *, key, n_draws: int):
+    """``n_draws`` random circuits of ``config``: ``(theta, axes)``, each
+    ``(n_draws, n_layers, n_qubits, r)`` (float angles in radians, int axes in {0, 1, 2}).
+
+    The circuits :func:`gradient_ensemble` draws with the same key and configuration.
+    """
+    n_draws = check_positive_int("n_draws", n_draws, minimum=1)
+    static = config._static()
+    del static["cost"]
+    return _draw(key, n_draws=n_draws, sigma=_sigma(config), **static)
+
+
+def draw_circuit(config: EnsembleConfig, *, key):
+    """One random circuit of ``config``: ``(theta, axes)``, each ``(n_layers, n_qubits, r)``."""
+    theta, axes = draw_circuits(config, key=key, n_draws=1)
     return theta[0], axes[0]
 
 
@@ -537,7 +598,6 @@ def _map_padded(f, xs, n: int, chunk: int):
 def _ensemble(
     key, sigma, *, n_qubits, n_layers, n_draws, cost, init, gates, n_blocks, dtype, chunk
 ):
-    _TRACES[0] += 1  # runs at trace time only
     grad = functools.partial(
         _cost_and_grad,
         n_qubits=n_qubits,
@@ -547,7 +607,7 @@ def _ensemble(
         dtype=dtype,
     )
 
-    theta, axes = draw_circuits(
+    theta, axes = _draw(
         key,
         n_draws=n_draws,
         n_qubits=n_qubits,
@@ -569,17 +629,10 @@ def _ensemble(
 
 
 def gradient_ensemble(
-    key,
+    config: EnsembleConfig,
     *,
-    n_qubits: int,
-    n_layers: int,
+    key,
     n_draws: int,
-    cost: str = "global",
-    init: str = "uniform",
-    sigma: float = 0.1,
-    gates: str = "hea",
-    n_blocks: int = 1,
-    dtype: str = "float32",
     memory_limit: int = MEMORY_LIMIT,
     return_cost: bool = False,
 ):
@@ -590,40 +643,25 @@ def gradient_ensemble(
     (:func:`ensemble_bytes`) stays below ``memory_limit``.
 
     Args:
-        key: JAX PRNG key (keyword-only randomness, split here).
-        n_qubits, n_layers: circuit size (``n_layers`` a multiple of ``2 n_blocks`` for
-            ``init="identity"``).
+        config: the circuit family (:class:`EnsembleConfig`).
+        key: JAX PRNG key of the draws (:func:`draw_circuits` draws the same circuits).
         n_draws: ensemble size.
-        cost: one of :data:`COSTS`; init: one of :data:`INITS`; gates: one of :data:`GATES`.
-        sigma: standard deviation of ``init="small"`` (radians).
-        n_blocks: identity blocks of ``init="identity"`` (Grant et al.).
-        dtype: simulation precision, one of :data:`DTYPES`.
         memory_limit: bytes allowed for one chunk of draws.
         return_cost: also return the costs.
 
     Returns:
         ``(n_draws, n_layers * n_qubits * r)`` float gradients, parameter order
         ``(layer, wire, rotation)`` flattened (index 0 = first rotation on wire 0, layer 0);
-        with ``return_cost``, ``(costs (n_draws,), gradients)``.
+        with ``return_cost``, ``(costs (n_draws,), gradients)``. JAX arrays, computed
+        asynchronously.
 
     Raises:
         TooLargeError: one circuit needs more than ``memory_limit`` bytes.
     """
-    n, layers = _check(n_qubits, n_layers, cost, init, gates, sigma, n_blocks, dtype)
     draws = check_positive_int("n_draws", n_draws, minimum=1)
-    chunk = _chunk(n, layers, draws, memory_limit, dtype)
+    chunk = _chunk(config.n_qubits, config.n_layers, draws, memory_limit, config.dtype)
     costs, grads = _ensemble(
-        key,
-        jnp.asarray(sigma, dtype=_dtypes(dtype)[0]),
-        n_qubits=n,
-        n_layers=layers,
-        n_draws=draws,
-        cost=cost,
-        init=init,
-        gates=gates,
-        n_blocks=int(n_blocks),
-        dtype=dtype,
-        chunk=int(chunk),
+        key, _sigma(config), n_draws=draws, chunk=int(chunk), **config._static()
     )
     return (costs, grads) if return_cost else grads
 
@@ -660,7 +698,6 @@ def _shot_ensemble(
     dtype,
     chunk,
 ):
-    _TRACES[0] += 1
     fdtype, _ = _dtypes(dtype)
     f = jnp.asarray(cost_values(n_qubits, cost), dtype=fdtype)
     circuit = dict(
@@ -668,7 +705,7 @@ def _shot_ensemble(
     )
     half_pi = jnp.asarray(jnp.pi / 2, dtype=fdtype)
 
-    theta_all, axes_all = draw_circuits(
+    theta_all, axes_all = _draw(
         key,
         n_draws=n_draws,
         n_qubits=n_qubits,
@@ -710,30 +747,32 @@ def _shot_ensemble(
 
 
 def shot_ensemble(
-    key,
+    config: EnsembleConfig,
     *,
-    n_qubits: int,
-    n_layers: int,
+    key,
     n_draws: int,
     shots: int,
     param: int = 0,
-    cost: str = "global",
-    init: str = "uniform",
-    sigma: float = 0.1,
-    gates: str = "hea",
-    n_blocks: int = 1,
-    dtype: str = "float32",
     memory_limit: int = MEMORY_LIMIT,
 ) -> dict:
     r"""Parameter-shift gradients of one parameter with a finite number of shots.
 
-    For each random circuit (the same draws as :func:`gradient_ensemble` with the same key)
-    the derivative :math:`g = [C(\theta_k + \pi/2) - C(\theta_k - \pi/2)]/2` is estimated
-    from ``shots`` measurements of the cost observable per shift term (inverse-CDF sampling
-    of the computational-basis distribution with an explicit key). Because the costs are
-    diagonal, the variance of one shot is exact: :math:`v_\pm = \sum_k p_k (f_k - C_\pm)^2`
-    (``p(1-p)`` for the global projector), and the estimator has variance
-    :math:`(v_+ + v_-)/(4S)`.
+    For each random circuit (the same draws as :func:`gradient_ensemble` with the same key:
+    common random numbers, so the two can be compared draw by draw) the derivative
+    :math:`g = [C(\theta_k + \pi/2) - C(\theta_k - \pi/2)]/2` is estimated from ``shots``
+    measurements of the cost observable per shift term (inverse-CDF sampling of the
+    computational-basis distribution with uniforms from a third key derived from ``key``).
+    Because the costs are diagonal, the variance of one shot is exact:
+    :math:`v_\pm = \sum_k p_k (f_k - C_\pm)^2` (``p(1-p)`` for the global projector), and
+    the estimator has variance :math:`(v_+ + v_-)/(4S)`.
+
+    Args:
+        config: the circuit family (:class:`EnsembleConfig`).
+        key: JAX PRNG key of the draws and of the shots.
+        n_draws: ensemble size.
+        shots: measurements per shift term (>= 2).
+        param: index of the parameter in the flattened ``(layer, wire, rotation)`` order.
+        memory_limit: bytes allowed for one chunk of draws.
 
     Returns:
         numpy float64 arrays of shape ``(n_draws,)``: ``"grad"`` (exact parameter-shift
@@ -742,27 +781,20 @@ def shot_ensemble(
         (the same variance estimated from the shots, as on hardware); plus ``"shots"``
         and ``"param"``.
     """
-    n, layers = _check(n_qubits, n_layers, cost, init, gates, sigma, n_blocks, dtype)
     draws = check_positive_int("n_draws", n_draws, minimum=1)
     shots = check_positive_int("shots", shots, minimum=2)
-    n_params = layers * n * n_rotations(gates)
+    n_params = config.n_params
     if not (isinstance(param, (int, np.integer)) and 0 <= param < n_params):
         raise InvalidParameterError(f"param: expected an index in [0, {n_params}); got {param!r}")
-    chunk = _chunk(n, layers, draws, memory_limit, dtype, shots=shots)
+    chunk = _chunk(config.n_qubits, config.n_layers, draws, memory_limit, config.dtype, shots)
     out = _shot_ensemble(
         key,
-        jnp.asarray(sigma, dtype=_dtypes(dtype)[0]),
-        n_qubits=n,
-        n_layers=layers,
+        _sigma(config),
         n_draws=draws,
         shots=shots,
         param=int(param),
-        cost=cost,
-        init=init,
-        gates=gates,
-        n_blocks=int(n_blocks),
-        dtype=dtype,
         chunk=int(chunk),
+        **config._static(),
     )
     names = ("grad", "shot_variance", "grad_shots", "shot_variance_estimate")
     res = {k: np.asarray(v, dtype=np.float64) for k, v in zip(names, out, strict=True)}
@@ -779,24 +811,82 @@ def depth_for(n_qubits: int, layers) -> int:
     return check_positive_int("n_layers", layers)
 
 
-def variance_scan(
-    key,
-    ns,
-    depths=None,
-    *,
-    n_draws: int = 200,
-    cost: str = "global",
-    init: str = "uniform",
-    sigma: float = 0.1,
-    gates: str = "hea",
-    n_blocks: int = 1,
-) -> dict:
-    """Gradient variances on the grid ``ns x depths``.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlateauConfig:
+    """Settings of :func:`plateau_scan` (and of :func:`variance_scan`, which uses the circuit
+    family and ``n_draws`` only)."""
+
+    layers: int | str = 50
+    """Circuit depth for each ``n``: an integer, ``"n"`` (depth = n) or ``"log"``
+    (``ceil(log2 n)``; see :func:`depth_for`)."""
+    n_draws: int = 200
+    """Random circuits per qubit count (>= 2)."""
+    cost: str = "global"
+    """One of :data:`COSTS`."""
+    init: str = "uniform"
+    """One of :data:`INITS`."""
+    sigma: float = 0.1
+    """Standard deviation of ``init="small"`` (radians)."""
+    gates: str = "hea"
+    """One of :data:`GATES`."""
+    n_blocks: int = 1
+    """Identity blocks of ``init="identity"``."""
+    dtype: str = "float32"
+    """Simulation precision, one of :data:`DTYPES`."""
+    shots: int | None = None
+    """Also estimate the first parameter's derivative from this many shots per shift term
+    (:func:`shot_ensemble`), or ``None``."""
+    n_boot: int = 1000
+    """Bootstrap replicas of every interval (>= 2). With 1000 the Monte Carlo error of a
+    95% percentile end is ~0.08 standard deviations of the replicas (about 2% of the
+    interval's width); the replicas cost tens of milliseconds per qubit count (one matrix
+    product over the draws), so fewer would save nothing."""
+    level: float = 0.95
+    """Coverage of the bootstrap intervals and of the decay-rate intervals."""
+    memory_limit: int = MEMORY_LIMIT
+    """Bytes allowed for one chunk of circuit draws."""
+
+    def __post_init__(self):
+        if self.layers not in ("n", "log"):
+            object.__setattr__(self, "layers", check_positive_int("layers", self.layers))
+        object.__setattr__(self, "n_draws", check_positive_int("n_draws", self.n_draws, 2))
+        object.__setattr__(self, "n_boot", check_positive_int("n_boot", self.n_boot, 2))
+        object.__setattr__(self, "n_blocks", check_positive_int("n_blocks", self.n_blocks))
+        object.__setattr__(
+            self, "memory_limit", check_positive_int("memory_limit", self.memory_limit)
+        )
+        if self.shots is not None:
+            object.__setattr__(self, "shots", check_positive_int("shots", self.shots, 2))
+        from qml_phys.stats.bootstrap import check_level  # scipy.stats: only for scans
+
+        object.__setattr__(self, "level", check_level(self.level))
+        for kind, names in (("cost", COSTS), ("init", INITS), ("gates", GATES)):
+            _check_name(kind, getattr(self, kind), names)
+        _check_name("dtype", self.dtype, DTYPES)
+
+    def ensemble(self, n_qubits: int, n_layers: int | None = None) -> EnsembleConfig:
+        """The circuit family at ``n_qubits`` (depth :func:`depth_for`, or ``n_layers``)."""
+        return EnsembleConfig(
+            n_qubits=n_qubits,
+            n_layers=depth_for(n_qubits, self.layers) if n_layers is None else n_layers,
+            cost=self.cost,
+            init=self.init,
+            sigma=self.sigma,
+            gates=self.gates,
+            n_blocks=self.n_blocks,
+            dtype=self.dtype,
+        )
+
+
+def variance_scan(ns, depths=None, config: PlateauConfig | None = None, *, key) -> dict:
+    """Gradient variances on the grid ``ns x depths`` (no intervals: see :func:`plateau_scan`).
 
     Args:
-        key: JAX PRNG key; each grid point uses ``fold_in(key, index)``.
         ns: qubit counts.
         depths: layer counts; ``None`` means depth ``= n`` (one column).
+        config: the circuit family and ``n_draws`` (its ``layers``, ``shots`` and bootstrap
+            settings are not used); ``None``: ``PlateauConfig()``.
+        key: JAX PRNG key; grid point ``(i, j)`` uses ``fold_in(key, i * len(depths) + j)``.
 
     Returns:
         ``{"ns", "depths", "var_first", "var_mean", "config"}``: ``var_first`` the variance
@@ -804,134 +894,128 @@ def variance_scan(
         variance averaged over all parameters, both ``(len(ns), len(depths))`` float64
         numpy arrays (with ``depths=None``, one column with depth ``n`` per row).
     """
+    config = PlateauConfig() if config is None else config
     ns = [check_positive_int("n_qubits", n) for n in ns]
     cols = [None] if depths is None else [check_positive_int("n_layers", d) for d in depths]
     var_first = np.zeros((len(ns), len(cols)))
     var_mean = np.zeros((len(ns), len(cols)))
     for i, n in enumerate(ns):
         for j, d in enumerate(cols):
+            ensemble = config.ensemble(n, n if d is None else d)
             grads = gradient_ensemble(
-                jax.random.fold_in(key, i * len(cols) + j),
-                n_qubits=n,
-                n_layers=n if d is None else d,
-                n_draws=n_draws,
-                cost=cost,
-                init=init,
-                sigma=sigma,
-                gates=gates,
-                n_blocks=n_blocks,
+                ensemble,
+                key=jax.random.fold_in(key, i * len(cols) + j),
+                n_draws=config.n_draws,
+                memory_limit=config.memory_limit,
             )
             g = np.asarray(grads, dtype=np.float64)
-            var = g.var(axis=0, ddof=1) if g.shape[0] > 1 else np.zeros(g.shape[1])
+            var = g.var(axis=0, ddof=1)
             var_first[i, j], var_mean[i, j] = var[0], var.mean()
     return {
         "ns": list(ns),
         "depths": None if depths is None else list(cols),
         "var_first": var_first,
         "var_mean": var_mean,
-        "config": {
-            "n_draws": n_draws,
-            "cost": cost,
-            "init": init,
-            "sigma": sigma,
-            "gates": gates,
-            "n_blocks": n_blocks,
-        },
+        "config": dataclasses.asdict(config),
     }
 
 
-def plateau_scan(
-    key,
-    ns,
-    *,
-    layers=50,
-    n_draws: int = 200,
-    cost: str = "global",
-    init: str = "uniform",
-    sigma: float = 0.1,
-    gates: str = "hea",
-    n_blocks: int = 1,
-    shots: int | None = None,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    dtype: str = "float32",
-    memory_limit: int = MEMORY_LIMIT,
-    progress: bool | None = None,
-) -> dict:
-    r"""Gradient variance against qubit number, with intervals, fits and references.
+def _interval(est: dict) -> dict:
+    return {"value": est["value"], "low": est["low"], "high": est["high"]}
 
-    For each ``n`` in ``ns`` draws ``n_draws`` random circuits of depth
-    :func:`depth_for` ``(n, layers)`` and reports the variance of the first parameter's
-    derivative and the variance averaged over parameters, each with a bootstrap interval
-    (:func:`~qml_phys.stats.bootstrap.bootstrap_variance`), and the 2-design value
-    (:func:`two_design_variance`). Then it fits the decay
-    rate of :math:`\ln\mathrm{Var}` per qubit (weighted by the bootstrap errors, with a
-    ``level`` interval) and compares exponential against polynomial decay
-    (:func:`~qml_phys.stats.fits.compare_decay`; needs 3 or more sizes).
-    With ``shots``, the first parameter is also estimated from ``shots`` measurements per
-    shift term (:func:`shot_ensemble`), and the observed variance is split into landscape
-    variance and mean shot variance.
 
-    Returns:
-        A JSON-able dict: ``"ns", "layers", "rows"`` (one dict per ``n``), ``"fit"``
-        (``"mean"`` and ``"first"``: the exponential fit and the model comparison),
-        ``"two_design_rate"`` (the reference's rate over the same ``ns``) and ``"config"``.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlateauScan(Result):
+    """Result of :func:`plateau_scan` (``config``: its :class:`PlateauConfig`).
+
+    ``history`` holds one entry per qubit count: ``"n"``, ``"layers"``, ``"var_mean"``
+    and ``"var_first"`` (the variances, float64).
     """
-    from qml_phys.runtime.progress import progress as bar
-    from qml_phys.stats.bootstrap import bootstrap_variance, shot_corrected_variance
+
+    ns: list
+    """Qubit counts."""
+    layers: list
+    """Circuit depth used at each ``n``."""
+    rows: list
+    """One dict per ``n``: ``n``, ``layers``, ``n_params``, ``var_first`` and ``var_mean``
+    (bootstrap :class:`~qml_phys.stats.bootstrap.VarianceEstimate` as dicts),
+    ``two_design_mean``, ``two_design_first`` and, with shots, ``shots``."""
+    fit: dict
+    """``{"mean": ..., "first": ...}``: the exponential fit of ``ln Var`` against ``n``
+    (``"exponential"``, a :class:`~qml_phys.stats.fits.DecayFit` as a dict) and, from 3
+    sizes on, the comparison with polynomial decay (``"comparison"``); ``None`` where the
+    variances cannot be fitted (e.g. every gradient 0)."""
+    two_design_rate: float | None
+    """Decay rate per qubit of the 2-design variance over the same ``ns``."""
+
+    def summary(self) -> dict:
+        """The numbers a reader wants: per ``n`` the variances with their intervals and the
+        2-design value, the fitted rates with intervals and the model comparison."""
+        rows = []
+        for r in self.rows:
+            row = {
+                "n": r["n"],
+                "layers": r["layers"],
+                "var_mean": _interval(r["var_mean"]),
+                "var_first": _interval(r["var_first"]),
+                "two_design_mean": r["two_design_mean"],
+            }
+            if "shots" in r:
+                s = r["shots"]
+                row["shots"] = {
+                    "observed_var_first": _interval(s["observed"]),
+                    "mean_shot_variance": s["mean_shot_variance"],
+                    "corrected_var_first": _interval(s["corrected"]),
+                    "corrected_var_first_from_samples": _interval(s["corrected_from_samples"]),
+                }
+            rows.append(row)
+        fits = {}
+        for which, fit in self.fit.items():
+            if fit is None:
+                fits[which] = None
+                continue
+            e = fit["exponential"]
+            fits[which] = {
+                "rate_per_qubit": e["rate"],
+                "low": e["low"],
+                "high": e["high"],
+                "level": e["level"],
+                "chi2": e["chi2"],
+                "dof": e["dof"],
+            }
+            if "comparison" in fit:
+                c = fit["comparison"]
+                fits[which] |= {
+                    "polynomial_power": c["polynomial"]["rate"],
+                    "p_value_exponential": c["exponential"]["p_value"],
+                    "p_value_polynomial": c["polynomial"]["p_value"],
+                    "delta_aic": c["delta_aic"],
+                    "preferred": c["preferred"],
+                    "exponential_rejected": c["exponential_rejected"],
+                    "polynomial_rejected": c["polynomial_rejected"],
+                }
+        return super().summary() | {
+            "rows": rows,
+            "fit": fits,
+            "two_design_rate": self.two_design_rate,
+        }
+
+    def as_dict(self) -> dict:
+        """Everything, JSON-able (for a record): ``ns, layers, rows, fit, two_design_rate,
+        config``, with every bootstrap and fit detail."""
+        return {
+            "ns": list(self.ns),
+            "layers": list(self.layers),
+            "rows": self.rows,
+            "fit": self.fit,
+            "two_design_rate": self.two_design_rate,
+            "config": dataclasses.asdict(self.config),
+        }
+
+
+def _fits(ns, rows, level) -> dict:
     from qml_phys.stats.fits import compare_decay, fit_decay
 
-    ns = [check_positive_int("n_qubits", n) for n in ns]
-    if not ns:
-        raise InvalidParameterError("ns: expected at least one qubit count; got none")
-    draws = check_positive_int("n_draws", n_draws, minimum=2)
-    depths = [depth_for(n, layers) for n in ns]
-    for n, d in zip(ns, depths, strict=True):  # fail before any work
-        _check(n, d, cost, init, gates, sigma, n_blocks, dtype)
-        _chunk(n, d, draws, memory_limit, dtype)
-    rows = []
-    keys = jax.random.split(key, len(ns))
-    for i, (n, d) in enumerate(
-        bar(
-            list(zip(ns, depths, strict=True)),
-            desc="barren",
-            disable=None if progress is None else not progress,
-        )
-    ):
-        k_grad, k_boot, k_shot = jax.random.split(keys[i], 3)
-        common = dict(
-            n_qubits=n, n_layers=d, n_draws=draws, cost=cost, init=init, sigma=sigma,
-            gates=gates, n_blocks=n_blocks, dtype=dtype, memory_limit=memory_limit,
-        )  # fmt: skip
-        g = np.asarray(gradient_ensemble(k_grad, **common), dtype=np.float64)
-        first = bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level, reduce="first")
-        mean = bootstrap_variance(g, key=k_boot, n_boot=n_boot, level=level, reduce="mean")
-        row = {
-            "n": n,
-            "layers": d,
-            "n_params": int(g.shape[1]),
-            "var_first": first._asdict(),
-            "var_mean": mean._asdict(),
-            "two_design_mean": two_design_variance(n, cost, which="mean", gates=gates),
-            "two_design_first": two_design_variance(n, cost, which="first", gates=gates),
-        }
-        if shots:
-            s = shot_ensemble(k_grad, shots=shots, **common)
-            split = shot_corrected_variance(
-                s["grad_shots"], s["shot_variance"], key=k_boot, n_boot=n_boot, level=level
-            )
-            est = shot_corrected_variance(
-                s["grad_shots"], s["shot_variance_estimate"], key=k_boot, n_boot=n_boot, level=level
-            )
-            row["shots"] = {
-                "shots": shots,
-                "observed": split["observed"]._asdict(),
-                "mean_shot_variance": split["shot_variance"],
-                "corrected": split["corrected"]._asdict(),
-                "mean_shot_variance_from_samples": est["shot_variance"],
-                "corrected_from_samples": est["corrected"]._asdict(),
-            }
-        rows.append(row)
     fit = {}
     for which in ("mean", "first"):
         v = np.array([r[f"var_{which}"]["value"] for r in rows])
@@ -946,103 +1030,150 @@ def plateau_scan(
                 k: (val._asdict() if hasattr(val, "_asdict") else val) for k, val in cmp.items()
             }
         fit[which] = entry
-    ref = np.log([r["two_design_mean"] for r in rows])
-    two_design_rate = float(-np.polyfit(ns, ref, 1)[0]) if len(ns) >= 2 else None
+    return fit
+
+
+def _shot_row(config: PlateauConfig, ensemble: EnsembleConfig, k_grad, k_boot) -> dict:
+    from qml_phys.stats.bootstrap import shot_corrected_variance
+
+    s = shot_ensemble(
+        ensemble,
+        key=k_grad,
+        n_draws=config.n_draws,
+        shots=config.shots,
+        memory_limit=config.memory_limit,
+    )
+    boot = {"key": k_boot, "n_boot": config.n_boot, "level": config.level}
+    split = shot_corrected_variance(s["grad_shots"], s["shot_variance"], **boot)
+    est = shot_corrected_variance(s["grad_shots"], s["shot_variance_estimate"], **boot)
     return {
-        "ns": ns,
-        "layers": depths,
-        "rows": rows,
-        "fit": fit,
-        "two_design_rate": two_design_rate,
-        "config": {
-            "layers": layers,
-            "n_draws": draws,
-            "cost": cost,
-            "init": init,
-            "sigma": sigma,
-            "gates": gates,
-            "n_blocks": n_blocks,
-            "shots": shots,
-            "n_boot": n_boot,
-            "level": level,
-            "dtype": dtype,
-        },
+        "shots": config.shots,
+        "observed": split["observed"]._asdict(),
+        "mean_shot_variance": split["shot_variance"],
+        "corrected": split["corrected"]._asdict(),
+        "mean_shot_variance_from_samples": est["shot_variance"],
+        "corrected_from_samples": est["corrected"]._asdict(),
     }
 
 
-def _interval(est: dict) -> dict:
-    return {"value": est["value"], "low": est["low"], "high": est["high"]}
+def plateau_scan(
+    ns, config: PlateauConfig | None = None, *, key, progress: bool | None = None
+) -> PlateauScan:
+    r"""Gradient variance against qubit number, with intervals, fits and references.
 
+    For each ``n`` in ``ns`` draws ``config.n_draws`` random circuits of depth
+    :func:`depth_for` ``(n, config.layers)`` and reports the variance of the first
+    parameter's derivative and the variance averaged over parameters, each with a bootstrap
+    interval (:func:`~qml_phys.stats.bootstrap.bootstrap_variance`), and the 2-design value
+    (:func:`two_design_variance`). Then it fits the decay rate of :math:`\ln\mathrm{Var}`
+    per qubit (weighted by the bootstrap errors, with a ``level`` interval) and compares
+    exponential against polynomial decay (:func:`~qml_phys.stats.fits.compare_decay`;
+    needs 3 or more sizes). With ``config.shots``, the first parameter is also estimated
+    from ``shots`` measurements per shift term (:func:`shot_ensemble`), and the observed
+    variance is split into landscape variance and mean shot variance.
 
-def scan_summary(scan: dict) -> dict:
-    """The numbers of a :func:`~qml_phys.circuits.barren.plateau_scan` a reader wants."""
-    rows = []
-    for r in scan["rows"]:
-        row = {
-            "n": r["n"],
-            "layers": r["layers"],
-            "var_mean": _interval(r["var_mean"]),
-            "var_first": _interval(r["var_first"]),
-            "two_design_mean": r["two_design_mean"],
-        }
-        if "shots" in r:
-            s = r["shots"]
-            row["shots"] = {
-                "observed_var_first": _interval(s["observed"]),
-                "mean_shot_variance": s["mean_shot_variance"],
-                "corrected_var_first": _interval(s["corrected"]),
-                "corrected_var_first_from_samples": _interval(s["corrected_from_samples"]),
-            }
-        rows.append(row)
-    fits = {}
-    for which, fit in scan["fit"].items():
-        if fit is None:
-            fits[which] = None
-            continue
-        e = fit["exponential"]
-        fits[which] = {
-            "rate_per_qubit": e["rate"],
-            "low": e["low"],
-            "high": e["high"],
-            "level": e["level"],
-            "chi2": e["chi2"],
-            "dof": e["dof"],
-        }
-        if "comparison" in fit:
-            c = fit["comparison"]
-            fits[which] |= {
-                "polynomial_power": c["polynomial"]["rate"],
-                "p_value_exponential": c["exponential"]["p_value"],
-                "p_value_polynomial": c["polynomial"]["p_value"],
-                "delta_aic": c["delta_aic"],
-                "preferred": c["preferred"],
-                "exponential_rejected": c["exponential_rejected"],
-                "polynomial_rejected": c["polynomial_rejected"],
-            }
-    return {"rows": rows, "fit": fits, "two_design_rate": scan["two_design_rate"]}
+    Randomness: ``key`` is split into one ``(k_grad, k_boot)`` pair per ``n``. Common
+    random numbers on purpose: the shot estimates use the circuits of the exact gradients
+    (``k_grad``), and every interval of one ``n`` uses the same bootstrap replicas
+    (``k_boot``).
 
-
-def pennylane_qnode(
-    n_qubits: int,
-    n_layers: int,
-    cost: str = "global",
-    axes=None,
-    *,
-    gates: str = "hea",
-    mirror: bool = False,
-    n_blocks: int = 1,
-    device: str = "lightning.qubit",
-):
-    """The same circuit as a PennyLane QNode ``qnode(theta) -> C`` (for cross-checks).
+    While the gradients of one ``n`` are computed (asynchronously), the ensemble of the
+    next ``n`` is compiled: at most two ensembles are in flight.
 
     Args:
-        n_qubits, n_layers: circuit size.
-        cost: one of :data:`COSTS`.
+        ns: qubit counts.
+        config: :class:`PlateauConfig` (``None``: the defaults).
+        key: JAX PRNG key.
+        progress: show a progress bar (``None``: :mod:`qml_phys.runtime.progress` decides).
+
+    Returns:
+        :class:`PlateauScan`.
+
+    Raises:
+        InvalidParameterError, UnknownNameError, TooLargeError: bad settings for one of the
+            ``ns`` (checked before any work).
+    """
+    from qml_phys.runtime.progress import progress as bar
+    from qml_phys.stats.bootstrap import bootstrap_variance
+
+    t0 = time.perf_counter()
+    config = PlateauConfig() if config is None else config
+    if not isinstance(config, PlateauConfig):
+        raise InvalidParameterError(
+            f"config: expected a PlateauConfig; got {type(config).__name__}"
+        )
+    ns = [check_positive_int("n_qubits", n) for n in ns]
+    if not ns:
+        raise InvalidParameterError("ns: expected at least one qubit count; got none")
+    ensembles = [config.ensemble(n) for n in ns]
+    for e in ensembles:  # fail before any work
+        _chunk(e.n_qubits, e.n_layers, config.n_draws, config.memory_limit, e.dtype)
+        if config.shots:
+            _chunk(
+                e.n_qubits, e.n_layers, config.n_draws, config.memory_limit, e.dtype, config.shots
+            )
+    keys = jax.random.split(key, (len(ns), 2))
+
+    def launch(i):
+        return gradient_ensemble(
+            ensembles[i], key=keys[i, 0], n_draws=config.n_draws, memory_limit=config.memory_limit
+        )
+
+    rows, pending = [], launch(0)
+    boot = {"n_boot": config.n_boot, "level": config.level}
+    disable = None if progress is None else not progress
+    for i in bar(range(len(ns)), desc="barren", disable=disable):
+        grads = pending
+        if i + 1 < len(ns):
+            pending = launch(i + 1)  # compiles while grads are computed
+        g = np.asarray(grads, dtype=np.float64)
+        e, k_boot = ensembles[i], keys[i, 1]
+        first = bootstrap_variance(g, key=k_boot, reduce="first", **boot)
+        mean = bootstrap_variance(g, key=k_boot, reduce="mean", **boot)
+        row = {
+            "n": e.n_qubits,
+            "layers": e.n_layers,
+            "n_params": int(g.shape[1]),
+            "var_first": first._asdict(),
+            "var_mean": mean._asdict(),
+            "two_design_mean": two_design_variance(e.n_qubits, e.cost, gates=e.gates),
+            "two_design_first": two_design_variance(
+                e.n_qubits, e.cost, which="first", gates=e.gates
+            ),
+        }
+        if config.shots:
+            row["shots"] = _shot_row(config, e, keys[i, 0], k_boot)
+        rows.append(row)
+    ref = np.log([r["two_design_mean"] for r in rows])
+    depths = [e.n_layers for e in ensembles]
+    return PlateauScan(
+        config=config,
+        history={
+            "n": np.asarray(ns, np.float64),
+            "layers": np.asarray(depths, np.float64),
+            "var_mean": np.array([r["var_mean"]["value"] for r in rows]),
+            "var_first": np.array([r["var_first"]["value"] for r in rows]),
+        },
+        wall_time_s=time.perf_counter() - t0,
+        ns=ns,
+        layers=depths,
+        rows=rows,
+        fit=_fits(ns, rows, config.level),
+        two_design_rate=float(-np.polyfit(ns, ref, 1)[0]) if len(ns) >= 2 else None,
+    )
+
+
+def pennylane_qnode(config: EnsembleConfig, axes=None, *, device: str = "lightning.qubit"):
+    """The circuit of ``config`` as a PennyLane QNode ``qnode(theta) -> C`` (for
+    cross-checks).
+
+    Args:
+        config: the circuit family: ``gates="mcclean"`` for McClean's layout (RY(pi/4)
+            start, one rotation per wire, CZ ladder), otherwise the CNOT-ring layout;
+            ``init="identity"``: the layers form ``n_blocks`` blocks of a half and its
+            inverse.
         axes: ``(n_layers, n_qubits, r)`` gate axes in {0, 1, 2}; ``None`` for the
             hardware-efficient circuit (RY, RZ).
-        gates: ``"mcclean"`` for McClean's layout (RY(pi/4) start, one rotation per wire,
-            CZ ladder); anything else the CNOT-ring layout.
-        mirror: the layers form ``n_blocks`` blocks of a half and its inverse.
         device: PennyLane device name (``lightning.qubit`` uses adjoint gradients,
             ``default.qubit`` backprop); the QNode uses the autograd interface.
     """
@@ -1050,14 +1181,13 @@ def pennylane_qnode(
 
     from qml_phys.circuits.devices import diff_method_for, get_device
 
-    init = "identity" if mirror else "uniform"
-    n, layers = _check(n_qubits, n_layers, cost, init, gates, n_blocks=n_blocks)
-    r = n_rotations(gates)
+    n, layers, cost = config.n_qubits, config.n_layers, config.cost
+    r = n_rotations(config.gates)
     axes = hea_axes(n, layers) if axes is None else np.asarray(axes, dtype=int)
     if axes.shape != (layers, n, r):
         raise InvalidParameterError(f"axes: expected shape {(layers, n, r)}; got {axes.shape}")
     rot = (qml.RX, qml.RY, qml.RZ)
-    mcclean = gates == "mcclean"
+    mcclean = config.gates == "mcclean"
     pairs = ladder_pairs(n) if mcclean else ring_pairs(n)
     ent = qml.CZ if mcclean else qml.CNOT
     dev = get_device(device, wires=n)
@@ -1067,8 +1197,8 @@ def pennylane_qnode(
         obs = qml.Identity(0) - qml.sum(*[qml.Projector([0], wires=w) for w in range(n)]) / n
     else:
         obs = qml.PauliZ(0) @ qml.PauliZ(1)
-    per_block = layers // n_blocks if mirror else layers
-    half = per_block // 2 if mirror else layers
+    per_block = layers // config.n_blocks if config.mirror else layers
+    half = per_block // 2 if config.mirror else layers
 
     @qml.qnode(dev, diff_method=diff_method_for(dev), interface="autograd")
     def qnode(theta):
@@ -1093,21 +1223,23 @@ def pennylane_qnode(
     return qnode
 
 
-def plot_scan(ax, scan: dict, *, which: str = "mean", label: str | None = None, reference=True):
-    """Draw a :func:`plateau_scan` result on ``ax``: variances with their bootstrap
-    intervals against ``n`` (log scale), the exponential fit, and the 2-design value."""
+def plot_scan(
+    ax, scan: PlateauScan, *, which: str = "mean", label: str | None = None, reference=True
+):
+    """Draw a :class:`PlateauScan` on ``ax``: variances with their bootstrap intervals
+    against ``n`` (log scale), the exponential fit, and the 2-design value."""
     from qml_phys.runtime import plots
 
-    ns = np.asarray(scan["ns"])
-    rows = scan["rows"]
+    ns = np.asarray(scan.ns)
+    rows = scan.rows
     v = np.array([r[f"var_{which}"]["value"] for r in rows])
     lo = np.array([r[f"var_{which}"]["low"] for r in rows])
     hi = np.array([r[f"var_{which}"]["high"] for r in rows])
-    c = scan["config"]
-    label = label or f"{c['cost']} cost, {c['gates']}, {c['init']} init"
+    c = scan.config
+    label = label or f"{c.cost} cost, {c.gates}, {c.init} init"
     err = np.clip(np.stack([v - lo, hi - v]), 0, None)
     line = ax.errorbar(ns, v, yerr=err, fmt="o", capsize=2, label=label)
-    fit = (scan.get("fit") or {}).get(which)
+    fit = (scan.fit or {}).get(which)
     if fit:
         e = fit["exponential"]
         ax.plot(
@@ -1119,7 +1251,7 @@ def plot_scan(ax, scan: dict, *, which: str = "mean", label: str | None = None, 
         )
     if reference:
         ref = [r[f"two_design_{which}"] for r in rows]
-        ax.plot(ns, ref, label=f"2-design ({c['cost']})", **plots.EXACT)
+        ax.plot(ns, ref, label=f"2-design ({c.cost})", **plots.EXACT)
     ax.set_yscale("log")
     ax.set_xlabel("qubits n")
     ax.set_ylabel(r"Var[$\partial C / \partial\theta$]")

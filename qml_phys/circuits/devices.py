@@ -7,16 +7,21 @@ frozen, hashable value that parses from and prints to a string such as
 Known names
 -----------
 
-* ``default.qubit`` -- PennyLane's reference simulator (``seed`` is its ``seed`` option).
+* ``default.qubit`` -- PennyLane's reference simulator (the seed is its ``seed`` option).
 * ``lightning.qubit`` -- the C++ state-vector simulator (adjoint gradients).
 * ``qiskit.aer`` -- Qiskit Aer through ``pennylane-qiskit``. Without shots it is the exact
   ``aer_simulator_statevector``; with ``noise="fake_<backend>"`` the noise model is built
   offline from Qiskit's fake IBM backends (``qiskit_ibm_runtime.fake_provider``, e.g.
-  ``fake_manila``), and shots are then required. ``seed`` is Aer's ``seed_simulator``.
+  ``fake_manila``), and shots are then required. The seed is Aer's ``seed_simulator``.
 * ``qiskit.remote`` -- IBM hardware; needs a token from ``$QISKIT_IBM_TOKEN`` or
   ``token=...`` and the backend name ``backend=...`` (default: least busy).
 * ``braket.local.qubit`` -- Amazon Braket's local simulator, only if the optional
   ``amazon-braket-pennylane-plugin`` is installed.
+
+Seeds: a simulator that samples needs an integer seed. It is the user's device
+specification when given there (``DeviceConfig.seed``, ``"...:seed=1"``); otherwise the
+library draws one from a JAX key (:func:`draw_seed`), so that every library function takes
+a ``key``, never a ``seed``.
 
 Shots on a device are deprecated in PennyLane 0.45 in favour of ``qml.set_shots`` on a
 QNode; they are still honoured, and this module silences that one warning so that the
@@ -26,6 +31,7 @@ shots stay an explicit property of the device chosen here.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import warnings
 
@@ -40,8 +46,10 @@ __all__ = [
     "check_wires",
     "device_wires",
     "diff_method_for",
+    "draw_seed",
     "fake_backend",
     "get_device",
+    "make_device",
     "noise_model",
 ]
 
@@ -70,6 +78,20 @@ def _check_shots(shots) -> int | None:
 
 def _check_seed(seed) -> int | None:
     return None if seed is None else check_positive_int("seed", seed, minimum=0)
+
+
+def draw_seed(key) -> int:
+    """An integer seed in ``[0, 2**31 - 1)`` drawn from the JAX PRNG key ``key``, for a
+    simulator that needs one (PennyLane's ``seed``, Aer's ``seed_simulator``).
+
+    The key's bits are hashed by numpy's ``SeedSequence`` (nothing to compile): split keys
+    give unrelated seeds.
+    """
+    import jax
+    import numpy as np
+
+    words = np.asarray(jax.random.key_data(key), dtype=np.uint32).ravel()
+    return int(np.random.SeedSequence(words.tolist()).generate_state(1)[0] % (2**31 - 1))
 
 
 def fake_backend(noise: str):
@@ -108,7 +130,7 @@ def get_device(
     *,
     wires: int,
     shots: int | None = None,
-    seed: int | None = None,
+    key=None,
     noise: str | None = None,
     **options,
 ):
@@ -118,8 +140,10 @@ def get_device(
         name: one of :data:`DEVICE_NAMES`.
         wires: number of qubits (wires are ``range(wires)``).
         shots: ``None`` for exact expectation values, else the number of samples.
-        seed: seed of the simulator's sampler (``seed`` of ``default.qubit`` and
-            ``lightning.qubit``, ``seed_simulator`` of Aer); ignored by hardware.
+        key: JAX PRNG key the simulator's sampling seed is drawn from (:func:`draw_seed`;
+            ``seed`` of ``default.qubit`` and ``lightning.qubit``, ``seed_simulator`` of
+            Aer); ``None`` leaves the simulator unseeded (not reproducible with shots).
+            Ignored by hardware. For a seed of your own use ``DeviceConfig(...).make``.
         noise: ``qiskit.aer`` only: a fake IBM backend name (``"fake_manila"``) whose
             noise model is applied; needs ``shots``.
         **options: passed on to ``qml.device`` (for ``qiskit.remote``: ``token``,
@@ -127,10 +151,16 @@ def get_device(
 
     Raises:
         UnknownNameError: unknown device or fake backend name.
-        InvalidParameterError: bad ``wires``/``shots``/``seed``, noise without shots or on
-            a device other than ``qiskit.aer``, ``qiskit.remote`` without a token, or
+        InvalidParameterError: bad ``wires``/``shots``, noise without shots or on a device
+            other than ``qiskit.aer``, ``qiskit.remote`` without a token, or
             ``braket.local.qubit`` without its plugin.
     """
+    seed = None if key is None else draw_seed(key)
+    return _build(name, wires, shots, seed, noise, options)
+
+
+def _build(name, wires, shots, seed, noise, options):
+    """The device of :func:`get_device` with an explicit simulator ``seed`` (or None)."""
     name = _check_name(name)
     wires = check_positive_int("wires", wires, minimum=1)
     shots = _check_shots(shots)
@@ -197,6 +227,10 @@ def _remote_backend(token: str, wires: int, kwargs: dict):  # pragma: no cover -
 class DeviceConfig:
     """A device choice as a value: ``DeviceConfig("qiskit.aer", shots=1000, seed=1)``.
 
+    The user's device specification: its ``seed`` is the simulator's own setting (as in
+    ``"qiskit.aer:shots=1000:seed=1"``), not a library seed; without one, :meth:`make`
+    draws it from a key.
+
     Attributes:
         name: one of :data:`DEVICE_NAMES`.
         shots: ``None`` (exact) or the number of samples.
@@ -258,11 +292,83 @@ class DeviceConfig:
         ]
         return ":".join(parts)
 
-    def make(self, wires: int, **options):
-        """The device for ``wires`` qubits (see :func:`get_device`)."""
-        return get_device(
-            self.name, wires=wires, shots=self.shots, seed=self.seed, noise=self.noise, **options
+    @property
+    def samples(self) -> bool:
+        """True when the device estimates expectation values from shots."""
+        return self.shots is not None
+
+    def make(self, wires: int, *, key=None, **options):
+        """The device for ``wires`` qubits (see :func:`get_device`).
+
+        The simulator seed is :attr:`seed` when set, else drawn from ``key`` when the
+        device samples and a key is given.
+        """
+        seed = self.seed
+        if seed is None and key is not None and self.samples:
+            seed = draw_seed(key)
+        return _build(self.name, wires, self.shots, seed, self.noise, options)
+
+
+def simulator_bytes(n_wires: int, *, shots: int | None = None, mixed: bool = False) -> float:
+    """Memory a simulator needs for ``n_wires`` qubits: the complex128 state vector (density
+    matrix when ``mixed``), a few copies of it for the gradient, and the shot samples."""
+    n = int(n_wires) * (2 if mixed else 1)
+    state = math.inf if n > 1000 else 16.0 * 2.0**n
+    return 4 * state + 8.0 * (shots or 0) * int(n_wires)
+
+
+def check_simulable(n_wires: int, device=None) -> None:
+    """Refuse, before anything is built, a simulation that cannot fit in memory (a
+    :class:`~qml_phys.errors.TooLargeError` naming the estimate and the limit). Remote
+    devices (``qiskit.remote``) are not checked."""
+    from qml_phys.runtime.resources import check_memory
+
+    if isinstance(device, str):
+        device = DeviceConfig.from_string(device)
+    name = getattr(device, "name", None)
+    if name == "qiskit.remote":
+        return
+    shots = getattr(device, "shots", None) if isinstance(device, DeviceConfig) else None
+    mixed = name == "default.mixed"
+    check_memory(
+        f"simulating {n_wires} qubits" + (f" with {shots} shots" if shots else ""),
+        simulator_bytes(n_wires, shots=shots if isinstance(shots, int) else None, mixed=mixed),
+    )
+
+
+#: Host memory per gate of a PennyLane circuit (operation objects, tape, gradient tapes).
+BYTES_PER_GATE = 2048
+
+
+def check_circuit_size(n_gates: int, what: str) -> None:
+    """Refuse a circuit of ``n_gates`` gates whose construction cannot fit in memory."""
+    from qml_phys.runtime.resources import check_memory
+
+    check_memory(f"{what} ({n_gates} gates)", float(BYTES_PER_GATE) * n_gates)
+
+
+def make_device(device, wires: int, *, key=None):
+    """A PennyLane device from a name, a ``"name:shots=..:seed=.."`` string, a
+    :class:`DeviceConfig` or a device (returned as it is).
+
+    A device that samples (shots) and has no seed of its own gets one drawn from ``key``;
+    without a key it would not be reproducible, so that raises.
+
+    Raises:
+        InvalidParameterError: a sampling device with neither a seed nor a ``key``.
+        UnknownNameError: unknown device name.
+    """
+    if isinstance(device, str):
+        device = DeviceConfig.from_string(device)
+    if not isinstance(device, DeviceConfig):
+        return device
+    check_simulable(wires, device)
+    if device.samples and device.seed is None and key is None and device.name != "qiskit.remote":
+        raise InvalidParameterError(
+            f"key: expected a JAX PRNG key to seed the sampling device {str(device)!r} (or a "
+            "device with its own seed, ':seed=S'); got None"
         )
+    return device.make(wires, key=key)
 
 
 def device_wires(device) -> int | None:

@@ -32,7 +32,8 @@ def measure_in_bases(
         n_wires: number of qubits.
         bases: strings of ``n_wires`` letters from ``X``, ``Y``, ``Z``.
         n_samples: shots per basis.
-        key: JAX PRNG key; the device's sampling seed is drawn from it.
+        key: JAX PRNG key; the device's sampling seed is drawn from it
+            (:func:`~qml_phys.circuits.devices.draw_seed`).
         device: a PennyLane device name that supports ``qml.sample``.
 
     Returns:
@@ -41,16 +42,16 @@ def measure_in_bases(
         and bit ``0`` becomes spin ``+1`` (the package convention, wire 0 = site 0), the
         layout :func:`qml_phys.nqs.tomography.reconstruct` reads.
     """
-    import jax
     import pennylane as qml
+
+    from qml_phys.circuits.devices import draw_seed
 
     n = check_positive_int("n_wires", n_wires)
     shots = check_positive_int("n_samples", n_samples)
     bases = [_check_basis(b, n) for b in bases]
     if not callable(circuit):
         raise InvalidParameterError(f"circuit: expected a callable applying gates; got {circuit!r}")
-    seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-    dev = qml.device(device, wires=n, seed=seed)
+    dev = qml.device(device, wires=n, seed=draw_seed(key))
     out = {}
     for b in bases:
 

@@ -28,29 +28,32 @@ Conventions (the one place they are written down)
   :math:`\langle C\rangle/|E| = 1/2 + 1/(3\sqrt3) \approx 0.6925`; these are the
   conventions of Wurtz & Lykov (PRA 104, 052419 (2021), arXiv:2107.00677), whose fixed
   angles (:data:`FIXED_ANGLES_3REG`) are used unchanged.
-* **Approximation ratio** :math:`r = \langle C\rangle / C_{\max}`; for MaxCut
-  :math:`C_{\max}` is the brute-force maximum cut
-  (:func:`~qml_phys.physics.exact.maxcut_brute_force`), otherwise the maximum of
-  :math:`-H` over all basis states (so :math:`r` is meaningful when :math:`C_{\max} > 0`).
+* **Approximation ratio** :math:`r = \langle C\rangle / C_{\max}`; :math:`C_{\max}` comes
+  from :func:`qml_phys.physics.exact.reference`: the brute-force maximum cut for MaxCut,
+  otherwise the maximum of :math:`-H` over all basis states (so :math:`r` is meaningful
+  when :math:`C_{\max} > 0`).
 * **Bitstrings** follow the package: wire 0 is the most significant bit and bit 0 is the
   spin ``+1``.
 
-Exact (statevector) runs use ``lightning.qubit`` with adjoint gradients by default; with
-``shots`` the expectation values are sampled (e.g. on ``qiskit.aer``).
+The angles are optimised by :func:`qml_phys.circuits.optimize.minimize` (optax on
+PennyLane's JAX interface, in float64; L-BFGS by default), the same path as VQE. Exact
+(statevector) runs use ``lightning.qubit`` with adjoint gradients by default; on a device
+with shots (``"qiskit.aer:shots=10000"``) the expectation values are sampled.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from typing import NamedTuple
 
 import numpy as np
+import optax
 import pennylane as qml
-import pennylane.numpy as pnp
-import scipy.optimize
 
-from qml_phys.circuits.devices import diff_method_for, get_device
+from qml_phys.circuits.devices import check_circuit_size, diff_method_for, make_device
+from qml_phys.circuits.optimize import MinimizeConfig, minimize, optimizer_name
+from qml_phys.classical.annealing import AnnealConfig, anneal
 from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
@@ -58,15 +61,16 @@ from qml_phys.errors import (
     UnknownNameError,
     check_positive_int,
 )
-from qml_phys.physics.exact import maxcut_brute_force
 from qml_phys.physics.lattice import Graph
 from qml_phys.physics.models import MAX_EXACT_SITES, MaxCut
+from qml_phys.runtime.results import Result
 
 __all__ = [
     "FIXED_ANGLES_3REG",
     "INITS",
-    "OPTIMIZERS",
     "AnnealComparison",
+    "ComparisonConfig",
+    "QAOAConfig",
     "QAOAResult",
     "compare_with_annealing",
     "cost_diagonal",
@@ -77,7 +81,6 @@ __all__ = [
     "p1_edge_expectation",
     "p1_maxcut_expectation",
     "qaoa_circuit",
-    "random_regular_graph",
     "run_qaoa",
     "sweep_depth",
 ]
@@ -94,11 +97,8 @@ FIXED_ANGLES_3REG: dict[int, tuple[tuple[float, ...], tuple[float, ...]]] = {
     4: ((0.409, 0.781, 0.988, 1.156), (0.600, 0.434, 0.297, 0.159)),
 }
 
-#: Initialisation names accepted by :func:`run_qaoa` (or give a ``(2, p)`` array).
+#: Initialisation names of :attr:`QAOAConfig.init` (or give ``angles`` to :func:`run_qaoa`).
 INITS = ("fixed", "interp", "random")
-
-#: Optimiser names accepted by :func:`run_qaoa`.
-OPTIMIZERS = ("lbfgs", "adam")
 
 
 # --------------------------------------------------------------------------- cost
@@ -155,17 +155,20 @@ def cost_diagonal(model) -> np.ndarray:
 
 
 def _c_max(model) -> float:
-    """Maximum of the objective: brute-force MaxCut, or the max of ``-H`` over all states."""
-    if isinstance(model, MaxCut):
-        return maxcut_brute_force(model.graph)[0]
-    return float(np.max(cost_diagonal(model)))
+    """Maximum of the objective from :func:`qml_phys.physics.exact.reference`: the
+    brute-force max cut for MaxCut, else minus the lowest energy over all basis states."""
+    from qml_phys.physics.exact import reference
+
+    ref = reference(model)
+    if ref is None:
+        raise TooLargeError(
+            f"c_max: expected a model small enough for a brute-force optimum; got "
+            f"{model.n_sites} sites (pass c_max if you know it)"
+        )
+    return float(ref["max_cut"]) if isinstance(model, MaxCut) else -float(ref["energy"])
 
 
 # ------------------------------------------------------------------------- circuit
-
-
-def _check_p(p) -> int:
-    return check_positive_int("p", p, minimum=1)
 
 
 def _check_angles(angles, p: int | None = None) -> np.ndarray:
@@ -178,13 +181,13 @@ def _check_angles(angles, p: int | None = None) -> np.ndarray:
     return a
 
 
-def qaoa_circuit(model, p: int):
+def qaoa_circuit(model, n_layers: int):
     """The QAOA state preparation as a quantum function ``circuit(angles)``.
 
     Args:
         model: a diagonal model (``MaxCut``, ``GraphIsing`` with ``gamma = 0``, ...) or a
             :class:`Graph` (then ``MaxCut(graph)``).
-        p: number of layers (>= 1).
+        n_layers: the depth ``p`` (>= 1).
 
     Returns:
         ``circuit(angles)`` applying ``H^{⊗n}`` and ``p`` layers ``U_B(beta_k) U_C(gamma_k)``
@@ -192,7 +195,7 @@ def qaoa_circuit(model, p: int):
         See the module docstring for the gate conventions.
     """
     model = _as_model(model)
-    p = _check_p(p)
+    p = check_positive_int("n_layers", n_layers, minimum=1)
     terms, _ = _cost_terms(model)
     n = model.n_sites
 
@@ -219,59 +222,55 @@ def qaoa_circuit(model, p: int):
     return circuit
 
 
-def _objective_hamiltonian(terms):
-    coeffs = [-c for _, c in terms]
+def _energy_qnode(model, p: int, dev):
+    """``angles -> <H'>`` with ``H'`` the model's Z strings without the constant (the cost
+    :func:`run_qaoa` minimises: ``<C> = -(<H'> + constant)``); ``None`` without terms."""
+    terms, _ = _cost_terms(model)
+    if not terms:
+        return None
+    circuit = qaoa_circuit(model, p)
     obs = [
         qml.prod(*(qml.PauliZ(i) for i in s)) if len(s) > 1 else qml.PauliZ(s[0]) for s, _ in terms
     ]
-    return qml.Hamiltonian(coeffs, obs)
+    hamiltonian = qml.Hamiltonian([c for _, c in terms], obs)
+
+    @qml.qnode(dev, interface="auto", diff_method=diff_method_for(dev))
+    def energy(angles):
+        circuit(angles)
+        return qml.expval(hamiltonian)
+
+    return energy
 
 
-def _device(model, device, shots, seed):
-    if isinstance(device, str):
-        return get_device(device, wires=model.n_sites, shots=shots, seed=seed)
-    if shots is not None or seed is not None:
-        raise InvalidParameterError(
-            "shots/seed: expected them only with a device name (a device object carries its "
-            f"own); got shots={shots!r}, seed={seed!r} with a {type(device).__name__}"
-        )
-    return device
-
-
-def expectation_fn(model, p: int, device="lightning.qubit", *, shots=None, seed=None):
-    r"""``f(angles) -> <C>``, the QAOA objective as a differentiable QNode.
+def expectation_fn(model, n_layers: int, device="lightning.qubit", *, key=None):
+    r"""``f(angles) -> <C>``, the QAOA objective as a differentiable function.
 
     ``<C> = -<H>`` includes the model's constant (for MaxCut it is the expected weighted
-    cut). ``angles`` is a ``(2, p)`` array; the QNode uses the autograd interface (pass a
-    ``pennylane.numpy`` array with ``requires_grad=True`` to differentiate) and the best
-    gradient method of the device (:func:`~qml_phys.circuits.devices.diff_method_for`:
-    adjoint on ``lightning.qubit``).
+    cut). ``angles`` is a ``(2, p)`` array. The QNode inside uses PennyLane's ``"auto"``
+    interface (differentiate with ``jax.grad`` on a JAX array, or ``qml.grad`` on a
+    ``pennylane.numpy`` array with ``requires_grad=True``) and the best gradient method of
+    the device (:func:`~qml_phys.circuits.devices.diff_method_for`: adjoint on
+    ``lightning.qubit``).
 
     Args:
         model: a diagonal model or a :class:`Graph`.
-        p: number of layers.
-        device: a device name (see :func:`~qml_phys.circuits.devices.get_device`) or a
-            PennyLane device on at least ``n`` wires.
-        shots, seed: with a device name: ``None`` for exact values, or samples and the
-            sampler's seed.
+        n_layers: the depth ``p``.
+        device: a device name or ``"name:shots=..:seed=.."`` string, a
+            :class:`~qml_phys.circuits.devices.DeviceConfig` or a PennyLane device on at
+            least ``n`` wires.
+        key: JAX PRNG key of the sampling seed of a shot-based device given without one.
     """
     model = _as_model(model)
-    circuit = qaoa_circuit(model, p)
-    terms, constant = _cost_terms(model)
-    dev = _device(model, device, shots, seed)
-    if not terms:
+    p = check_positive_int("n_layers", n_layers, minimum=1)
+    _, constant = _cost_terms(model)
+    energy = _energy_qnode(model, p, make_device(device, model.n_sites, key=key))
+    if energy is None:
         return lambda angles: -constant
-    obs = _objective_hamiltonian(terms)
-
-    @qml.qnode(dev, interface="autograd", diff_method=diff_method_for(dev))
-    def qnode(angles):
-        circuit(angles)
-        return qml.expval(obs)
 
     def f(angles):
-        return qnode(angles) - constant
+        return -(energy(angles) + constant)
 
-    f.qnode = qnode
+    f.qnode = energy
     return f
 
 
@@ -351,11 +350,11 @@ def p1_maxcut_expectation(graph: Graph, gamma, beta):
 
 def fixed_angles(p: int) -> np.ndarray:
     """Wurtz-Lykov fixed angles for 3-regular MaxCut, ``(2, p)`` (see :data:`FIXED_ANGLES_3REG`)."""
-    p = _check_p(p)
+    p = check_positive_int("p", p, minimum=1)
     if p not in FIXED_ANGLES_3REG:
         raise InvalidParameterError(
             f"fixed angles: expected p in 1..{max(FIXED_ANGLES_3REG)}; got p={p} "
-            "(use init='interp' from a smaller p)"
+            "(use angles=interp_angles(...) from a smaller p, as sweep_depth does)"
         )
     return np.array(FIXED_ANGLES_3REG[p], dtype=np.float64)
 
@@ -375,56 +374,110 @@ def interp_angles(angles) -> np.ndarray:
     return (i - 1) / p * padded[:, i - 1] + (p - i + 1) / p * padded[:, i]
 
 
-def _initial_angles(init, p, rng) -> np.ndarray:
-    if isinstance(init, str):
-        if init == "fixed":
-            return fixed_angles(p)
-        if init == "random":
-            return np.stack([rng.uniform(0, np.pi / 2, p), rng.uniform(0, np.pi / 4, p)])
-        if init == "interp":
-            raise InvalidParameterError(
-                "init='interp' needs the optimised angles of depth p - 1: expected "
-                "sweep_depth(...) or init=interp_angles(previous.angles); got init='interp' "
-                "in run_qaoa"
+def _random_angles(p: int, key) -> np.ndarray:
+    """Gammas uniform in ``[0, pi/2)`` and betas in ``[0, pi/4)``, ``(2, p)`` float64."""
+    import jax
+
+    from qml_phys.runtime.precision import float64
+
+    with float64():
+        u = np.asarray(jax.random.uniform(key, (2, p), dtype=jax.numpy.float64))
+    return u * np.array([[np.pi / 2], [np.pi / 4]])
+
+
+# -------------------------------------------------------------------------- config
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QAOAConfig:
+    """How :func:`run_qaoa` runs (the model and the device are its arguments)."""
+
+    n_layers: int = 1
+    """The QAOA depth ``p`` (>= 1)."""
+    init: str = "fixed"
+    """``"fixed"`` (Wurtz-Lykov 3-regular angles, ``p <= 4``) or ``"random"`` (gammas in
+    ``[0, pi/2)``, betas in ``[0, pi/4)``, from the key); ``"interp"`` needs the angles of
+    depth ``p - 1`` (:func:`sweep_depth`, or ``run_qaoa(..., angles=interp_angles(a))``)."""
+    optimizer: str | optax.GradientTransformation = "lbfgs"
+    """``"lbfgs"``, ``"adam"``, ``"qng"`` or an ``optax.GradientTransformation``
+    (:func:`~qml_phys.circuits.optimize.minimize`)."""
+    n_steps: int = 200
+    """Most optimiser updates; 0 evaluates the start only."""
+    learning_rate: float = 0.05
+    """Step size of Adam and QNG."""
+    gtol: float = 1e-7
+    """Converged when the gradient's 2-norm falls below this (cut units per radian)."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_layers", check_positive_int("n_layers", self.n_layers))
+        if self.init not in INITS:
+            raise UnknownNameError(
+                f"init: expected one of {', '.join(INITS)} or run_qaoa's angles=array; got "
+                f"{self.init!r}"
             )
-        raise UnknownNameError(
-            f"init: expected one of {', '.join(INITS)} or an array; got {init!r}"
+        self.minimize_config  # noqa: B018 - validates the optimiser settings
+
+    @property
+    def minimize_config(self) -> MinimizeConfig:
+        """The optimiser settings as a :class:`~qml_phys.circuits.optimize.MinimizeConfig`."""
+        return MinimizeConfig(
+            optimizer=self.optimizer,
+            n_steps=self.n_steps,
+            learning_rate=self.learning_rate,
+            gtol=self.gtol,
         )
-    return _check_angles(init, p)
+
+
+def _initial_angles(config: QAOAConfig, angles, key) -> np.ndarray:
+    p = config.n_layers
+    if angles is not None:
+        return _check_angles(angles, p)
+    if config.init == "fixed":
+        return fixed_angles(p)
+    if config.init == "random":
+        if key is None:
+            raise InvalidParameterError("key: expected a JAX PRNG key for init='random'; got None")
+        return _random_angles(p, key)
+    raise InvalidParameterError(
+        "init='interp' needs the optimised angles of depth p - 1: expected sweep_depth(...) "
+        "or angles=interp_angles(previous.angles); got init='interp' and no angles"
+    )
 
 
 # -------------------------------------------------------------------------- results
 
 
-class QAOAResult(NamedTuple):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QAOAResult(Result):
     """Result of :func:`run_qaoa` / :func:`evaluate_qaoa`.
 
-    Attributes:
-        p: number of layers.
-        angles: ``(2, p)`` float64 ``[gammas, betas]`` (optimised, or as evaluated).
-        expectation: ``<C>`` at ``angles`` (for MaxCut: expected weighted cut); sampled if
-            ``shots`` was given.
-        c_max: maximum of ``C`` (brute-force MaxCut for MaxCut).
-        approximation_ratio: ``expectation / c_max``.
-        most_probable: ``(n,)`` int8 spins in {-1,+1} of the most probable bitstring.
-        most_probable_value: ``C`` of that bitstring (its cut for MaxCut).
-        most_probable_probability: its probability (estimated with shots).
-        history: ``(n_steps + 1,)`` float64 ``<C>`` along the optimisation (initial first).
-        n_evaluations: objective evaluations used.
-        wall_time: seconds spent.
+    ``history["expectation"]`` and ``history["grad_norm"]`` are ``(iterations,)`` float64:
+    ``<C>`` and the gradient's 2-norm before each optimiser step (empty for
+    :func:`evaluate_qaoa`). ``status`` is ``"converged"`` (gradient norm below ``gtol``),
+    ``"not_converged"`` (step budget spent) or ``"completed"`` (evaluated only).
     """
 
-    p: int
     angles: np.ndarray
+    """``(2, p)`` float64 ``[gammas, betas]`` (optimised, or as evaluated), radians."""
     expectation: float
+    """``<C>`` at ``angles`` (for MaxCut: the expected weighted cut); sampled with shots."""
     c_max: float
+    """Maximum of ``C`` (the brute-force max cut for MaxCut)."""
     approximation_ratio: float
+    """``expectation / c_max`` (nan when ``c_max <= 0``)."""
     most_probable: np.ndarray
+    """``(n,)`` int8 spins in {-1,+1} of the most probable bitstring."""
     most_probable_value: float
+    """``C`` of that bitstring (its cut for MaxCut)."""
     most_probable_probability: float
-    history: np.ndarray
+    """Its probability (estimated with shots)."""
     n_evaluations: int
-    wall_time: float
+    """Objective-and-gradient evaluations (line-search trials included) plus the final one."""
+
+    @property
+    def p(self) -> int:
+        """The depth (number of layers)."""
+        return int(self.angles.shape[1])
 
     @property
     def gammas(self) -> np.ndarray:
@@ -434,6 +487,40 @@ class QAOAResult(NamedTuple):
     def betas(self) -> np.ndarray:
         return self.angles[1]
 
+    @property
+    def expectations(self) -> np.ndarray:
+        """``(iterations + 1,)`` float64: ``<C>`` before each step, then at the end."""
+        return np.append(self.history.get("expectation", np.zeros(0)), self.expectation)
+
+    @property
+    def converged(self) -> bool:
+        """The gradient norm fell below ``gtol``."""
+        return self.status == "converged"
+
+    @property
+    def most_probable_bitstring(self) -> str:
+        """The most probable basis state as bits, wire 0 first (``"1"`` = spin ``-1``)."""
+        return "".join("1" if s < 0 else "0" for s in self.most_probable)
+
+    def summary(self) -> dict:
+        """JSON-able numbers: angles, expectation, ratio, most probable bitstring."""
+        out = super().summary()
+        if isinstance(self.config, QAOAConfig):
+            out["config"]["optimizer"] = optimizer_name(self.config.optimizer)
+        return out | {
+            "p": self.p,
+            "gammas": self.gammas.tolist(),
+            "betas": self.betas.tolist(),
+            "expectation": self.expectation,
+            "c_max": self.c_max,
+            "approximation_ratio": self.approximation_ratio,
+            "most_probable_bitstring": self.most_probable_bitstring,
+            "most_probable_value": self.most_probable_value,
+            "most_probable_probability": self.most_probable_probability,
+            "converged": self.converged,
+            "n_evaluations": self.n_evaluations,
+        }
+
 
 def _ratio(value, best) -> float:
     """``value / best``; nan when the optimum is not positive (e.g. MaxCut with only
@@ -441,7 +528,8 @@ def _ratio(value, best) -> float:
     return float(value) / float(best) if float(best) > 0 else math.nan
 
 
-def _summarise(model, p, angles, expectation, dev, c_max, history, n_eval, t0) -> QAOAResult:
+def _result(model, angles, expectation, dev, c_max, **fields) -> QAOAResult:
+    p = angles.shape[1]
     probs = np.asarray(_probs_fn(model, p, dev)(angles), np.float64)
     b = int(np.argmax(probs))
     n = model.n_sites
@@ -449,7 +537,6 @@ def _summarise(model, p, angles, expectation, dev, c_max, history, n_eval, t0) -
     terms, constant = _cost_terms(model)
     value = -constant - sum(c * float(np.prod(spins[list(s)])) for s, c in terms)
     return QAOAResult(
-        p=p,
         angles=np.asarray(angles, np.float64),
         expectation=float(expectation),
         c_max=float(c_max),
@@ -457,227 +544,216 @@ def _summarise(model, p, angles, expectation, dev, c_max, history, n_eval, t0) -
         most_probable=spins,
         most_probable_value=float(value),
         most_probable_probability=float(probs[b]),
-        history=np.asarray(history, np.float64),
-        n_evaluations=int(n_eval),
-        wall_time=time.perf_counter() - t0,
+        **fields,
     )
 
 
-def evaluate_qaoa(
-    model, angles, *, device="lightning.qubit", shots=None, seed=None, c_max=None
-) -> QAOAResult:
+def evaluate_qaoa(model, angles, *, device="lightning.qubit", key=None, c_max=None) -> QAOAResult:
     """QAOA at given ``angles`` ``(2, p)`` without optimisation (e.g. sampled on Aer).
 
-    ``c_max`` may be passed to skip the brute-force search.
+    ``device`` as in :func:`expectation_fn`; ``key`` seeds a shot-based device given
+    without a seed (required then); ``c_max`` may be passed to skip the brute-force search.
     """
     t0 = time.perf_counter()
     model = _as_model(model)
     a = _check_angles(angles)
-    p = a.shape[1]
-    dev = _device(model, device, shots, seed)
-    value = float(expectation_fn(model, p, dev)(a))
+    dev = make_device(device, model.n_sites, key=key)
+    value = float(expectation_fn(model, a.shape[1], dev)(a))
     c_max = _c_max(model) if c_max is None else float(c_max)
-    return _summarise(model, p, a, value, dev, c_max, [value], 1, t0)
+    return _result(
+        model,
+        a,
+        value,
+        dev,
+        c_max,
+        config={"n_layers": a.shape[1], "device": str(device)},
+        n_evaluations=1,
+        wall_time_s=time.perf_counter() - t0,
+    )
 
 
 def run_qaoa(
     model,
+    config: QAOAConfig = QAOAConfig(),
     *,
-    p: int,
+    key=None,
     device="lightning.qubit",
-    init="fixed",
-    optimizer: str = "lbfgs",
-    steps: int = 200,
-    learning_rate: float = 0.05,
-    seed: int = 0,
-    shots: int | None = None,
+    angles=None,
     c_max: float | None = None,
 ) -> QAOAResult:
-    """Optimise the QAOA angles of ``model`` at depth ``p``.
+    """Optimise the QAOA angles of ``model`` at depth ``config.n_layers``.
+
+    Maximises ``<C>`` by minimising ``<H>`` with
+    :func:`~qml_phys.circuits.optimize.minimize` (one compiled optimisation step; the
+    device runs on the host unless it differentiates by backpropagation).
 
     Args:
         model: a diagonal model (``MaxCut(graph)``, ``GraphIsing(graph)`` with
             ``gamma = 0``) or a :class:`Graph` (then ``MaxCut(graph)``).
-        p: number of layers (>= 1).
-        device: device name or PennyLane device; default ``lightning.qubit`` (adjoint).
-        init: ``"fixed"`` (Wurtz-Lykov 3-regular angles, p <= 4), ``"random"`` (gammas in
-            [0, pi/2), betas in [0, pi/4), from ``seed``) or a ``(2, p)`` array (e.g.
-            :func:`interp_angles` of a depth p - 1 result; :func:`sweep_depth` does that).
-        optimizer: ``"lbfgs"`` (SciPy L-BFGS-B with exact gradients, at most ``steps``
-            iterations) or ``"adam"`` (``optax.adam(learning_rate)``, ``steps`` steps).
-        steps: iteration limit; 0 evaluates ``init`` only.
-        seed: seeds the random initialisation and, with ``shots``, the sampler.
-        shots: ``None`` (exact) or samples per evaluation (gradients by parameter shift).
+        config: :class:`QAOAConfig`.
+        key: JAX PRNG key of ``init="random"`` and of the sampling seed of a shot-based
+            device given without one; needed only then.
+        device: device name or spec string (``"qiskit.aer:shots=10000"``; gradients then
+            by parameter shift), :class:`~qml_phys.circuits.devices.DeviceConfig` or
+            PennyLane device; default ``lightning.qubit`` (adjoint).
+        angles: ``(2, p)`` starting angles (e.g. :func:`interp_angles` of a depth
+            ``p - 1`` result; :func:`sweep_depth` does that) instead of ``config.init``.
         c_max: the optimum of ``C`` if known (skips the brute-force search).
     """
+    import jax
+
     t0 = time.perf_counter()
+    if not isinstance(config, QAOAConfig):
+        raise InvalidParameterError(f"config: expected a QAOAConfig; got {type(config).__name__}")
     model = _as_model(model)
-    p = _check_p(p)
-    steps = check_positive_int("steps", steps, minimum=0)
-    seed = check_positive_int("seed", seed, minimum=0)
-    if optimizer not in OPTIMIZERS:
-        raise UnknownNameError(
-            f"optimizer: expected one of {', '.join(OPTIMIZERS)}; got {optimizer!r}"
-        )
-    rng = np.random.default_rng(seed)
-    x0 = _initial_angles(init, p, rng)
-    dev = _device(model, device, shots, seed if shots is not None else None)
-    f = expectation_fn(model, p, dev)
-    grad = qml.grad(f)
-    n_eval = 0
+    p = config.n_layers
+    terms, constant = _cost_terms(model)
+    check_circuit_size(p * (len(terms) + model.n_sites), f"a depth-{p} QAOA circuit")
+    k_init, k_device = (None, None) if key is None else jax.random.split(key)
+    x0 = _initial_angles(config, angles, k_init)
+    dev = make_device(device, model.n_sites, key=k_device)
+    energy = _energy_qnode(model, p, dev)
+    if energy is None:  # no terms: C is the constant everywhere
 
-    def value_and_grad(x):
-        nonlocal n_eval
-        n_eval += 1
-        xa = pnp.array(np.reshape(x, (2, p)), requires_grad=True)
-        return float(f(xa)), np.asarray(grad(xa), np.float64).reshape(2, p)
+        def energy(x):
+            return 0.0 * jax.numpy.sum(x)
 
-    v0, g0 = value_and_grad(x0)
-    history = [v0]
-    x = x0
-    if steps and optimizer == "lbfgs":
-        last = [None, None]
-
-        def fun(flat):
-            v, g = value_and_grad(flat)
-            last[:] = [np.array(flat), v]
-            return -v, -g.ravel()
-
-        def callback(xk):
-            same = last[0] is not None and np.array_equal(xk, last[0])
-            history.append(last[1] if same else float(f(np.reshape(xk, (2, p)))))
-
-        res = scipy.optimize.minimize(
-            fun,
-            x0.ravel(),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": steps, "gtol": 1e-7},
-            callback=callback,
-        )
-        x = res.x.reshape(2, p)
-    elif steps:
-        import jax
-        import jax.numpy as jnp
-        import optax
-
-        opt = optax.adam(learning_rate)
-        params = jnp.asarray(x0)
-        state = opt.init(params)
-        g = g0
-        for _ in range(steps):
-            # optax 0.2.8's bias correction computes ``float ** int32``, which strict dtype
-            # promotion rejects; the promotion rules are relaxed for optax's code only.
-            with jax.numpy_dtype_promotion("standard"):
-                updates, state = opt.update(jnp.asarray(-g, params.dtype), state, params)
-                params = optax.apply_updates(params, updates)
-            v, g = value_and_grad(np.asarray(params, np.float64))
-            history.append(v)
-        x = np.asarray(params, np.float64)
-    value = float(f(x)) if steps else v0
+    found = minimize(energy, x0, config.minimize_config)
     c_max = _c_max(model) if c_max is None else float(c_max)
-    return _summarise(model, p, x, value, dev, c_max, history, n_eval, t0)
-
-
-def sweep_depth(model, ps=(1, 2, 3), *, init="fixed", **kwargs) -> list[QAOAResult]:
-    """:func:`run_qaoa` at increasing depths, each started by INTERP from the previous one.
-
-    The first depth starts from ``init``; depth ``ps[k+1]`` starts from
-    :func:`interp_angles` applied ``ps[k+1] - ps[k]`` times to the optimum of ``ps[k]``
-    (Zhou et al., arXiv:1812.01041). ``ps`` must be strictly increasing; ``kwargs`` go to
-    :func:`run_qaoa` (the brute-force optimum is computed once).
-    """
-    ps = [_check_p(p) for p in ps]
-    if not ps or any(b <= a for a, b in zip(ps, ps[1:], strict=False)):
-        raise InvalidParameterError(f"ps: expected a strictly increasing list of depths; got {ps}")
-    model = _as_model(model)
-    if kwargs.get("c_max") is None:
-        kwargs["c_max"] = _c_max(model)
-    results = [run_qaoa(model, p=ps[0], init=init, **kwargs)]
-    for p in ps[1:]:
-        x = results[-1].angles
-        while x.shape[1] < p:
-            x = interp_angles(x)
-        results.append(run_qaoa(model, p=p, init=x, **kwargs))
-    return results
-
-
-# ------------------------------------------------------------------- graphs and SA
-
-
-def random_regular_graph(n: int, d: int, seed: int, *, max_tries: int = 10_000) -> Graph:
-    """A uniformly random simple ``d``-regular graph on ``n`` nodes (unit weights).
-
-    Configuration (pairing) model with rejection of self-loops and multi-edges
-    (B. Bollobás, Eur. J. Comb. 1, 311 (1980)); uniform over simple graphs, practical for
-    small ``d`` (acceptance ~ exp(-(d^2 - 1)/4)). Edges are sorted, ``i < j``.
-    """
-    n = check_positive_int("n", n, minimum=1)
-    d = check_positive_int("d", d, minimum=0)
-    seed = check_positive_int("seed", seed, minimum=0)
-    if d >= n or (n * d) % 2:
-        raise InvalidParameterError(
-            f"expected d < n and n * d even for a simple d-regular graph; got n={n}, d={d}"
-        )
-    rng = np.random.default_rng(seed)
-    stubs = np.repeat(np.arange(n), d)
-    for _ in range(max_tries):
-        pairs = rng.permutation(stubs).reshape(-1, 2)
-        pairs.sort(axis=1)
-        if np.any(pairs[:, 0] == pairs[:, 1]):
-            continue
-        codes = pairs[:, 0] * n + pairs[:, 1]
-        if len(np.unique(codes)) != len(codes):
-            continue
-        return Graph(n, pairs[np.argsort(codes)], None)
-    raise InvalidParameterError(  # pragma: no cover - astronomically unlikely for small d
-        f"no simple {d}-regular graph found in {max_tries} tries; got n={n}, d={d}"
+    return _result(
+        model,
+        found.params,
+        -(found.value + constant),
+        dev,
+        c_max,
+        config=config,
+        history={"expectation": -(found.values + constant), "grad_norm": found.grad_norms},
+        status="converged" if found.converged else "not_converged",
+        n_evaluations=found.n_evaluations,
+        wall_time_s=time.perf_counter() - t0,
     )
 
 
-class AnnealComparison(NamedTuple):
-    """Result of :func:`compare_with_annealing`.
+def sweep_depth(
+    model,
+    depths=(1, 2, 3),
+    config: QAOAConfig = QAOAConfig(),
+    *,
+    key=None,
+    device="lightning.qubit",
+    c_max: float | None = None,
+) -> list[QAOAResult]:
+    """:func:`run_qaoa` at increasing depths, each started by INTERP from the previous one.
 
-    Attributes:
-        maxcut: brute-force maximum cut.
-        sa_cut: best cut found by simulated annealing.
-        sa_ratio: ``sa_cut / maxcut`` (nan when ``maxcut <= 0``, as for every ratio here).
-        qaoa_ratio: QAOA ``<cut> / maxcut`` at the optimised angles.
-        qaoa_best_ratio: cut of QAOA's most probable bitstring / maxcut.
-        qaoa: the :class:`QAOAResult`.
-        sa_spins: ``(n,)`` int8 SA's best assignment.
+    The first depth starts from ``config.init``; depth ``depths[k+1]`` starts from
+    :func:`interp_angles` applied ``depths[k+1] - depths[k]`` times to the optimum of
+    ``depths[k]`` (Zhou et al., arXiv:1812.01041). ``depths`` must be strictly increasing;
+    ``config.n_layers`` is replaced by each depth. The brute-force optimum is computed once;
+    each depth gets its own key from ``key`` (split).
     """
+    import jax
+
+    depths = [check_positive_int("n_layers", p, minimum=1) for p in depths]
+    if not depths or any(b <= a for a, b in zip(depths, depths[1:], strict=False)):
+        raise InvalidParameterError(
+            f"depths: expected a strictly increasing list of depths; got {depths}"
+        )
+    model = _as_model(model)
+    c_max = _c_max(model) if c_max is None else float(c_max)
+    keys = [None] * len(depths) if key is None else list(jax.random.split(key, len(depths)))
+    first = dataclasses.replace(config, n_layers=depths[0])
+    run = {"device": device, "c_max": c_max}
+    results = [run_qaoa(model, first, key=keys[0], **run)]
+    for p, k in zip(depths[1:], keys[1:], strict=True):
+        x = results[-1].angles
+        while x.shape[1] < p:
+            x = interp_angles(x)
+        step = dataclasses.replace(config, n_layers=p, init="fixed")
+        results.append(run_qaoa(model, step, key=k, angles=x, **run))
+    return results
+
+
+# ------------------------------------------------------------------------ annealing
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ComparisonConfig:
+    """Settings of :func:`compare_with_annealing`."""
+
+    qaoa: QAOAConfig = QAOAConfig()
+    """The QAOA run."""
+    annealing: AnnealConfig = AnnealConfig()
+    """The simulated annealing run (:func:`qml_phys.classical.annealing.anneal`)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AnnealComparison(Result):
+    """Result of :func:`compare_with_annealing` (``config``: the :class:`ComparisonConfig`)."""
 
     maxcut: float
+    """Brute-force maximum cut (:func:`qml_phys.physics.exact.reference`)."""
     sa_cut: float
+    """Best cut found by simulated annealing."""
     sa_ratio: float
+    """``sa_cut / maxcut`` (nan when ``maxcut <= 0``, as for every ratio here)."""
     qaoa_ratio: float
+    """QAOA ``<cut> / maxcut`` at the optimised angles."""
     qaoa_best_ratio: float
+    """Cut of QAOA's most probable bitstring / maxcut."""
     qaoa: QAOAResult
+    """The QAOA run."""
     sa_spins: np.ndarray
+    """``(n,)`` int8 SA's best assignment."""
+
+    def summary(self) -> dict:
+        """The cuts and ratios of both methods, and the QAOA run's summary."""
+        out = super().summary()
+        out["config"]["qaoa"]["optimizer"] = optimizer_name(self.config.qaoa.optimizer)
+        return out | {
+            "maxcut": self.maxcut,
+            "sa_cut": self.sa_cut,
+            "sa_ratio": self.sa_ratio,
+            "qaoa_ratio": self.qaoa_ratio,
+            "qaoa_best_ratio": self.qaoa_best_ratio,
+            "qaoa": self.qaoa.summary(),
+        }
 
 
 def compare_with_annealing(
-    graph, *, p: int = 1, seed: int = 0, n_sweeps: int = 1000, n_restarts: int = 16, **qaoa_kwargs
+    graph, config: ComparisonConfig = ComparisonConfig(), *, key, device="lightning.qubit"
 ) -> AnnealComparison:
     """Solve MaxCut of ``graph`` by QAOA (:func:`run_qaoa`) and by simulated annealing
-    (:func:`qml_phys.classical.annealing.anneal`, key from ``seed``) and compare both to the
-    brute-force optimum."""
+    (:func:`qml_phys.classical.annealing.anneal`) and compare both to the brute-force
+    optimum.
+
+    Args:
+        graph: a :class:`Graph` or a ``MaxCut`` model.
+        config: :class:`ComparisonConfig` (default: p = 1 from fixed angles; 1000 sweeps,
+            16 restarts).
+        key: JAX PRNG key, split between the annealing and QAOA.
+        device: QAOA's device (as in :func:`run_qaoa`).
+    """
     import jax
 
-    from qml_phys.classical.annealing import anneal
-
+    t0 = time.perf_counter()
+    if not isinstance(config, ComparisonConfig):
+        raise InvalidParameterError(
+            f"config: expected a ComparisonConfig; got {type(config).__name__}"
+        )
     model = _as_model(graph)
     if not isinstance(model, MaxCut):
         raise InvalidParameterError(
             f"compare_with_annealing: expected a Graph or a MaxCut model; got "
             f"{type(model).__name__}"
         )
-    maxcut = maxcut_brute_force(model.graph)[0]
-    sa = anneal(jax.random.key(seed), model, n_sweeps=n_sweeps, n_restarts=n_restarts)
+    k_sa, k_qaoa = jax.random.split(key)
+    maxcut = _c_max(model)
+    sa = anneal(model, config.annealing, key=k_sa)
     sa_cut = -float(sa.best_energy) + 0.0  # no negative zero
-    q = run_qaoa(model, p=p, seed=seed, c_max=maxcut, **qaoa_kwargs)
+    q = run_qaoa(model, config.qaoa, key=k_qaoa, device=device, c_max=maxcut)
     return AnnealComparison(
+        config=config,
+        wall_time_s=time.perf_counter() - t0,
         maxcut=maxcut,
         sa_cut=sa_cut,
         sa_ratio=_ratio(sa_cut, maxcut),

@@ -9,38 +9,66 @@ from qml_phys.cli import args as A
 from qml_phys.errors import InvalidParameterError
 
 
-def _graph_from_args(args):
-    """``--graph d-regular --n N --seed S`` (random regular graph) or an edge-list file."""
+def _graph_from_args(args, key):
+    """``--graph d-regular --n N`` (random regular graph from ``key``) or an edge-list file."""
     import re
 
     from qml_phys.physics import Graph
 
     m = re.fullmatch(r"(\d+)-regular", args.graph.strip().lower())
     if m:
-        from qml_phys.circuits.qaoa import random_regular_graph
+        from qml_phys.physics.graphs import random_regular_graph
 
         if args.n is None:
             raise InvalidParameterError(
                 f"--graph {args.graph} needs --n (number of nodes); got none"
             )
-        return random_regular_graph(args.n, int(m.group(1)), seed=args.seed)
+        return random_regular_graph(args.n, int(m.group(1)), key=key)
     return Graph.from_file(args.graph)
 
 
+def _save_vqe(folder, stem: str, result, seed: int, title: str) -> dict:
+    """``--out``: the record ``<stem>.json`` and the plot ``<stem>.png``."""
+    from pathlib import Path
+
+    from qml_phys.circuits.vqe import plot_convergence
+    from qml_phys.runtime import plots
+    from qml_phys.runtime.records import write_record
+
+    folder = Path(folder)
+    summary = result.summary()
+    record = write_record(
+        folder / f"{stem}.json", summary, config=summary["config"], seed=seed, kind="vqe"
+    )
+    fig, ax = plots.figure()
+    plot_convergence(ax, result)
+    ax.set_title(title)
+    ax.legend()
+    return {"record": str(record), "plot": str(plots.save(fig, folder / f"{stem}.png"))}
+
+
+def _lr(args) -> dict:
+    """``--lr`` when given (otherwise the library config's default)."""
+    return {} if args.lr is None else {"learning_rate": args.lr}
+
+
 def cmd_vqe(args) -> dict:
+    import dataclasses
+
+    import jax
+
     from qml_phys.circuits import vqe
     from qml_phys.physics import Heisenberg, Lattice, TransverseFieldIsing
 
+    key = jax.random.key(args.seed)
     model_name = args.model.strip().lower()
     if model_name == "h2":
-        res = vqe.run_vqe_h2(
-            args.bond_length,
-            device=args.device,
-            optimizer=args.optimizer,
-            steps=args.steps,
-            out=args.out,
+        config = dataclasses.replace(
+            vqe.H2_OPTIMIZATION, optimizer=args.optimizer, n_steps=args.steps, **_lr(args)
         )
+        res = vqe.run_vqe_h2(args.bond_length, config, device=args.device, key=key)
         head = {"model": "h2", "basis": "sto-3g", "bond_length": args.bond_length}
+        stem, title = "vqe_h2", f"VQE H2 STO-3G, R = {args.bond_length} A"
     else:
         if args.N is None:
             raise InvalidParameterError(f"--model {args.model} needs --N; got none")
@@ -58,43 +86,49 @@ def cmd_vqe(args) -> dict:
                 f"unknown model {args.model!r}; expected one of ['tfim', 'heisenberg', 'h2']"
             )
         layers = args.layers if args.layers is not None else max(1, args.N // 2)
-        res = vqe.run_vqe(
-            model,
+        config = vqe.VQEConfig(
+            n_layers=layers,
             ansatz=args.ansatz,
-            layers=layers,
-            device=args.device,
             optimizer=args.optimizer,
-            steps=args.steps,
-            lr=args.lr,
-            seed=args.seed,
-            out=args.out,
+            n_steps=args.steps,
+            **_lr(args),
         )
+        res = vqe.run_vqe(model, config, key=key, device=args.device)
         head |= {
             "boundary": "open" if args.open else "periodic",
             "ansatz": args.ansatz,
             "layers": layers,
         }
-    return head | {
+        stem = "vqe"
+        title = f"VQE {type(model).__name__} N={args.N}, {args.ansatz} p={layers}"
+    out = head | {
         "device": str(args.device),
         "optimizer": args.optimizer,
         "seed": args.seed,
         "energy": res.energy,
         "exact_energy": res.exact_energy,
         "relative_error": res.relative_error,
-        "absolute_error": None if res.exact_energy is None else res.energy - res.exact_energy,
-        "iterations": len(res.energies) - 1,
+        "absolute_error": res.absolute_error,
+        "iterations": res.iterations,
+        "converged": res.converged,
         "params": res.params,
         "wall_time_s": res.wall_time_s,
     }
+    if args.out:
+        out |= _save_vqe(args.out, stem, res, args.seed, title)
+    return out
 
 
 def cmd_qaoa(args) -> dict:
-    from qml_phys.circuits.qaoa import compare_with_annealing
+    import jax
 
-    graph = _graph_from_args(args)
-    cmp = compare_with_annealing(
-        graph, p=args.p, seed=args.seed, device=args.device, shots=args.shots
-    )
+    from qml_phys.circuits.qaoa import ComparisonConfig, QAOAConfig, compare_with_annealing
+
+    k_graph, k_run = jax.random.split(jax.random.key(args.seed))
+    graph = _graph_from_args(args, k_graph)
+    device = args.device if args.shots is None else f"{args.device}:shots={args.shots}"
+    config = ComparisonConfig(qaoa=QAOAConfig(n_layers=args.p))
+    cmp = compare_with_annealing(graph, config, key=k_run, device=device)
     q = cmp.qaoa
     return {
         "graph": args.graph,
@@ -109,28 +143,23 @@ def cmd_qaoa(args) -> dict:
         "approximation_ratio": q.approximation_ratio,
         "gammas": q.gammas,
         "betas": q.betas,
-        "most_probable_bitstring": "".join("1" if s < 0 else "0" for s in q.most_probable),
+        "most_probable_bitstring": q.most_probable_bitstring,
         "most_probable_cut": q.most_probable_value,
         "most_probable_probability": q.most_probable_probability,
         "annealing_cut": cmp.sa_cut,
         "annealing_ratio": cmp.sa_ratio,
         "evaluations": q.n_evaluations,
-        "wall_time_s": q.wall_time,
+        "converged": q.converged,
+        "wall_time_s": q.wall_time_s,
     }
 
 
 def cmd_barren(args) -> dict:
-    import time
-    from pathlib import Path
-
     import jax
 
-    from qml_phys.circuits.barren import plateau_scan, plot_scan, scan_summary
+    from qml_phys.circuits.barren import PlateauConfig, plateau_scan
 
-    t0 = time.perf_counter()
-    scan = plateau_scan(
-        jax.random.key(args.seed),
-        args.qubits,
+    config = PlateauConfig(
         layers=args.layers,
         n_draws=args.draws,
         cost=args.cost,
@@ -140,26 +169,32 @@ def cmd_barren(args) -> dict:
         n_blocks=args.blocks,
         shots=args.shots,
         n_boot=args.bootstrap,
-        progress=not args.json,
     )
-    out = {"config": scan["config"] | {"seed": args.seed}, **scan_summary(scan)}
-    out["wall_time_s"] = time.perf_counter() - t0
+    scan = plateau_scan(args.qubits, config, key=jax.random.key(args.seed), progress=not args.json)
+    out = scan.summary()
+    out["config"] |= {"seed": args.seed}
     if args.out:
-        from qml_phys.runtime import plots
-        from qml_phys.runtime.records import write_record
-
-        folder = Path(args.out)
-        out["record"] = str(
-            write_record(
-                folder / "barren.json", scan, config=out["config"], seed=args.seed, kind="barren"
-            )
-        )
-        fig, ax = plots.figure()
-        plot_scan(ax, scan, which="mean")
-        ax.set_title("gradient variance (mean over parameters)")
-        ax.legend()
-        out["plot"] = str(plots.save(fig, folder / "barren.png"))
+        out |= _save_barren(args.out, scan, out["config"], args.seed)
     return out
+
+
+def _save_barren(folder, scan, config: dict, seed: int) -> dict:
+    """``--out``: the record ``barren.json`` (every detail) and the plot ``barren.png``."""
+    from pathlib import Path
+
+    from qml_phys.circuits.barren import plot_scan
+    from qml_phys.runtime import plots
+    from qml_phys.runtime.records import write_record
+
+    folder = Path(folder)
+    record = write_record(
+        folder / "barren.json", scan.as_dict(), config=config, seed=seed, kind="barren"
+    )
+    fig, ax = plots.figure()
+    plot_scan(ax, scan, which="mean")
+    ax.set_title("gradient variance (mean over parameters)")
+    ax.legend()
+    return {"record": str(record), "plot": str(plots.save(fig, folder / "barren.png"))}
 
 
 def register(areas, add) -> None:
@@ -184,7 +219,9 @@ def register(areas, add) -> None:
     )
     p.add_argument("--optimizer", default="lbfgs", help="lbfgs | adam | qng")
     p.add_argument("--steps", type=A.positive_int, default=500)
-    p.add_argument("--lr", type=A.finite, default=0.05)
+    p.add_argument(
+        "--lr", type=A.finite, default=None, help="Adam/QNG step (default 0.05; H2: 0.1)"
+    )
     p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--out", default=None, help="folder for the record and the plot")
 

@@ -13,16 +13,20 @@ def barren_plateaus(ctx: TourContext) -> Section:
     2-design values, and the exact RBM energy-gradient variance of the TFIM chain."""
     import jax
 
-    from qml_phys.circuits.barren import plateau_scan, plot_scan
+    from qml_phys.circuits.barren import PlateauConfig, plateau_scan, plot_scan
     from qml_phys.nqs.gradient_variance import rbm_variance_scan
 
     ns = [2, 4, 6, 8, 10] if not ctx.quick else [2, 4, 6]
     draws = 200 if not ctx.quick else 100
     key = jax.random.key(ctx.seed)
     k_glob, k_loc, k_nqs = jax.random.split(key, 3)
-    glob = plateau_scan(k_glob, ns, layers=50, n_draws=draws, cost="global", n_boot=500)
+    glob = plateau_scan(
+        ns, PlateauConfig(layers=50, n_draws=draws, cost="global", n_boot=500), key=k_glob
+    )
     local = plateau_scan(
-        k_loc, ns, layers="log", n_draws=draws, cost="local", gates="mcclean", n_boot=500
+        ns,
+        PlateauConfig(layers="log", n_draws=draws, cost="local", gates="mcclean", n_boot=500),
+        key=k_loc,
     )
     sizes = [4, 6, 8, 10] if not ctx.quick else [4, 6]
     nqs = rbm_variance_scan(sizes, key=k_nqs, n_draws=30 if not ctx.quick else 10, n_boot=500)
@@ -45,10 +49,10 @@ def barren_plateaus(ctx: TourContext) -> Section:
     ax.legend(fontsize=6)
     plots.save(fig, ctx.out / "barren.png")
 
-    fit_g = glob["fit"]["mean"]["exponential"]
-    ref_rate = glob["two_design_rate"]
+    fit_g = glob.fit["mean"]["exponential"]
+    ref_rate = glob.two_design_rate
     table = []
-    for rg, rl in zip(glob["rows"], local["rows"], strict=True):
+    for rg, rl in zip(glob.rows, local.rows, strict=True):
         table.append(
             {
                 "n": rg["n"],
@@ -59,7 +63,7 @@ def barren_plateaus(ctx: TourContext) -> Section:
                 f"[{rl['var_mean']['low']:.3g}, {rl['var_mean']['high']:.3g}]",
             }
         )
-    last = glob["rows"][-1]
+    last = glob.rows[-1]
     checks = {
         "global: 95% interval of the decay rate contains the 2-design rate": fit_g["low"]
         <= ref_rate
@@ -67,7 +71,7 @@ def barren_plateaus(ctx: TourContext) -> Section:
         f"global: Var(n={last['n']}) within a factor 2 of the 2-design value": 0.5
         < last["var_mean"]["value"] / last["two_design_mean"]
         < 2.0,
-        "local cost decays slower than global": local["fit"]["mean"]["exponential"]["rate"]
+        "local cost decays slower than global": local.fit["mean"]["exponential"]["rate"]
         < 0.5 * fit_g["rate"],
     }
     return Section(
@@ -87,6 +91,6 @@ def barren_plateaus(ctx: TourContext) -> Section:
         ),
         figures=["barren.png"],
         table=table,
-        results={"global": glob, "local": local, "nqs": nqs},
+        results={"global": glob.as_dict(), "local": local.as_dict(), "nqs": nqs},
         checks=checks,
     )

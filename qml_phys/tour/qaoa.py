@@ -10,16 +10,21 @@ from qml_phys.tour.section import Section, TourContext
 
 def qaoa(ctx: TourContext) -> Section:
     """QAOA depth sweep on random 3-regular graphs against brute force and annealing."""
-    from qml_phys.circuits.qaoa import compare_with_annealing, random_regular_graph, sweep_depth
+    import jax
+
+    from qml_phys.circuits.qaoa import compare_with_annealing, sweep_depth
     from qml_phys.physics import MaxCut
+    from qml_phys.physics.graphs import random_regular_graph
 
     sizes = [10, 12, 14] if not ctx.quick else [10]
     ps = (1, 2, 3)
     ratios, table, sa_ratios = {p: [] for p in ps}, [], []
+    key = jax.random.key(ctx.seed)
     for i, n in enumerate(sizes):
-        graph = random_regular_graph(n, 3, seed=ctx.seed + i)
-        results = sweep_depth(MaxCut(graph), ps=ps, init="fixed", device="lightning.qubit")
-        cmp = compare_with_annealing(graph, p=1, seed=ctx.seed + i)
+        k_graph, k_cmp = jax.random.split(jax.random.fold_in(key, i))
+        graph = random_regular_graph(n, 3, key=k_graph)
+        results = sweep_depth(MaxCut(graph), ps, device="lightning.qubit")
+        cmp = compare_with_annealing(graph, key=k_cmp)
         sa_ratios.append(cmp.sa_ratio)
         row = {"graph": f"3-regular, n = {n}", "max cut": cmp.maxcut, "SA best cut": cmp.sa_cut}
         for r in results:

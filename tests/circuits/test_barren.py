@@ -10,12 +10,14 @@ from pennylane import numpy as pnp
 
 from qml_phys.circuits import barren
 from qml_phys.circuits.barren import (
+    EnsembleConfig,
+    PlateauConfig,
     draw_circuit,
     draw_circuits,
     gradient_ensemble,
     pennylane_qnode,
+    plateau_scan,
     shot_ensemble,
-    trace_count,
     two_design_variance,
     variance_scan,
 )
@@ -42,29 +44,16 @@ def _atol(x) -> float:
 )
 def test_fast_path_matches_pennylane_adjoint(key, gates, cost, n, layers):
     """The hand-written adjoint gradient against PennyLane's lightning adjoint gradient."""
-    init = "uniform"
     n_draws = 3
-    costs, grads = gradient_ensemble(
-        key,
-        n_qubits=n,
-        n_layers=layers,
-        n_draws=n_draws,
-        cost=cost,
-        init=init,
-        gates=gates,
-        return_cost=True,
-    )
+    config = EnsembleConfig(n_qubits=n, n_layers=layers, cost=cost, init="uniform", gates=gates)
+    costs, grads = gradient_ensemble(config, key=key, n_draws=n_draws, return_cost=True)
     r = 1 if gates == "mcclean" else 2
     assert grads.shape == (n_draws, r * n * layers)
     tol = _atol(grads)
-    thetas, axes_all = draw_circuits(
-        key, n_draws=n_draws, n_qubits=n, n_layers=layers, init=init, gates=gates
-    )
+    thetas, axes_all = draw_circuits(config, key=key, n_draws=n_draws)
     for i in range(n_draws):  # the circuits gradient_ensemble drew
         theta, axes = thetas[i], axes_all[i]
-        qnode = pennylane_qnode(
-            n, layers, cost, np.asarray(axes), gates=gates, device="lightning.qubit"
-        )
+        qnode = pennylane_qnode(config, np.asarray(axes), device="lightning.qubit")
         t = pnp.array(np.asarray(theta, dtype=np.float64), requires_grad=True)
         np.testing.assert_allclose(float(costs[i]), float(qnode(t)), atol=tol, rtol=0)
         expected = np.asarray(qml.grad(qnode)(t)).reshape(-1)
@@ -82,13 +71,15 @@ def test_fast_path_matches_pennylane_adjoint(key, gates, cost, n, layers):
 def test_fast_path_matches_pennylane_off_identity(key, gates, cost, blocks):
     """Away from the identity point the mirrored circuit (autodiff and adjoint) still agrees
     with PennyLane, for one and for two identity blocks."""
-    config = dict(n_qubits=3, n_layers=4, init="identity", gates=gates, n_blocks=blocks)
-    theta, axes = draw_circuit(key, **config)
+    config = EnsembleConfig(
+        n_qubits=3, n_layers=4, cost=cost, init="identity", gates=gates, n_blocks=blocks
+    )
+    theta, axes = draw_circuit(config, key=key)
     theta = theta + jnp.linspace(0.1, 0.9, theta.size, dtype=theta.dtype).reshape(theta.shape)
     circuit = dict(n_qubits=3, cost=cost, gates=gates, n_blocks=blocks)
-    c, g = jax.value_and_grad(barren.circuit_cost)(theta, axes, mirror=True, **circuit)
+    c, g = jax.value_and_grad(barren.circuit_cost)(theta, axes, config)
     c_adj, g_adj = barren._cost_and_grad(theta, axes, **circuit | {"dtype": "float32"})
-    qnode = pennylane_qnode(3, 4, cost, np.asarray(axes), gates=gates, mirror=True, n_blocks=blocks)
+    qnode = pennylane_qnode(config, np.asarray(axes))
     t = pnp.array(np.asarray(theta, dtype=np.float64), requires_grad=True)
     expected = qml.grad(qnode)(t)
     for value, grad in ((c, g), (c_adj, g_adj)):
@@ -102,17 +93,10 @@ def test_fast_path_matches_pennylane_off_identity(key, gates, cost, blocks):
 )
 def test_identity_blocks_start_at_the_minimum(key, gates, cost, blocks):
     """Grant et al.: block + inverse = identity, so the state is |0...0> and C = 0."""
-    costs, grads = gradient_ensemble(
-        key,
-        n_qubits=4,
-        n_layers=6,
-        n_draws=16,
-        cost=cost,
-        init="identity",
-        gates=gates,
-        n_blocks=blocks,
-        return_cost=True,
+    config = EnsembleConfig(
+        n_qubits=4, n_layers=6, cost=cost, init="identity", gates=gates, n_blocks=blocks
     )
+    costs, grads = gradient_ensemble(config, key=key, n_draws=16, return_cost=True)
     eps = float(jnp.finfo(costs.dtype).eps)
     # 6 layers x 8 rotations of rounding each: a few tens of eps at most
     assert float(jnp.max(jnp.abs(costs))) < 50 * eps
@@ -120,16 +104,8 @@ def test_identity_blocks_start_at_the_minimum(key, gates, cost, blocks):
     if gates != "hea":
         return
     # while the uniform start of the same circuit is far from it
-    c_uniform, _ = gradient_ensemble(
-        key,
-        n_qubits=4,
-        n_layers=6,
-        n_draws=16,
-        cost=cost,
-        init="uniform",
-        gates=gates,
-        return_cost=True,
-    )
+    uniform = EnsembleConfig(n_qubits=4, n_layers=6, cost=cost, init="uniform", gates=gates)
+    c_uniform, _ = gradient_ensemble(uniform, key=key, n_draws=16, return_cost=True)
     assert float(jnp.min(c_uniform)) > 0.05
 
 
@@ -151,8 +127,9 @@ def test_global_cost_gradients_vanish_exponentially_local_do_not():
     key = jax.random.key(SEED_PHYSICS)
     k_global, k_local = jax.random.split(key)
     ns = [4, 6, 8]
-    glob = variance_scan(k_global, ns, None, n_draws=2000, cost="global")["var_mean"][:, 0]
-    local = variance_scan(k_local, ns[::2], [2], n_draws=2000, cost="local")["var_mean"][:, 0]
+    glob = variance_scan(ns, None, PlateauConfig(n_draws=2000, cost="global"), key=k_global)
+    local = variance_scan(ns[::2], [2], PlateauConfig(n_draws=2000, cost="local"), key=k_local)
+    glob, local = glob["var_mean"][:, 0], local["var_mean"][:, 0]
     assert np.all(np.diff(glob) < 0), glob
     ratio_global = glob[0] / glob[-1]
     ratio_local = local[0] / local[-1]
@@ -161,20 +138,25 @@ def test_global_cost_gradients_vanish_exponentially_local_do_not():
 
 
 def test_compiles_once_per_configuration(key):
+    """A new key or sigma reuses the compiled ensemble; a new depth compiles a new one
+    (counted through the jitted kernel's own cache, no global counter)."""
     k1, k2 = jax.random.split(key)
-    config = dict(n_qubits=3, n_layers=5, n_draws=7, cost="local", init="small")
-    before = trace_count()
-    g1 = gradient_ensemble(k1, sigma=0.1, **config)
-    assert trace_count() == before + 1
-    g2 = gradient_ensemble(k2, sigma=0.2, **config)  # new key and sigma: no new trace
-    assert trace_count() == before + 1
+    config = EnsembleConfig(n_qubits=3, n_layers=5, cost="local", init="small", sigma=0.1)
+    barren._ensemble.clear_cache()
+    g1 = gradient_ensemble(config, key=k1, n_draws=7)
+    assert barren._ensemble._cache_size() == 1
+    other = EnsembleConfig(n_qubits=3, n_layers=5, cost="local", init="small", sigma=0.2)
+    g2 = gradient_ensemble(other, key=k2, n_draws=7)  # new key and sigma: no new trace
+    assert barren._ensemble._cache_size() == 1
     assert not np.allclose(np.asarray(g1), np.asarray(g2))
-    gradient_ensemble(k1, sigma=0.1, **{**config, "n_layers": 6})  # new depth: new trace
-    assert trace_count() == before + 2
+    deeper = EnsembleConfig(n_qubits=3, n_layers=6, cost="local", init="small", sigma=0.1)
+    gradient_ensemble(deeper, key=k1, n_draws=7)  # new depth: new trace
+    assert barren._ensemble._cache_size() == 2
 
 
 def test_variance_scan_shapes(key):
-    out = variance_scan(key, [3], [1, 2], n_draws=8, cost="local", init="small")
+    config = PlateauConfig(n_draws=8, cost="local", init="small")
+    out = variance_scan([3], [1, 2], config, key=key)
     assert out["var_first"].shape == (1, 2) and out["var_mean"].shape == (1, 2)
     assert np.all(out["var_mean"] > 0)
     assert out["config"]["init"] == "small"
@@ -231,16 +213,18 @@ def test_variance_scan_shapes(key):
 )
 def test_bad_input_is_rejected(key, kwargs, error, match):
     config = dict(n_qubits=2, n_layers=2, n_draws=2, cost="global", init="uniform")
+    config |= kwargs
+    n_draws = config.pop("n_draws")
     with pytest.raises(error, match=match):
-        gradient_ensemble(key, **{**config, **kwargs})
+        gradient_ensemble(EnsembleConfig(**config), key=key, n_draws=n_draws)
 
 
 def test_mcclean_identity_blocks_return_to_the_ry_layer(key):
     """McClean's circuit starts from RY(pi/4)^n|0>: with identity blocks <Z0 Z1> = 1/2."""
-    costs, grads = gradient_ensemble(
-        key, n_qubits=4, n_layers=8, n_draws=8, cost="zz", init="identity", gates="mcclean",
-        n_blocks=2, return_cost=True,
-    )  # fmt: skip
+    config = EnsembleConfig(
+        n_qubits=4, n_layers=8, cost="zz", init="identity", gates="mcclean", n_blocks=2
+    )
+    costs, grads = gradient_ensemble(config, key=key, n_draws=8, return_cost=True)
     np.testing.assert_allclose(np.asarray(costs), 0.5, atol=1e-5)
     assert float(jnp.max(jnp.abs(grads))) > 0.1  # not a minimum: the gradient is O(1)
 
@@ -253,9 +237,8 @@ def test_deep_random_circuits_reach_the_two_design_variance(cost, gates):
     for Z0Z1). 40 layers; the first and last 12 layers (whose gates see a not yet random
     state on one side: measured, McClean's circuit needs ~12 layers on 3 qubits) are left
     out. The estimate of 4000 draws must lie within 3 bootstrap standard errors of it."""
-    grads = gradient_ensemble(
-        jax.random.key(SEED_PHYSICS), n_qubits=3, n_layers=40, n_draws=4000, cost=cost, gates=gates
-    )
+    config = EnsembleConfig(n_qubits=3, n_layers=40, cost=cost, gates=gates)
+    grads = gradient_ensemble(config, key=jax.random.key(SEED_PHYSICS), n_draws=4000)
     r = 1 if gates == "mcclean" else 2
     inner = np.asarray(grads, np.float64).reshape(4000, 40, 3 * r)[:, 12:-12].reshape(4000, -1)
     est = bootstrap_variance(inner, key=jax.random.key(1), n_boot=400)
@@ -269,9 +252,9 @@ def test_shot_estimator_separates_landscape_and_shot_variance(key):
     subtracting the exact per-draw shot variance p(1-p)/S-style term leaves the landscape
     variance of the same draws, to within the sampling error of the shots."""
     n_draws, shots = 4000, 20
-    config = dict(n_qubits=3, n_layers=4, n_draws=n_draws, cost="global", gates="hea")
-    s = shot_ensemble(key, shots=shots, param=1, **config)
-    exact = np.asarray(gradient_ensemble(key, **config), np.float64)[:, 1]
+    config = EnsembleConfig(n_qubits=3, n_layers=4, cost="global", gates="hea")
+    s = shot_ensemble(config, key=key, n_draws=n_draws, shots=shots, param=1)
+    exact = np.asarray(gradient_ensemble(config, key=key, n_draws=n_draws), np.float64)[:, 1]
     np.testing.assert_allclose(s["grad"], exact, atol=2e-6)  # parameter shift == adjoint
     g, v, gh = s["grad"], s["shot_variance"], s["grad_shots"]
     # the global cost is 1 - p0: one shot has variance p0 (1 - p0); bounded by 1/4 per term
@@ -290,4 +273,62 @@ def test_shot_estimator_separates_landscape_and_shot_variance(key):
 
 def test_pennylane_qnode_rejects_bad_axes():
     with pytest.raises(InvalidParameterError, match=r"axes: expected shape \(2, 3, 2\)"):
-        pennylane_qnode(3, 2, "global", np.zeros((1, 3, 2), dtype=int))
+        pennylane_qnode(EnsembleConfig(n_qubits=3, n_layers=2), np.zeros((1, 3, 2), dtype=int))
+
+
+def test_plateau_scan_is_its_parts(key):
+    """Each row is the bootstrap of the gradients gradient_ensemble draws with that row's key
+    (the scan compiles the next n while one runs: the numbers are the same), the fit is
+    fit_decay of the rows, and summary() is the reader's view of them."""
+    import json
+
+    from qml_phys.runtime.records import to_jsonable
+    from qml_phys.stats.fits import fit_decay
+
+    ns = [2, 3, 4]
+    config = PlateauConfig(layers="n", n_draws=50, cost="local", n_boot=100)
+    scan = plateau_scan(ns, config, key=key, progress=False)
+    keys = jax.random.split(key, (len(ns), 2))
+    for i, (n, row) in enumerate(zip(ns, scan.rows, strict=True)):
+        ensemble = config.ensemble(n)
+        assert (row["n"], row["layers"], row["n_params"]) == (n, n, ensemble.n_params)
+        g = np.asarray(gradient_ensemble(ensemble, key=keys[i, 0], n_draws=50), np.float64)
+        mean = bootstrap_variance(g, key=keys[i, 1], n_boot=100)
+        first = bootstrap_variance(g, key=keys[i, 1], n_boot=100, reduce="first")
+        assert row["var_mean"] == mean._asdict() and row["var_first"] == first._asdict()
+        assert row["two_design_mean"] == two_design_variance(n, "local")
+    v = scan.history["var_mean"]
+    s = np.array([r["var_mean"]["log_stderr"] for r in scan.rows])
+    assert scan.fit["mean"]["exponential"] == fit_decay(ns, v, s)._asdict()
+    assert "comparison" in scan.fit["mean"]
+    summary = scan.summary()
+    assert summary["status"] == "completed" and summary["n_steps"] == 3
+    assert summary["config"]["layers"] == "n" and summary["config"]["n_boot"] == 100
+    assert summary["fit"]["mean"]["rate_per_qubit"] == scan.fit["mean"]["exponential"]["rate"]
+    assert [r["n"] for r in summary["rows"]] == ns
+    record = json.loads(json.dumps(to_jsonable(scan.as_dict())))
+    assert record["rows"][0]["var_mean"]["log_stderr"] == scan.rows[0]["var_mean"]["log_stderr"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_draws": 1}, InvalidParameterError, r"n_draws must be an integer >= 2; got 1"),
+        ({"layers": "deep"}, InvalidParameterError, r"layers must be an integer >= 1"),
+        ({"level": 1.5}, InvalidParameterError, r"level: expected a number in \(0, 1\)"),
+        ({"shots": 1}, InvalidParameterError, r"shots must be an integer >= 2; got 1"),
+        ({"cost": "energy"}, UnknownNameError, r"cost: expected one of global, local, zz"),
+        ({"dtype": "float16"}, UnknownNameError, r"dtype: expected one of float32, float64"),
+    ],
+)
+def test_plateau_config_is_checked(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        PlateauConfig(**kwargs)
+
+
+def test_plateau_scan_checks_every_size_before_work(key):
+    config = PlateauConfig(layers=3, init="identity")
+    with pytest.raises(InvalidParameterError, match=r"n_layers: expected a multiple of 2"):
+        plateau_scan([2, 4], config, key=key)
+    with pytest.raises(TooLargeError, match=r"n_qubits=30"):
+        plateau_scan([2, 30], PlateauConfig(), key=key)

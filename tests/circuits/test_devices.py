@@ -1,5 +1,6 @@
 """Devices: names, configs, wires, gradient methods and cross-engine agreement."""
 
+import jax
 import numpy as np
 import pennylane as qml
 import pytest
@@ -10,7 +11,9 @@ from qml_phys.circuits.devices import (
     DeviceConfig,
     check_wires,
     diff_method_for,
+    draw_seed,
     get_device,
+    make_device,
 )
 from qml_phys.errors import InvalidParameterError, UnknownNameError
 from qml_phys.physics.lattice import Lattice
@@ -55,17 +58,41 @@ def test_statevector_devices_agree_with_sparse_matrix(name):
 
 
 def test_shots_are_seeded_and_reproducible():
+    """The sampling seed is drawn from the key: the same key gives the same samples, a split
+    key other samples, and a DeviceConfig's own seed is used as it is."""
     model = TransverseFieldIsing(Lattice.chain(2, pbc=False), J=1.0, gamma=1.0)
+    k1, k2 = jax.random.split(jax.random.key(SEED))
     runs = [
-        _energy(get_device("default.qubit", wires=2, shots=200, seed=SEED), model, [0.4, 1.0])
+        _energy(get_device("default.qubit", wires=2, shots=200, key=k1), model, [0.4, 1.0])
         for _ in range(2)
     ]
-    other = _energy(
-        get_device("default.qubit", wires=2, shots=200, seed=SEED + 1), model, [0.4, 1.0]
-    )
+    other = _energy(get_device("default.qubit", wires=2, shots=200, key=k2), model, [0.4, 1.0])
     assert runs[0] == runs[1]
     assert other != runs[0]
     assert runs[0] == pytest.approx(_exact_energy(model, [0.4, 1.0]), abs=0.3)
+    own = DeviceConfig("default.qubit", shots=200, seed=draw_seed(k1))
+    assert _energy(own.make(2, key=k2), model, [0.4, 1.0]) == runs[0]  # its seed wins
+    assert _energy(make_device("default.qubit:shots=200", 2, key=k1), model, [0.4, 1.0]) == runs[0]
+
+
+def test_draw_seed_is_a_function_of_the_key():
+    k1, k2 = jax.random.split(jax.random.key(SEED))
+    seeds = {draw_seed(k) for k in jax.random.split(k1, 64)}
+    assert draw_seed(k1) == draw_seed(k1) != draw_seed(k2)
+    assert len(seeds) == 64 and all(0 <= s < 2**31 - 1 for s in seeds)
+
+
+def test_make_device_needs_a_key_for_an_unseeded_sampler():
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"key: expected a JAX PRNG key to seed the sampling device "
+        r"'default.qubit:shots=10' \(or a device with its own seed, ':seed=S'\); got None",
+    ):
+        make_device("default.qubit:shots=10", 2)
+    assert make_device("default.qubit:shots=10:seed=3", 2).shots.total_shots == 10
+    dev = get_device("lightning.qubit", wires=2)
+    assert make_device(dev, 2) is dev
+    assert diff_method_for(make_device(DeviceConfig("lightning.qubit"), 2)) == "adjoint"
 
 
 def test_noisy_fake_backend_raises_the_energy():
@@ -77,7 +104,12 @@ def test_noisy_fake_backend_raises_the_energy():
     energies = {}
     for label, dev in (
         ("ideal", get_device("qiskit.aer", wires=2)),
-        ("noisy", get_device("qiskit.aer", wires=2, shots=4000, seed=SEED, noise="fake_manila")),
+        (
+            "noisy",
+            get_device(
+                "qiskit.aer", wires=2, shots=4000, key=jax.random.key(SEED), noise="fake_manila"
+            ),
+        ),
     ):
 
         @qml.qnode(dev)
@@ -183,8 +215,9 @@ def test_parameter_shift_gradient_is_one_batched_job_on_aer():
 
     model = TransverseFieldIsing(Lattice.chain(4), J=1.0, gamma=1.0)
     ansatz = make_ansatz("hva", model)
-    params = pnp.array(init_params(ansatz, 2, seed=0), requires_grad=True)
-    dev = get_device("qiskit.aer", wires=4, shots=200, seed=1)
+    k_init, k_device = jax.random.split(jax.random.key(SEED))
+    params = pnp.array(init_params(ansatz, 2, key=k_init), requires_grad=True)
+    dev = get_device("qiskit.aer", wires=4, shots=200, key=k_device)
     H = model.to_pennylane()
 
     @qml.qnode(dev, diff_method="parameter-shift")

@@ -4,12 +4,17 @@ neighbourhoods are trees, brute-force MaxCut and simulated annealing."""
 
 import math
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 import pennylane as qml
 import pennylane.numpy as pnp
 import pytest
 
 from qml_phys.circuits import qaoa
+from qml_phys.circuits.qaoa import ComparisonConfig, QAOAConfig
+from qml_phys.classical.annealing import AnnealConfig
 from qml_phys.errors import (
     GraphFormatError,
     InvalidParameterError,
@@ -17,11 +22,18 @@ from qml_phys.errors import (
     UnknownNameError,
 )
 from qml_phys.physics.exact import maxcut_brute_force
+from qml_phys.physics.graphs import random_regular_graph
 from qml_phys.physics.lattice import Graph
 from qml_phys.physics.models import GraphIsing, MaxCut
+from qml_phys.runtime.precision import float64
 
 P1_3REG = 0.5 + 1 / (3 * math.sqrt(3))  # Farhi et al.: <C>/|E| at p = 1, triangle-free
 P1_GAMMA, P1_BETA = math.atan(1 / math.sqrt(2)), math.pi / 8
+
+
+def graph(n: int, seed: int) -> Graph:
+    """The random 3-regular instance named ``seed`` (a key made from it, as at the face)."""
+    return random_regular_graph(n, 3, key=jax.random.key(seed))
 
 
 def petersen() -> Graph:
@@ -52,29 +64,6 @@ def numpy_qaoa_expectation(model, angles) -> float:
             t = np.moveaxis(np.tensordot(rx, t, axes=([1], [w])), 0, w)
         psi = t.reshape(-1)
     return -float(np.real(np.vdot(psi, h @ psi)))
-
-
-# ---------------------------------------------------------------- graphs
-
-
-def test_random_regular_graph_is_simple_regular_and_seeded():
-    for n, d, seed in [(10, 3, 0), (14, 3, 5), (9, 4, 2), (12, 5, 1)]:
-        g = qaoa.random_regular_graph(n, d, seed)
-        assert g.n_nodes == n and g.n_edges == n * d // 2
-        np.testing.assert_array_equal(np.bincount(g.edges.ravel(), minlength=n), d)
-        assert np.all(g.edges[:, 0] < g.edges[:, 1])
-        assert len({tuple(e) for e in g.edges}) == g.n_edges
-    a, b = qaoa.random_regular_graph(12, 3, 0), qaoa.random_regular_graph(12, 3, 0)
-    np.testing.assert_array_equal(a.edges, b.edges)
-    c = qaoa.random_regular_graph(12, 3, 1)
-    assert not np.array_equal(a.edges, c.edges)
-
-
-def test_random_regular_graph_rejects_impossible_degrees():
-    with pytest.raises(InvalidParameterError, match=r"n \* d even.*got n=7, d=3"):
-        qaoa.random_regular_graph(7, 3, 0)
-    with pytest.raises(InvalidParameterError, match=r"d < n.*got n=4, d=4"):
-        qaoa.random_regular_graph(4, 4, 0)
 
 
 # ------------------------------------------------------- circuit vs exact
@@ -121,14 +110,14 @@ def test_general_ising_cost_with_fields_matches_numpy_statevector():
     assert c == pytest.approx(numpy_qaoa_expectation(model, angles), abs=1e-10)
     energies = np.asarray(model.sparse_matrix().diagonal())
     np.testing.assert_allclose(qaoa.cost_diagonal(model), -energies, atol=1e-12)
-    res = qaoa.run_qaoa(model, p=2, init="random", seed=3)
+    res = qaoa.run_qaoa(model, QAOAConfig(n_layers=2, init="random"), key=jax.random.key(3))
     assert res.c_max == pytest.approx(-energies.min())
     assert 0 < res.approximation_ratio <= 1 + 1e-12
-    assert res.expectation >= res.history[0] - 1e-9
+    assert res.expectation >= res.expectations[0] - 1e-9
 
 
 def test_adjoint_gradient_matches_backprop_and_parameter_shift():
-    model = MaxCut(qaoa.random_regular_graph(8, 3, 2))
+    model = MaxCut(graph(8, 2))
     x = pnp.array([[0.4, 0.7], [0.5, 0.25]], requires_grad=True)
     g_adj = qml.grad(qaoa.expectation_fn(model, 2, "lightning.qubit"))(x)
     g_bp = qml.grad(qaoa.expectation_fn(model, 2, "default.qubit"))(x)
@@ -143,6 +132,10 @@ def test_adjoint_gradient_matches_backprop_and_parameter_shift():
     np.testing.assert_allclose(np.asarray(g_adj), np.asarray(g_bp), atol=1e-8)
     np.testing.assert_allclose(np.asarray(g_adj), np.asarray(g_ps), atol=1e-8)
     assert np.max(np.abs(np.asarray(g_adj))) > 0.1
+    # the JAX interface (what run_qaoa optimises through) gives the same gradient
+    with float64():
+        g_jax = jax.grad(qaoa.expectation_fn(model, 2))(jnp.asarray(np.asarray(x)))
+    np.testing.assert_allclose(np.asarray(g_jax), np.asarray(g_adj), atol=1e-8)
 
 
 # ----------------------------------------------------- fixed angles, INTERP
@@ -158,8 +151,9 @@ def test_p1_fixed_angles_give_analytic_ratio_on_triangle_free_3_regular():
     assert table.c_max == maxcut_brute_force(g)[0] == 12
     assert table.approximation_ratio >= 0.6925 - 1e-5
     # optimising from random angles finds the same optimum value
-    opt = qaoa.run_qaoa(g, p=1, init="random", seed=4)
+    opt = qaoa.run_qaoa(g, QAOAConfig(n_layers=1, init="random"), key=jax.random.key(4))
     assert opt.expectation / g.n_edges == pytest.approx(P1_3REG, abs=1e-7)
+    assert opt.converged
 
 
 def test_p2_fixed_angles_on_girth_6_graph_give_tree_value():
@@ -182,7 +176,7 @@ def test_interp_angles():
 def _ratios(instances, ps=(1, 2, 3)):
     out = []
     for n, seed in instances:
-        results = qaoa.sweep_depth(qaoa.random_regular_graph(n, 3, seed), ps)
+        results = qaoa.sweep_depth(graph(n, seed), ps)
         assert [r.p for r in results] == list(ps)
         out.append([r.approximation_ratio for r in results])
     return np.array(out)
@@ -204,32 +198,61 @@ def test_sweep_depth_meets_3_regular_targets_many_seeds():
 
 
 def test_most_probable_bitstring_is_consistent():
-    g = qaoa.random_regular_graph(10, 3, 7)
-    res = qaoa.run_qaoa(g, p=3, init="fixed")
+    g = graph(10, 7)
+    res = qaoa.run_qaoa(g, QAOAConfig(n_layers=3, init="fixed"))
     cut = float(MaxCut(g).cut_value(np.asarray(res.most_probable, np.float32)))
     assert res.most_probable_value == pytest.approx(cut)
     assert res.most_probable.dtype == np.int8 and res.most_probable.shape == (10,)
     assert 0 < res.most_probable_probability <= 1
     assert res.most_probable_value <= res.c_max
-    assert res.history[-1] == pytest.approx(res.expectation)
+    assert res.expectations[-1] == pytest.approx(res.expectation)
+    assert res.most_probable_bitstring == "".join("1" if s < 0 else "0" for s in res.most_probable)
 
 
 def test_adam_improves_from_random_start():
-    g = qaoa.random_regular_graph(8, 3, 4)
-    res = qaoa.run_qaoa(
-        g, p=1, init="random", optimizer="adam", steps=60, seed=2, learning_rate=0.05
-    )
-    assert len(res.history) == 61
-    assert res.expectation > res.history[0] + 0.1
-    best = qaoa.run_qaoa(g, p=1, init="fixed")
+    g = graph(8, 4)
+    config = QAOAConfig(n_layers=1, init="random", optimizer="adam", n_steps=60)
+    res = qaoa.run_qaoa(g, config, key=jax.random.key(2))
+    assert len(res.expectations) == 61 and res.status == "not_converged"
+    assert res.expectation > res.expectations[0] + 0.1
+    best = qaoa.run_qaoa(g, QAOAConfig(n_layers=1, init="fixed"))
     assert res.expectation <= best.expectation + 1e-6
 
 
+def test_lbfgs_converges_and_counts_its_evaluations():
+    """From the fixed angles L-BFGS reaches a point where the gradient vanishes (status
+    converged, last gradient norm below gtol); every line-search trial is counted, so there
+    are at least as many evaluations as steps."""
+    res = qaoa.run_qaoa(graph(10, 1), QAOAConfig(n_layers=2))
+    norms = res.history["grad_norm"]
+    assert res.converged and norms[-1] < 1e-7 < norms[0]
+    assert res.n_evaluations >= len(norms)
+    assert np.all(np.diff(res.history["expectation"]) >= -1e-12)  # the line search ascends
+    s = res.summary()
+    assert s["converged"] and s["p"] == 2 and s["config"]["optimizer"] == "lbfgs"
+
+
+def test_other_optimisers_share_the_vqe_path():
+    """QNG and any optax transformation run through the same minimize as VQE."""
+    g = graph(8, 5)
+    best = qaoa.run_qaoa(g, QAOAConfig(n_layers=1))  # L-BFGS to the optimum
+    assert best.converged
+    for optimizer in ("qng", optax.sgd(0.02)):
+        config = QAOAConfig(n_layers=1, optimizer=optimizer, n_steps=20, learning_rate=0.05)
+        res = qaoa.run_qaoa(g, config, angles=[[0.3], [0.2]])
+        assert res.expectation > res.expectations[0] + 0.05
+        assert res.expectation <= best.expectation + 1e-9
+
+
 def test_aer_shots_estimate_matches_statevector():
-    g = qaoa.random_regular_graph(10, 3, 3)
-    exact = qaoa.run_qaoa(g, p=1)
+    g = graph(10, 3)
+    exact = qaoa.run_qaoa(g, QAOAConfig(n_layers=1))
     sampled = qaoa.evaluate_qaoa(
-        g, exact.angles, device="qiskit.aer", shots=10_000, seed=11, c_max=exact.c_max
+        g,
+        exact.angles,
+        device="qiskit.aer:shots=10000",
+        key=jax.random.key(11),
+        c_max=exact.c_max,
     )
     assert abs(sampled.approximation_ratio - exact.approximation_ratio) < 0.02
     assert sampled.approximation_ratio != exact.approximation_ratio  # really sampled
@@ -237,8 +260,9 @@ def test_aer_shots_estimate_matches_statevector():
 
 @pytest.mark.parametrize("n, seed", [(10, 0), (12, 1), (14, 2)])
 def test_annealing_reaches_brute_force_optimum(n, seed):
-    g = qaoa.random_regular_graph(n, 3, seed)
-    cmp = qaoa.compare_with_annealing(g, p=1, seed=seed, n_sweeps=500)
+    g = graph(n, seed)
+    config = ComparisonConfig(annealing=AnnealConfig(n_sweeps=500))
+    cmp = qaoa.compare_with_annealing(g, config, key=jax.random.key(seed))
     assert cmp.maxcut == maxcut_brute_force(g)[0]
     assert cmp.sa_cut == cmp.maxcut and cmp.sa_ratio == 1.0
     assert float(MaxCut(g).cut_value(np.asarray(cmp.sa_spins, np.float32))) == cmp.maxcut
@@ -251,41 +275,45 @@ def test_annealing_reaches_brute_force_optimum(n, seed):
 
 def test_graph_errors_surface_through_qaoa(tmp_path):
     with pytest.raises(GraphFormatError, match=r"self-loops are not allowed; got edge"):
-        qaoa.run_qaoa(Graph(3, [(0, 1), (1, 1)]), p=1)
+        qaoa.run_qaoa(Graph(3, [(0, 1), (1, 1)]))
     with pytest.raises(
         GraphFormatError, match=r"edge endpoints must lie in 0..2; got values from -1"
     ):
-        qaoa.run_qaoa(Graph(3, [(0, 1), (-1, 2)]), p=1)
+        qaoa.run_qaoa(Graph(3, [(0, 1), (-1, 2)]))
     path = tmp_path / "neg.txt"
     path.write_text("0 1\n-2 1\n")
     with pytest.raises(GraphFormatError, match=r"node indices must be >= 0"):
-        qaoa.run_qaoa(Graph.from_file(path), p=1)
+        qaoa.run_qaoa(Graph.from_file(path))
 
 
 def test_bad_parameters_raise():
-    g = qaoa.random_regular_graph(6, 3, 0)
-    with pytest.raises(InvalidParameterError, match=r"p must be an integer >= 1; got 0"):
-        qaoa.run_qaoa(g, p=0)
-    with pytest.raises(InvalidParameterError, match=r"p must be an integer >= 1; got -2"):
+    g = graph(6, 0)
+    with pytest.raises(InvalidParameterError, match=r"n_layers must be an integer >= 1; got 0"):
+        QAOAConfig(n_layers=0)
+    with pytest.raises(InvalidParameterError, match=r"n_layers must be an integer >= 1; got -2"):
         qaoa.qaoa_circuit(MaxCut(g), -2)
     with pytest.raises(
         InvalidParameterError, match=r"expected only Z terms; got 'X' on sites \(0,\)"
     ):
-        qaoa.run_qaoa(GraphIsing(g, gamma=0.5), p=1)
+        qaoa.run_qaoa(GraphIsing(g, gamma=0.5))
     with pytest.raises(InvalidParameterError, match=r"expected a diagonal model.*got str"):
-        qaoa.run_qaoa("maxcut", p=1)
+        qaoa.run_qaoa("maxcut")
     with pytest.raises(UnknownNameError, match=r"init: expected one of fixed, interp, random"):
-        qaoa.run_qaoa(g, p=1, init="zeros")
+        QAOAConfig(init="zeros")
     with pytest.raises(InvalidParameterError, match=r"needs the optimised angles of depth p - 1"):
-        qaoa.run_qaoa(g, p=2, init="interp")
+        qaoa.run_qaoa(g, QAOAConfig(n_layers=2, init="interp"))
+    with pytest.raises(InvalidParameterError, match=r"key: expected a JAX PRNG key for init="):
+        qaoa.run_qaoa(g, QAOAConfig(init="random"))
     with pytest.raises(InvalidParameterError, match=r"expected p in 1..4; got p=5"):
-        qaoa.run_qaoa(g, p=5, init="fixed")
+        qaoa.run_qaoa(g, QAOAConfig(n_layers=5, init="fixed"))
     with pytest.raises(ShapeError, match=r"expected shape \(2, 2\).*got \(2, 3\)"):
-        qaoa.run_qaoa(g, p=2, init=np.zeros((2, 3)))
+        qaoa.run_qaoa(g, QAOAConfig(n_layers=2), angles=np.zeros((2, 3)))
     with pytest.raises(
-        UnknownNameError, match=r"optimizer: expected one of lbfgs, adam; got 'sgd'"
+        UnknownNameError,
+        match=r"optimizer: expected one of adam, lbfgs, qng or an optax GradientTransformation; "
+        r"got 'sgd'",
     ):
-        qaoa.run_qaoa(g, p=1, optimizer="sgd")
+        QAOAConfig(optimizer="sgd")
     with pytest.raises(InvalidParameterError, match=r"strictly increasing.*got \[2, 1\]"):
         qaoa.sweep_depth(g, (2, 1))
     with pytest.raises(InvalidParameterError, match=r"triangles: expected at most .* = 1; got 2"):
@@ -293,9 +321,11 @@ def test_bad_parameters_raise():
     with pytest.raises(InvalidParameterError, match=r"expected unit edge weights"):
         qaoa.p1_maxcut_expectation(Graph(2, [(0, 1)], [2.0]), 0.1, 0.2)
     with pytest.raises(
-        InvalidParameterError, match=r"shots/seed: expected them only with a device name"
+        InvalidParameterError, match=r"key: expected a JAX PRNG key to seed the sampling device"
     ):
-        qaoa.expectation_fn(g, 1, qml.device("default.qubit", wires=6), shots=100)
+        qaoa.expectation_fn(g, 1, "qiskit.aer:shots=100")
+    with pytest.raises(InvalidParameterError, match=r"config: expected a QAOAConfig; got int"):
+        qaoa.run_qaoa(g, 2)
 
 
 def test_all_negative_weights_give_nan_ratios_not_a_crash():
@@ -303,7 +333,7 @@ def test_all_negative_weights_give_nan_ratios_not_a_crash():
     from qml_phys.circuits.qaoa import compare_with_annealing
     from qml_phys.physics import Graph
 
-    cmp = compare_with_annealing(Graph(3, [(0, 1), (1, 2)], [-1.0, -1.0]), p=1, seed=0)
+    cmp = compare_with_annealing(Graph(3, [(0, 1), (1, 2)], [-1.0, -1.0]), key=jax.random.key(0))
     assert cmp.maxcut == 0.0 and cmp.sa_cut == 0.0
     assert np.isnan(cmp.sa_ratio) and np.isnan(cmp.qaoa_ratio)
     assert cmp.qaoa.expectation < 0  # QAOA's state has a negative expected cut

@@ -1,5 +1,5 @@
-"""``qml-phys barren``: JSON output against the library and the 2-design values, shots,
-records and plots, and bad input."""
+"""``qml-phys barren``, ``vqe``, ``qaoa``: JSON output against the library and exact
+values, records and plots written by the face, and bad input."""
 
 import json
 
@@ -35,6 +35,15 @@ def test_barren_global_cost_follows_the_two_design(capsys, tmp_path):
     assert (tmp_path / "barren.json").exists() and (tmp_path / "barren.png").stat().st_size > 0
     record = json.loads((tmp_path / "barren.json").read_text())
     assert record["kind"] == "barren" and record["provenance"]["seed"] == 1
+    assert out["record"] == str(tmp_path / "barren.json")
+    assert out["plot"] == str(tmp_path / "barren.png")
+    # the record keeps every detail of the scan (bootstrap errors, the full fits)
+    assert record["results"]["ns"] == [2, 4, 6] and record["results"]["layers"] == [30] * 3
+    assert record["results"]["rows"][0]["var_mean"]["value"] == out["rows"][0]["var_mean"]["value"]
+    assert "log_stderr" in record["results"]["rows"][0]["var_mean"]
+    assert record["provenance"]["config"]["n_boot"] == 300
+    assert out["config"]["seed"] == 1 and out["config"]["layers"] == 30
+    assert out["wall_time_s"] > 0
 
 
 def test_barren_shots_split_the_variance(capsys):
@@ -83,3 +92,45 @@ def test_barren_bad_arguments_exit_2(capsys, argv, message):
 def test_barren_library_errors_exit_2(capsys, argv, message):
     assert main(["barren", *argv, "--json"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_vqe_out_writes_the_record_and_the_plot(capsys, tmp_path):
+    """The command, not the library, writes vqe.json (the result's summary with its seed)
+    and vqe.png when --out is given."""
+    out = run_json(
+        capsys, "vqe", "--model", "tfim", "--N", "4", "--layers", "2", "--seed", "3",
+        "--device", "default.qubit", "--out", str(tmp_path),
+    )  # fmt: skip
+    record = json.loads((tmp_path / "vqe.json").read_text())
+    assert record["kind"] == "vqe" and record["provenance"]["seed"] == 3
+    assert record["results"]["energy"] == out["energy"]
+    assert record["results"]["converged"] is out["converged"] is True
+    assert record["provenance"]["config"]["n_layers"] == 2
+    assert (tmp_path / "vqe.png").stat().st_size > 1000
+    assert out["plot"] == str(tmp_path / "vqe.png")
+
+
+def test_vqe_steps_budget_is_reported_as_not_converged(capsys):
+    out = run_json(
+        capsys, "vqe", "--model", "tfim", "--N", "4", "--optimizer", "adam", "--steps", "3",
+        "--lr", "0.01",
+    )  # fmt: skip
+    assert out["converged"] is False and out["iterations"] == 3
+    assert out["relative_error"] > 1e-3
+
+
+def test_vqe_bad_learning_rate_exits_2(capsys):
+    assert main(["vqe", "--model", "tfim", "--N", "4", "--lr", "-0.1", "--json"]) == 2
+    assert "learning_rate: expected a positive finite float; got -0.1" in capsys.readouterr().err
+
+
+def test_qaoa_random_regular_graph_is_seeded(capsys):
+    """--graph 3-regular --n 10: the same seed gives the same graph and numbers; the brute
+    force optimum bounds both methods."""
+    argv = ("qaoa", "--graph", "3-regular", "--n", "10", "--p", "1", "--seed", "2")
+    a, b = run_json(capsys, *argv), run_json(capsys, *argv)
+    assert a["n_nodes"] == 10 and a["n_edges"] == 15
+    assert a["max_cut"] == b["max_cut"] and a["expected_cut"] == b["expected_cut"]
+    assert 0.6925 <= a["approximation_ratio"] <= 1.0  # Wurtz-Lykov p = 1 bound
+    assert a["annealing_cut"] <= a["max_cut"] and a["converged"] is True
+    assert a["evaluations"] >= 1

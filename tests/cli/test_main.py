@@ -159,6 +159,7 @@ def test_qaoa_json_on_a_weighted_file(tmp_path, capsys):
     assert out["expected_cut"] == pytest.approx(out["approximation_ratio"] * 9.0)
     assert out["annealing_cut"] == pytest.approx(9.0)
     assert len(out["gammas"]) == 2
+    assert out["converged"] is True  # L-BFGS's gradient norm fell below gtol
 
 
 def test_qaoa_random_regular_needs_n(capsys):
@@ -172,12 +173,14 @@ def test_vqe_tfim_reaches_free_fermion_energy(capsys):
 
     assert out["exact_energy"] == pytest.approx(exact.tfim_chain_ground_energy(6, 1.0, 0.8))
     assert out["relative_error"] < 1e-6
+    assert out["converged"] is True and out["iterations"] < 500
 
 
 def test_vqe_h2_within_chemical_accuracy(capsys):
     out = run_json(capsys, "vqe", "--model", "h2")
     assert abs(out["energy"] - out["exact_energy"]) < 1.6e-3
     assert out["exact_energy"] == pytest.approx(-1.137270, abs=2e-6)  # FCI, STO-3G, 0.7414 Å
+    assert isinstance(out["converged"], bool)
 
 
 def test_vqe_bad_input(capsys):
