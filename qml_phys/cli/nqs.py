@@ -136,6 +136,97 @@ def cmd_tomography(args) -> dict:
     return summary
 
 
+def _field_or_inf(text: str) -> float:
+    """An argparse type: a transverse field, a finite number or ``inf`` (``|+>^N``)."""
+    import argparse
+    import math
+
+    value = math.inf if text.strip().lower() in ("inf", "infinity", "∞") else None
+    if value is None:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number or 'inf'; got {text!r}")
+    return value
+
+
+def cmd_dynamics(args) -> dict:
+    """``qml-phys nqs dynamics``: one :func:`~qml_phys.nqs.dynamics.quench_dynamics` run
+    (quench h0 -> h1 of the periodic TFIM chain against free fermions); with ``--out DIR``
+    a checkpoint (resumed with ``--resume``), ``dynamics.json`` and ``dynamics.png``."""
+    import jax
+
+    from qml_phys.errors import UnknownNameError
+    from qml_phys.nqs.dynamics import (
+        CHECKPOINT_EVERY,
+        MODELS,
+        DynamicsConfig,
+        quench_dynamics,
+    )
+
+    if args.model not in MODELS:
+        raise UnknownNameError(
+            f"--model: expected one of {MODELS} (the quench has an exact reference for the "
+            f"periodic TFIM chain); got {args.model!r}"
+        )
+    overrides = {"t_end": args.t_end, "dt": args.dt}
+    for name in ("ansatz", "alpha", "integrator"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    if args.samples is not None:
+        overrides["n_samples"] = args.samples
+    config = DynamicsConfig(**overrides)
+    checkpoint = None
+    if args.out is not None:
+        from qml_phys.runtime.checkpoint import Checkpoint
+
+        checkpoint = Checkpoint(
+            args.out,
+            every=CHECKPOINT_EVERY,
+            resume=args.resume,
+            inputs={
+                "model": args.model,
+                "N": args.N,
+                "h0": args.h0,
+                "h1": args.h1,
+                "seed": args.seed,
+            },
+        )
+        if not args.resume and checkpoint.path.exists():
+            raise ExistingDataError(
+                f"{checkpoint.path} exists; expected resume=True (--resume) to continue that "
+                "run, or a new out folder; got resume=False"
+            )
+    res = quench_dynamics(
+        args.N, args.h0, args.h1, config, key=jax.random.key(args.seed), checkpoint=checkpoint
+    )
+    summary = res.summary()
+    out = {"model": args.model, "seed": args.seed, **summary}
+    if args.out is not None:
+        from pathlib import Path
+
+        from qml_phys.nqs.dynamics import plot_dynamics
+        from qml_phys.runtime import plots
+        from qml_phys.runtime.records import write_record
+
+        folder = Path(args.out)
+        write_record(
+            folder / "dynamics.json",
+            out,
+            config=summary["config"],
+            seed=args.seed,
+            kind="nqs.dynamics",
+        )
+        fig, axes = plots.figure(1, 3)
+        plot_dynamics(axes, res)
+        fig.suptitle(f"TFIM chain N = {res.N}: quench h0 = {res.h0:g} -> h1 = {res.h1:g}")
+        plots.save(fig, folder / "dynamics.png")
+        out["out"] = str(folder)
+    return out
+
+
 def register(areas, add) -> None:
 
     nqs = areas.add_parser("nqs", help="neural quantum states (NetKet)").add_subparsers(
@@ -194,3 +285,37 @@ def register(areas, add) -> None:
     p.add_argument("--alpha", type=A.positive_int, default=2)
     p.add_argument("--epochs", type=A.positive_int, default=2000)
     p.add_argument("--out", default=None, help="folder for the record and plot")
+
+    p = add(
+        nqs,
+        "dynamics",
+        cmd_dynamics,
+        "real-time TDVP of a neural quantum state through a quench h0 -> h1 of the periodic "
+        "TFIM chain, compared with the exact free-fermion curves",
+    )
+    p.add_argument("--model", default="tfim", help="model (only 'tfim': the exact reference)")
+    p.add_argument("--N", type=A.size, required=True, help="chain length (periodic)")
+    p.add_argument(
+        "--h0", type=_field_or_inf, required=True, help="initial transverse field ('inf': |+>^N)"
+    )
+    p.add_argument("--h1", type=A.finite, required=True, help="transverse field of the evolution")
+    p.add_argument("--t-end", dest="t_end", type=A.finite, required=True, help="final time (1/J)")
+    p.add_argument("--dt", type=A.finite, required=True, help="time step (1/J)")
+    p.add_argument(
+        "--ansatz", default=None, help="'rbm-symm' (default) or 'rbm' (complex parameters)"
+    )
+    p.add_argument("--alpha", type=A.positive_int, default=None, help="hidden-unit density")
+    p.add_argument(
+        "--integrator",
+        default=None,
+        help="rk4 (default), euler, heun, midpoint; adaptive rk12, rk23, rk45",
+    )
+    p.add_argument(
+        "--samples",
+        type=A.count,
+        default=None,
+        help="Monte Carlo samples (0: exact sums; default: exact up to N = 16)",
+    )
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--out", default=None, help="folder for the record, plot and checkpoint")
+    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.msgpack")

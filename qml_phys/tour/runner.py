@@ -30,6 +30,7 @@ def sections() -> dict[str, SectionFn]:
         learning,
         monte_carlo,
         nqs,
+        nqs_dynamics,
         phases,
         qaoa,
         spin_models,
@@ -54,6 +55,7 @@ def sections() -> dict[str, SectionFn]:
         "diffusion": diffusion.diffusion,
         "learning": learning.learning_foundations,
         "nqs": nqs.nqs_ground_states,
+        "nqs_dynamics": nqs_dynamics.nqs_dynamics,
         "barren": barren.barren_plateaus,
     }
 

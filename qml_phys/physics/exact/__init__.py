@@ -65,6 +65,7 @@ from qml_phys.physics.exact.tfim import (
     tfim_chain_energy_per_site_infinite,
     tfim_chain_ground_energy,
 )
+from qml_phys.physics.exact.tfim_dynamics import TFIMQuench, tfim_quench
 
 __all__ = [
     "IsingDensityOfStates",
@@ -76,6 +77,7 @@ __all__ = [
     "MAX_TRANSFER_MATRIX_L",
     "PUBLISHED",
     "Reference",
+    "TFIMQuench",
     "enumerate_ising",
     "ising_density_of_states",
     "kaufman",
@@ -86,6 +88,7 @@ __all__ = [
     "reference",
     "tfim_chain_energy_per_site_infinite",
     "tfim_chain_ground_energy",
+    "tfim_quench",
     "transfer_matrix_ising",
     "yang_magnetization",
 ]
