@@ -24,6 +24,7 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check qml_phys tests studies benchmarks docs
 	$(BIN)/lint-imports
+	$(BIN)/interrogate qml_phys
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ising_throughput.py

@@ -553,5 +553,11 @@ def flax_loss(
 
 def init_flax(module, example: jax.Array, *, key: jax.Array):
     """``(params, batch_stats or None)`` of ``module`` initialised on an example batch."""
-    variables = module.init({"params": key, "dropout": key}, example, train=False)
+    from qml_phys.runtime.resources import check_init_memory
+
+    rngs = {"params": key, "dropout": key}
+    check_init_memory(
+        type(module).__name__, lambda r, x: module.init(r, x, train=False), rngs, example
+    )
+    variables = module.init(rngs, example, train=False)
     return variables["params"], variables.get("batch_stats")

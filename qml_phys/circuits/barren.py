@@ -1106,8 +1106,16 @@ def plateau_scan(
     if not ns:
         raise InvalidParameterError("ns: expected at least one qubit count; got none")
     ensembles = [config.ensemble(n) for n in ns]
+    from qml_phys.runtime.resources import check_memory
+
     for e in ensembles:  # fail before any work
         _chunk(e.n_qubits, e.n_layers, config.n_draws, config.memory_limit, e.dtype)
+        # the gradients of two ensembles in flight, float64 on the host, and the replicas
+        check_memory(
+            f"{config.n_draws} draws of {e.n_qubits}-qubit circuits with {e.n_params} "
+            f"parameters and {config.n_boot} bootstrap replicas",
+            3 * 8.0 * config.n_draws * (e.n_params + 1) + 32.0 * config.n_boot * config.n_draws,
+        )
         if config.shots:
             _chunk(
                 e.n_qubits, e.n_layers, config.n_draws, config.memory_limit, e.dtype, config.shots

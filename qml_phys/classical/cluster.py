@@ -84,6 +84,7 @@ from qml_phys.errors import (
     check_positive_int,
     check_temperature,
 )
+from qml_phys.runtime import rng
 
 __all__ = [
     "ALGORITHMS",
@@ -164,7 +165,7 @@ def _energy_batch(spins, J, *, pbc):
 
 def _coin(key, shape):
     """Fair coins, ``shape`` bool (the top bit of 32 random bits; independent of x64)."""
-    return (jax.random.bits(key, shape, jnp.uint32) >> 31) == 1
+    return (rng.bits(key, shape, jnp.uint32) >> 31) == 1
 
 
 def _magnetization(spins):
@@ -181,7 +182,7 @@ def _draw_bonds(key, spins, beta, J, pbc: bool):
     ``x`` to ``x + e_a`` and from ``x`` to ``x - e_a`` is active."""
     shape = spins.shape
     p = bond_probability(beta, J)
-    u = jax.random.uniform(key, (len(shape),) + shape, jnp.float32)
+    u = rng.uniform(key, (len(shape),) + shape, jnp.float32)
     bonds = []
     for a, exists in enumerate(_bond_exists(shape, pbc)):
         fwd = (spins == jnp.roll(spins, -1, a)) & (u[a] < p)

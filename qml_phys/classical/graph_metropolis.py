@@ -52,6 +52,7 @@ from qml_phys.errors import (
     check_positive_int,
 )
 from qml_phys.physics.lattice import greedy_colouring
+from qml_phys.runtime import rng
 
 __all__ = [
     "ORDERS",
@@ -311,7 +312,7 @@ def _checkerboard_sweep(key, s, beta, t: Tables):
         si = s[idx]
         de = 2.0 * si.astype(jnp.float32) * local
         p = jnp.where(de == 0, jnp.float32(_ZERO_DE), jnp.exp(-beta * de))
-        accept = jax.random.uniform(k_u, sites.shape, jnp.float32) < p
+        accept = rng.uniform(k_u, sites.shape, jnp.float32) < p
         s = s.at[sites].set(jnp.where(accept, -si, si), mode="drop")
         return s, key
 
@@ -388,7 +389,7 @@ def sweeps(
 
 def random_spins(key, shape):
     """Uniformly random spins (top bit of 32 random bits: the same with x64 on or off)."""
-    up = (jax.random.bits(key, shape, jnp.uint32) >> 31) == 1
+    up = (rng.bits(key, shape, jnp.uint32) >> 31) == 1
     return jnp.where(up, 1, -1).astype(jnp.int8)
 
 

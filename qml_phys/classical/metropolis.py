@@ -117,6 +117,7 @@ from qml_phys.errors import (
     UnknownNameError,
     check_positive_int,
 )
+from qml_phys.runtime import rng
 
 __all__ = ["METHODS", "Trace", "init_spins", "packing", "run", "sweep"]
 
@@ -757,7 +758,7 @@ def init_spins(key, n_temps: int, n_chains: int, L: int, *, hot: bool = True) ->
     shape = (n_temps, n_chains, L, L)
     if not hot:
         return jnp.ones(shape, jnp.int8)
-    return jnp.where(jax.random.bernoulli(key, 0.5, shape), 1, -1).astype(jnp.int8)
+    return jnp.where(rng.bernoulli(key, 0.5, shape), 1, -1).astype(jnp.int8)
 
 
 def sweep(key, spins, betas, *, n_sweeps: int = 1, J=1.0, h=0.0, method: str = "auto"):

@@ -45,6 +45,7 @@ force one or the other.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any, NamedTuple
 
@@ -59,6 +60,7 @@ from qml_phys.errors import (
     check_positive_int,
     check_temperature,
 )
+from qml_phys.runtime import rng
 
 __all__ = [
     "STARTS",
@@ -145,6 +147,21 @@ def _betas(temperatures) -> np.ndarray:
     return np.array([1.0 / check_temperature(x) for x in t])
 
 
+@functools.partial(jax.jit, static_argnames=("shape", "start"))
+def _initial_spins(key, ordered, *, shape, start):
+    """Random spins of ``shape`` (all up for ``start="up"``); the chains of the temperatures
+    where ``ordered`` holds start from an ordered state of random sign. One compiled call;
+    returns ``(spins, next key)``."""
+    k_spins, k_sign, k_next = jax.random.split(key, 3)
+    up = (rng.bits(k_spins, shape, jnp.uint32) >> 31) == 1
+    spins = jnp.where(up, 1, -1).astype(jnp.int8)
+    if start == "up":
+        return jnp.ones(shape, jnp.int8), k_next
+    sign = rng.rademacher(k_sign, shape[:2] + (1,) * (len(shape) - 2), jnp.int8)
+    mask = ordered.reshape((-1,) + (1,) * (len(shape) - 1))
+    return jnp.where(mask, sign * jnp.ones_like(spins), spins).astype(jnp.int8), k_next
+
+
 def _check_state(model, state: MCState) -> None:
     want = _site_shape(model)
     got = tuple(np.shape(state.spins))
@@ -170,24 +187,14 @@ class Sampler:
         if start not in STARTS:
             raise UnknownNameError(f"start: expected one of {STARTS}; got {start!r}")
         self.check_model(model)
-        k_spins, k_sign, k_next = jax.random.split(key, 3)
         shape = (len(betas), n_chains, *_site_shape(model))
         from qml_phys.runtime.resources import check_memory
 
         # int8 spins, and up to ~16 bytes per spin of work arrays in the engines
         check_memory(f"sampling {math.prod(shape)} spins", 17.0 * math.prod(shape))
-        up = (jax.random.bits(k_spins, shape, jnp.uint32) >> 31) == 1
-        spins = jnp.where(up, 1, -1).astype(jnp.int8)
-        if start == "up":
-            spins = jnp.ones(shape, jnp.int8)
-        elif start == "auto":
-            tc = critical_temperature(model)
-            if tc is not None:
-                sign = jax.random.rademacher(
-                    k_sign, (len(betas), n_chains) + (1,) * (len(shape) - 2), dtype=jnp.int8
-                )
-                ordered = jnp.asarray(1.0 / betas < tc).reshape((-1,) + (1,) * (len(shape) - 1))
-                spins = jnp.where(ordered, sign * jnp.ones_like(spins), spins).astype(jnp.int8)
+        tc = critical_temperature(model) if start == "auto" else None
+        ordered = np.zeros(len(betas), bool) if tc is None else 1.0 / betas < tc
+        spins, k_next = _initial_spins(key, jnp.asarray(ordered), shape=shape, start=start)
         return MCState(spins, betas, k_next)
 
     def check_model(self, model) -> None:
@@ -215,6 +222,15 @@ class Sampler:
                 f"got n_sweeps={n_sweeps}"
             )
         _check_state(model, state)
+        from qml_phys.runtime.resources import check_memory
+
+        # the trace: energy and magnetization (float64) per measurement, chain and temperature
+        n_meas = n_sweeps // measure_every
+        check_memory(
+            f"a trace of {n_meas} measurements of {state.spins.shape[0] * state.spins.shape[1]} "
+            "chains",
+            16.0 * n_meas * state.spins.shape[0] * state.spins.shape[1],
+        )
         return self._advance(model, state, n_sweeps, measure_every)
 
     def _advance(self, model, state, n_sweeps, measure_every):  # pragma: no cover - abstract

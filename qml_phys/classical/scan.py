@@ -102,6 +102,20 @@ def _combine(values: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
     return float(np.mean(values)), float(np.std(values) / np.sqrt(max(len(values), 1)))
 
 
+def _preflight(sizes: list[int], n_temps: int, config: BinderScanConfig) -> None:
+    """Refuse a scan whose grid or whose largest job cannot fit in memory, before any job
+    starts (a job that fails inside the sweep is only recorded as failed)."""
+    from qml_phys.runtime.resources import check_memory
+
+    n_points = len(sizes) * n_temps * config.n_replicas
+    check_memory(f"a scan of {n_points} points", 2048.0 * n_points)
+    L = max(sizes)
+    check_memory(
+        f"one scan job at L={L} with {config.n_chains} chains and {config.n_sweeps} sweeps",
+        17.0 * L * L * config.n_chains + 16.0 * config.n_sweeps * config.n_chains,
+    )
+
+
 def binder_scan(
     sizes: Sequence[int],
     temperatures: Sequence[float],
@@ -135,6 +149,7 @@ def binder_scan(
         raise InvalidParameterError(
             f"temperatures: expected at least 2 to locate a crossing; got {len(temps)}"
         )
+    _preflight(sizes, len(temps), config)
     k_runs, k_resample = jax.random.split(key)
     replica_keys = {
         r: np.asarray(jax.random.key_data(jax.random.fold_in(k_runs, r))).tolist()

@@ -98,6 +98,16 @@ def _interrupted(args) -> str:
     return f"qml-phys {name}: interrupted; nothing was saved (this command does not resume)"
 
 
+def _too_large(err: BaseException) -> str:
+    """The message for a job that a size made impossible (memory, or a number past what a
+    machine integer or float holds)."""
+    what = type(err).__name__
+    return (
+        f"the requested sizes are too large for this machine ({what}: {err or 'no detail'}); "
+        "choose smaller sizes or counts"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``qml-phys``; return the exit status (0 ok, 1 a check failed, 2 bad input,
     130 interrupted)."""
@@ -115,6 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_interrupted(args), file=sys.stderr)
         return 130
+    except (MemoryError, OverflowError) as err:  # past a pre-flight check: still no traceback
+        print(f"qml-phys: error: {_too_large(err)}", file=sys.stderr)
+        return 2
+    except ValueError as err:
+        if "Maximum allowed size exceeded" not in str(err):  # numpy's array-size limit
+            raise
+        print(f"qml-phys: error: {_too_large(err)}", file=sys.stderr)
+        return 2
     try:
         emit(result, args.json)
     except BrokenPipeError:  # the reader went away (``| head``): not an error of ours

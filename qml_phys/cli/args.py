@@ -45,14 +45,21 @@ def _parse_int(text: str, minimum: int) -> int | None:
         return int(value)
 
 
-def integer(minimum: int, expected: str, maximum: int | None = None):
+#: The largest count or size a command takes (a 32-bit signed integer, what JAX's default
+#: integers hold); a job that large is then refused by its memory pre-flight check.
+MAX_INT = 2**31 - 1
+
+
+def integer(minimum: int, expected: str, maximum: int = MAX_INT):
     """An argparse type: an integer in ``[minimum, maximum]``, else "expected <expected>; got
     <text>"."""
 
     def parse(text: str) -> int:
         value = _parse_int(text, minimum)
-        if value is None or (maximum is not None and value > maximum):
+        if value is None:
             raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"expected {expected} up to {maximum}; got {text!r}")
         return value
 
     return parse
@@ -63,6 +70,12 @@ size = integer(2, "a finite lattice size (integer >= 2)")
 seed = integer(0, "a seed (integer from 0 to 4294967295)", maximum=2**32 - 1)
 count = integer(0, "an integer >= 0")
 positive_int = integer(1, "a positive integer")
+#: Layer widths and hidden-unit densities: networks are built (masks, weights) before any
+#: memory estimate could see them, so their sizes are bounded here.
+width = integer(1, "a layer width (integer >= 1)", maximum=65_536)
+density = integer(1, "a hidden-unit density (integer >= 1)", maximum=1024)
+#: Worker processes: more than this many on one machine is a typo, not a plan.
+workers = integer(0, "a number of worker processes (0: in-process)", maximum=1024)
 
 
 def size_or_inf(text: str) -> float | int:
@@ -112,6 +125,10 @@ def temperature(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+#: The most temperatures a ``start:stop:count`` range may hold.
+MAX_TEMPERATURES = 100_000
+
+
 def parse_temperatures(items: Sequence[str]) -> list[float]:
     """Temperatures from ``2.3``-style values and ``start:stop:count`` ranges (inclusive)."""
     temps: list[float] = []
@@ -124,9 +141,10 @@ def parse_temperatures(items: Sequence[str]) -> list[float]:
                 )
             start, stop = check_temperature(parts[0]), check_temperature(parts[1])
             n = _parse_int(parts[2], 1)
-            if n is None:
+            if n is None or n > MAX_TEMPERATURES:
                 raise InvalidParameterError(
-                    f"temperature range count: expected a positive integer; got {parts[2]!r}"
+                    "temperature range count: expected a positive integer up to "
+                    f"{MAX_TEMPERATURES}; got {parts[2]!r}"
                 )
             if n == 1:
                 temps.append(start)
@@ -137,6 +155,10 @@ def parse_temperatures(items: Sequence[str]) -> list[float]:
     return temps
 
 
+#: The most qubit counts one ``--qubits`` may list.
+MAX_QUBIT_COUNTS = 1000
+
+
 def qubits(text: str) -> list[int]:
     """``start:stop:step`` (inclusive; step defaults to 1) or a comma list of integers >= 1."""
     try:
@@ -145,15 +167,17 @@ def qubits(text: str) -> list[int]:
             if len(parts) not in (2, 3) or parts[0] < 1 or parts[-1 if len(parts) == 3 else 1] < 1:
                 raise ValueError
             start, stop, step = parts if len(parts) == 3 else (*parts, 1)
+            if step < 1 or (stop - start) // step >= MAX_QUBIT_COUNTS:
+                raise ValueError
             values = list(range(start, stop + 1, step))
         else:
             values = [int(p) for p in text.split(",")]
     except ValueError:
         values = []
-    if not values or min(values) < 1:
+    if not values or min(values) < 1 or max(values) > MAX_INT or len(values) > MAX_QUBIT_COUNTS:
         raise argparse.ArgumentTypeError(
-            "expected qubit counts as start:stop:step (e.g. 2:14:2) or a list (2,4,6); "
-            f"got {text!r}"
+            "expected qubit counts as start:stop:step (e.g. 2:14:2) or a list (2,4,6), at most "
+            f"{MAX_QUBIT_COUNTS} of them; got {text!r}"
         )
     return values
 
@@ -163,7 +187,7 @@ def layers(text: str) -> int | str:
     if text in ("n", "log"):
         return text
     value = _parse_int(text, 1)
-    if value is None:
+    if value is None or value > MAX_INT:
         raise argparse.ArgumentTypeError(
             "expected a number of layers >= 1, 'n' (depth = n) or 'log' (ceil log2 n); "
             f"got {text!r}"

@@ -9,6 +9,7 @@ from qml_phys.cli import args as A
 
 
 def cmd_exact_ising(args) -> dict:
+    """``qml-phys exact ising``: Kaufman on the L x L torus, Onsager and Yang for L = inf."""
     from qml_phys.physics import exact
 
     temps = A.parse_temperatures(args.T)
@@ -41,6 +42,7 @@ def cmd_exact_ising(args) -> dict:
 
 
 def cmd_exact_tfim(args) -> dict:
+    """``qml-phys exact tfim``: the free-fermion ground energy of the periodic TFIM chain."""
     from qml_phys.physics import exact
 
     N = args.N
@@ -62,6 +64,7 @@ def cmd_exact_tfim(args) -> dict:
 
 
 def cmd_exact_maxcut(args) -> dict:
+    """``qml-phys exact maxcut``: the brute-force maximum cut of a graph file."""
     from qml_phys.physics import Graph, exact
 
     graph = Graph.from_file(args.graph)

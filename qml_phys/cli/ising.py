@@ -6,6 +6,7 @@ from qml_phys.cli import args as A
 
 
 def cmd_ising_sample(args) -> dict:
+    """``qml-phys ising sample``: observables with error bars at one (L, T)."""
     import jax
 
     from qml_phys.classical.simulate import SimulationConfig, simulate
@@ -39,6 +40,7 @@ def cmd_ising_sample(args) -> dict:
 
 
 def cmd_ising_dataset(args) -> dict:
+    """``qml-phys ising dataset``: labelled configurations into an HDF5 file (resumable)."""
     import jax
 
     from qml_phys.classical.datasets import DatasetConfig, write_dataset
@@ -56,6 +58,7 @@ def cmd_ising_dataset(args) -> dict:
 
 
 def cmd_ising_scan(args) -> dict:
+    """``qml-phys ising scan``: a grid of (L, T, seed) jobs, local or on Dask."""
     import jax
 
     from qml_phys.classical.scan import BinderScanConfig, binder_scan
@@ -139,4 +142,6 @@ def register(areas, add) -> None:
         help="Dask scheduler address, e.g. tcp://host:8786 (default $DASK_SCHEDULER_ADDRESS, "
         "else local processes)",
     )
-    p.add_argument("--workers", type=A.count, default=None, help="local processes (0: in-process)")
+    p.add_argument(
+        "--workers", type=A.workers, default=None, help="local processes (0: in-process)"
+    )

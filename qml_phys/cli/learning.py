@@ -6,6 +6,7 @@ from qml_phys.cli import args as A
 
 
 def cmd_learn_hamiltonian(args) -> dict:
+    """``qml-phys learn hamiltonian``: regression that recovers the Ising couplings."""
     import jax
 
     from qml_phys.learning.regression import HamiltonianConfig, learn_hamiltonian

@@ -252,7 +252,7 @@ def register(areas, add) -> None:
     )
     model_args(p)
     p.add_argument("--ansatz", choices=("rbm", "rbm-symm", "ar"), default="rbm")
-    p.add_argument("--alpha", type=A.positive_int, default=1, help="hidden-unit density")
+    p.add_argument("--alpha", type=A.density, default=1, help="hidden-unit density")
     p.add_argument("--iters", type=A.positive_int, default=300)
     p.add_argument("--sr", choices=("sr", "minsr"), default="sr")
     p.add_argument("--samples", type=A.positive_int, default=None, help="samples per iteration")
@@ -282,7 +282,7 @@ def register(areas, add) -> None:
     )
     model_args(p)
     p.add_argument("--samples", type=A.positive_int, default=2000, help="samples per basis")
-    p.add_argument("--alpha", type=A.positive_int, default=2)
+    p.add_argument("--alpha", type=A.density, default=2)
     p.add_argument("--epochs", type=A.positive_int, default=2000)
     p.add_argument("--out", default=None, help="folder for the record and plot")
 
@@ -304,7 +304,7 @@ def register(areas, add) -> None:
     p.add_argument(
         "--ansatz", default=None, help="'rbm-symm' (default) or 'rbm' (complex parameters)"
     )
-    p.add_argument("--alpha", type=A.positive_int, default=None, help="hidden-unit density")
+    p.add_argument("--alpha", type=A.density, default=None, help="hidden-unit density")
     p.add_argument(
         "--integrator",
         default=None,

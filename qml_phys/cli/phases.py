@@ -44,6 +44,7 @@ def _finish(args, name: str, result, draw, n_axes: int) -> dict:
 
 
 def cmd_supervised(args) -> dict:
+    """``qml-phys phases supervised``: Carrasquilla-Melko T_c with finite-size scaling."""
     import jax
 
     from qml_phys.phases import supervised
@@ -60,6 +61,7 @@ def cmd_supervised(args) -> dict:
 
 
 def cmd_unsupervised(args) -> dict:
+    """``qml-phys phases unsupervised``: PCA, k-means and the autoencoder on a dataset."""
     import jax
 
     from qml_phys.phases import unsupervised
@@ -74,6 +76,7 @@ def cmd_unsupervised(args) -> dict:
 
 
 def cmd_confusion(args) -> dict:
+    """``qml-phys phases confusion``: T_c by learning by confusion."""
     import jax
 
     from qml_phys.phases import confusion

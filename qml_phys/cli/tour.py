@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def cmd_tour(args) -> dict:
+    """``qml-phys tour``: run the tour of the package into an HTML report."""
     from qml_phys.tour import run_tour
 
     return run_tour(args.out, quick=args.quick, only=args.only)

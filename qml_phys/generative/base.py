@@ -80,7 +80,10 @@ def flatten_spins(s, shape: tuple[int, ...], dtype=jnp.float32) -> tuple[jax.Arr
 
 def init_params(module, *, key: jax.Array) -> Any:
     """Initial ``params`` of a spin model (evaluated on one all-up configuration)."""
+    from qml_phys.runtime.resources import check_init_memory
+
     example = jnp.ones((1, n_sites(module.shape)), jnp.float32)
+    check_init_memory(type(module).__name__, module.init, key, example)
     return module.init(key, example)["params"]
 
 
@@ -107,6 +110,18 @@ def _generic_sample(module, params, key: jax.Array, n: int) -> tuple[jax.Array, 
     return s.reshape((n, *module.shape)), lp
 
 
+#: Bytes per sampled spin a sampler holds at once (the samples, conditionals, activations).
+SAMPLE_BYTES_PER_SITE = 64
+
+
+def check_sample_memory(n: int, n_spins: int) -> None:
+    """Refuse to draw ``n`` configurations of ``n_spins`` spins at once when they cannot fit
+    in memory (:func:`~qml_phys.runtime.resources.check_memory`)."""
+    from qml_phys.runtime.resources import check_memory
+
+    check_memory(f"{n} samples of {n_spins} spins", float(SAMPLE_BYTES_PER_SITE) * n * n_spins)
+
+
 def _check_exact_sampling(module) -> None:
     if not getattr(module, "exact_sampling", False):
         raise InvalidParameterError(
@@ -124,6 +139,7 @@ def sample(module, params, key: jax.Array, n: int) -> jax.Array:
     """
     n = check_positive_int("n", n)
     _check_exact_sampling(module)
+    check_sample_memory(n, n_sites(module.shape))
     custom = getattr(type(module), "sample_fn", None)
     if custom is not None:
         return custom(module, params, key, n)
@@ -139,6 +155,7 @@ def sample_and_log_prob(module, params, key: jax.Array, n: int) -> tuple[jax.Arr
     """
     n = check_positive_int("n", n)
     _check_exact_sampling(module)
+    check_sample_memory(n, n_sites(module.shape))
     fused = getattr(type(module), "sample_log_prob_fn", None)
     if fused is not None:
         return fused(module, params, key, n)

@@ -226,7 +226,11 @@ def sample_flow(module: RealNVP, params, key: jax.Array, n: int):
 
 
 def init_flow(module: RealNVP, *, key: jax.Array):
-    return module.init(key, jnp.zeros((1, module.L, module.L), jnp.float32))["params"]
+    from qml_phys.runtime.resources import check_init_memory
+
+    example = jnp.zeros((1, module.L, module.L), jnp.float32)
+    check_init_memory("the flow", module.init, key, example)
+    return module.init(key, example)["params"]
 
 
 ESTIMATORS = ("path", "total")
@@ -639,10 +643,16 @@ def flow_vs_hmc(
             training (see :func:`train_flow`).
     """
     from qml_phys.classical.hmc import HMCConfig, run_hmc
+    from qml_phys.runtime.resources import check_memory
 
     t0 = time.perf_counter()
     hmc_chains = config.chains_hmc
     hmc_per = config.n_samples // hmc_chains
+    # both samplers' float32 configurations, their proposals and log-weights, before training
+    check_memory(
+        f"{config.n_samples} phi^4 configurations of {theory.L} x {theory.L} per sampler",
+        4 * 4.0 * config.n_samples * theory.L**2,
+    )
     k_train, k_f, k_h, k_0 = jax.random.split(key, 4)
     flow = train_flow(theory, config.flow, key=k_train, checkpoint=checkpoint)
     fm = flow_mcmc(flow, key=k_f, n_samples=config.n_samples, n_chains=config.n_chains)

@@ -143,7 +143,10 @@ def gibbs(module: RBM, params, key: jax.Array, s, n_steps: int) -> jax.Array:
 
 def init_chains(module: RBM, *, key: jax.Array, n_chains: int) -> jax.Array:
     """Random ``(n_chains, N)`` float32 spins: the persistent chains of PCD."""
+    from qml_phys.generative.base import check_sample_memory
+
     N = n_sites(module.shape)
+    check_sample_memory(n_chains, N + module.n_hidden)
     return jnp.where(jax.random.bernoulli(key, 0.5, (n_chains, N)), 1.0, -1.0).astype(jnp.float32)
 
 

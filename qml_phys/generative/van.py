@@ -251,6 +251,10 @@ def train_van(
 
     L = check_positive_int("L", L, minimum=2)
     T = check_temperature(T)
+    from qml_phys.generative.base import check_sample_memory
+
+    # the training batches and the final estimate, before the network is built
+    check_sample_memory(max(config.batch_size, config.n_samples), L * L)
     t0 = time.perf_counter()
     z2 = config.z2 and config.model != "local"
     module = make_spin_model(config.model, L, hidden=config.hidden, z2=z2)

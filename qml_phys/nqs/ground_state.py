@@ -552,6 +552,25 @@ def _seeds(key) -> tuple[int, int]:
     return int(a), int(b)
 
 
+def preflight(model, config: VMCConfig) -> None:
+    """Refuse, before anything is built, a run whose samples and per-sample gradients
+    (complex128, at least ``alpha * N`` parameters of every ansatz) cannot fit in memory.
+
+    Raises :class:`~qml_phys.errors.TooLargeError` naming the estimate and the limit.
+    """
+    from qml_phys.runtime.resources import check_memory
+
+    n = int(model.n_sites)
+    samples = max(config.n_samples, config.final_samples)
+    if config.chunk_size is not None:
+        samples = min(samples, config.chunk_size)
+    n_params = config.alpha * n
+    check_memory(
+        f"VMC on {n} sites with {samples} samples per pass and alpha = {config.alpha}",
+        16.0 * samples * (n + n_params) + 16.0 * n_params * n,
+    )
+
+
 def make_vstate(config: VMCConfig, model, hilbert, *, key, n_devices: int = 1, params=None):
     """The ``nk.vqs.MCState`` of ``config`` (``params``: initial parameters, e.g. a warm
     start from :mod:`qml_phys.nqs.bridge`), built under
@@ -741,6 +760,7 @@ def ground_state(
     if config.learning_rate is None:
         lr = 0.02 if model.lattice.kind == "square" else 0.05
         config = dataclasses.replace(config, learning_rate=lr)
+    preflight(model, config)
     with float64():
         hilbert, op, sign_rule, constraint = build_problem(model, config)
         module = make_ansatz(config, model, hilbert)

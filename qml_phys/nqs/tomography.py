@@ -255,6 +255,7 @@ def reconstruct(
             raise ShapeError(f"samples[{b!r}]: expected (n, {n}) spins in {{-1,+1}}; got {s.shape}")
         outcomes[b] = ((1 - s) // 2).astype(np.int64) @ weights
     phase = config.phase if config.phase is not None else any(set(b) != {"Z"} for b in bases)
+    _preflight(n, sum(len(o) for o in outcomes.values()), config)
     with float64():
         return _reconstruct(outcomes, config, make_model(config.alpha, phase), key, reference)
 
@@ -363,6 +364,18 @@ class TomographyDemoResult(Result):
         }
 
 
+def _preflight(n: int, n_outcomes: int, config: TomographyConfig) -> None:
+    """Refuse a reconstruction whose full-batch loss (amplitudes of every outcome, the
+    ``2^N`` normalisation, ``alpha * N`` hidden units per configuration) cannot fit."""
+    from qml_phys.runtime.resources import check_memory
+
+    hidden = config.alpha * n
+    check_memory(
+        f"tomography of N = {n} with {n_outcomes} outcomes and alpha = {config.alpha}",
+        16.0 * (n_outcomes + 2**n) * (n + hidden) * 3 + 8.0 * n_outcomes * n,
+    )
+
+
 def tomography_demo(
     model, *, n_samples: int = 2000, config: TomographyConfig | None = None, key
 ) -> TomographyDemoResult:
@@ -377,12 +390,14 @@ def tomography_demo(
     n = model.n_sites
     if n > MAX_TOMOGRAPHY_SITES:
         raise TooLargeError(f"tomography: expected N <= {MAX_TOMOGRAPHY_SITES}; got N = {n}")
+    check_positive_int("n_samples", n_samples)
     e0, vecs = exact.lanczos(model, return_vectors=True)
     psi0 = vecs[:, 0]
     signed = isinstance(model, Heisenberg)
     bases = (
         pair_bases(n, model.lattice.pbc and model.lattice.kind == "chain") if signed else ["Z" * n]
     )
+    _preflight(n, n_samples * len(bases), config)
     k_meas, k_fit = jax.random.split(key)
     data = measure(psi0, bases, n_samples, key=k_meas)
     res = reconstruct(data, config, key=k_fit, reference=psi0)
@@ -620,6 +635,9 @@ def sampled_tomography_demo(
         )
     e0, vecs = exact.lanczos(model, return_vectors=True)
     psi0 = vecs[:, 0]
+    from qml_phys.runtime.resources import check_memory
+
+    check_memory(f"{n_samples} measurements of {n} qubits", 8.0 * n_samples * n)
     k_meas, k_fit = jax.random.split(key)
     data = measure(psi0, ["Z" * n], n_samples, key=k_meas)["Z" * n]
     fit = reconstruct_sampled(data, config, key=k_fit)

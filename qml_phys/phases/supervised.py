@@ -122,6 +122,10 @@ def _finite(name: str, value, *, minimum: float = 0.0, strict: bool = False) -> 
     return x
 
 
+#: Most networks one supervised T_c trains (each in turn: more is hours of work).
+MAX_NETWORKS = 10_000
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SupervisedConfig:
     """Settings of the supervised pipeline (:func:`train_classifier`, :func:`size_result`,
@@ -176,6 +180,11 @@ class SupervisedConfig:
             _finite("max_distance", self.max_distance, strict=True)
         _finite("nu", self.nu, strict=True)
         check_positive_int("n_networks", self.n_networks)
+        if self.n_networks > MAX_NETWORKS:
+            raise InvalidParameterError(
+                f"n_networks: expected at most {MAX_NETWORKS} networks (each is trained in "
+                f"turn); got {self.n_networks}"
+            )
         check_positive_int("n_boot", self.n_boot, minimum=2)
         if self.fss not in (None, True, False):
             raise InvalidParameterError(f"fss: expected None, True or False; got {self.fss!r}")

@@ -97,7 +97,7 @@ def load_checkpoint(path: str | os.PathLike, target: Any) -> tuple[Any, dict]:
     template = _to_numpy(target)
     try:
         restored = serialization.from_state_dict(template, record["state"])
-    except (KeyError, ValueError, TypeError) as err:
+    except (KeyError, ValueError, TypeError, AttributeError) as err:
         raise CheckpointError(
             f"checkpoint {path} does not match the structure of this run: {err}"
         ) from err
@@ -184,15 +184,16 @@ class Checkpoint:
         remove_orphans(self.folder)
         if not self.resume or not self.path.exists():
             return None
-        tree, meta = load_checkpoint(self.path, target)
+        # the fingerprint first: a checkpoint of another algorithm has another structure,
+        # and the user should hear which run wrote it, not how its arrays differ
         want = self.fingerprint(config, extendable)
-        have = meta.get("fingerprint")
+        have = read_meta(self.path).get("fingerprint")
         if have != want:
             raise CheckpointError(
                 f"{self.path} was written for {have}; this run is {want}. Use another "
                 "folder, or start over (resume=False, or --no-resume where offered)"
             )
-        return tree, meta
+        return load_checkpoint(self.path, target)
 
     def save(
         self,

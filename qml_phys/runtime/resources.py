@@ -12,7 +12,7 @@ import os
 
 from qml_phys.errors import TooLargeError
 
-__all__ = ["check_memory", "format_bytes", "memory_limit"]
+__all__ = ["check_init_memory", "check_memory", "format_bytes", "memory_limit"]
 
 #: Fraction of the available memory a single job may plan to use.
 FRACTION = 0.8
@@ -53,8 +53,30 @@ def check_memory(what: str, needed: float) -> None:
     :func:`memory_limit`, naming the job, the estimate and the limit."""
     limit = memory_limit()
     if needed > limit:
+        amount = f"about {format_bytes(needed)}" if needed < 2.0**80 else "more than 2^80 bytes"
         raise TooLargeError(
-            f"{what} needs about {format_bytes(needed)} of memory; this machine allows "
+            f"{what} needs {amount} of memory; this machine allows "
             f"{format_bytes(limit)} (set QML_PHYS_MEMORY_LIMIT to change the limit); choose a "
             "smaller size"
         )
+
+
+#: Copies of the parameters a training run holds: the parameters, their gradient, Adam's
+#: two moments, and as much again for activations and temporaries.
+PARAMETER_COPIES = 8
+
+
+def check_init_memory(what: str, init, *args) -> None:
+    """Refuse a network whose training cannot fit in memory, before it is initialised:
+    the parameter shapes of ``init(*args)`` are read with ``jax.eval_shape`` (nothing is
+    allocated), and :data:`PARAMETER_COPIES` times their size is checked by
+    :func:`check_memory`."""
+    import math
+
+    import jax
+
+    shapes = jax.eval_shape(init, *args)
+    size = sum(
+        math.prod(leaf.shape) * leaf.dtype.itemsize for leaf in jax.tree_util.tree_leaves(shapes)
+    )
+    check_memory(f"training {what} ({size / 4:.3g} float32 parameters)", PARAMETER_COPIES * size)

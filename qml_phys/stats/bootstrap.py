@@ -47,6 +47,10 @@ def resample_counts(key, n: int, n_boot: int) -> np.ndarray:
 
     n = check_positive_int("n", n, minimum=2)
     n_boot = check_positive_int("n_boot", n_boot, minimum=2)
+    from qml_phys.runtime.resources import check_memory
+
+    # indices (int32 and int64 copies), the flat bincount and the float64 counts
+    check_memory(f"{n_boot} bootstrap replicas of {n} observations", 32.0 * n_boot * n)
     idx = np.asarray(jax.random.randint(key, (n_boot, n), 0, n))
     flat = idx + n * np.arange(n_boot)[:, None]
     return np.bincount(flat.ravel(), minlength=n * n_boot).reshape(n_boot, n).astype(np.float64)

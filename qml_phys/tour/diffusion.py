@@ -10,6 +10,7 @@ from qml_phys.tour.section import Section, TourContext
 
 
 def diffusion(ctx: TourContext) -> Section:
+    """Tour section: the discrete diffusion model of Ising configurations."""
     import jax
 
     from qml_phys.generative import diffusion as D

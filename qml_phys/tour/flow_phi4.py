@@ -7,6 +7,7 @@ from qml_phys.tour.section import Section, TourContext
 
 
 def flow_phi4(ctx: TourContext) -> Section:
+    """Tour section: RealNVP flow-MCMC for lattice phi^4 against HMC."""
     import jax
 
     from qml_phys.generative.flows import FlowConfig, FlowVsHMCConfig, flow_vs_hmc

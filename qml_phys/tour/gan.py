@@ -7,6 +7,7 @@ from qml_phys.tour.section import Section, TourContext
 
 
 def gan(ctx: TourContext) -> Section:
+    """Tour section: a GAN of Ising configurations against Monte Carlo."""
     import jax
 
     from qml_phys.generative import models

@@ -10,6 +10,7 @@ from qml_phys.tour.section import Section, TourContext
 
 
 def learning_foundations(ctx: TourContext) -> Section:
+    """Tour section: regression, logistic regression and optimisers on physics data."""
     import jax
     import jax.numpy as jnp
 

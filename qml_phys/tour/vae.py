@@ -8,6 +8,7 @@ from qml_phys.tour.section import Section, TourContext
 
 
 def vae(ctx: TourContext) -> Section:
+    """Tour section: variational autoencoders of Ising configurations."""
     import jax
 
     from qml_phys.generative import models

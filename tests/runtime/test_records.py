@@ -85,3 +85,16 @@ def test_a_checkpoint_folder_is_held_against_a_second_process(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "busy: another process is writing" in out.stdout, out.stderr
+
+
+def test_a_checkpoint_of_another_run_is_refused_by_its_fingerprint_before_its_arrays(tmp_path):
+    """A folder holding another command's checkpoint (another structure as well as another
+    fingerprint) is named as such, not as a failure deep inside the restore."""
+    from qml_phys.runtime.checkpoint import Checkpoint, CheckpointError
+
+    first = Checkpoint(tmp_path, inputs={"model": "made"})
+    first.save({"params": {"w": np.ones(3)}}, config={"epochs": 1})
+    other = Checkpoint(tmp_path, inputs={"model": "van"})
+    target = {"state": [np.zeros(2), np.zeros(4)]}
+    with pytest.raises(CheckpointError, match="was written for .*made.*this run is .*van"):
+        other.restore(target, config={"n_steps": 5})

@@ -49,6 +49,13 @@ def tfim_chain_ground_energy(N: int, J: float = 1.0, gamma: float = 1.0) -> floa
     N = check_positive_int("N", N, minimum=2)
     J = finite("J", J)
     g = finite("gamma", gamma)
+    from qml_phys.runtime.resources import check_memory
+
+    check_memory(  # the momenta and the mode energies of one sector, in float64
+        f"the free-fermion ground energy of the N={N} chain (for the infinite chain use "
+        "tfim_chain_energy_per_site_infinite)",
+        32.0 * N,
+    )
     energies = []
     for parity, ks in (
         (0, math.pi * (2 * np.arange(N) + 1) / N),  # P = +1: even, antiperiodic
