@@ -924,6 +924,16 @@ def _interval(est: dict) -> dict:
     return {"value": est["value"], "low": est["low"], "high": est["high"]}
 
 
+def _ratio(value: float, reference: float | None) -> float | None:
+    """``value / reference``, None without a (positive) reference."""
+    return None if reference is None or not reference > 0 else float(value) / reference
+
+
+def _above(est: dict, reference: float | None) -> bool | None:
+    """The ``level`` interval of ``est`` lies above ``reference`` (None without one)."""
+    return None if reference is None else bool(est["low"] > reference)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PlateauScan(Result):
     """Result of :func:`plateau_scan` (``config``: its :class:`PlateauConfig`).
@@ -959,6 +969,8 @@ class PlateauScan(Result):
                 "var_mean": _interval(r["var_mean"]),
                 "var_first": _interval(r["var_first"]),
                 "two_design_mean": r["two_design_mean"],
+                "two_design_ratio": _ratio(r["var_mean"]["value"], r["two_design_mean"]),
+                "above_two_design": _above(r["var_mean"], r["two_design_mean"]),
             }
             if "shots" in r:
                 s = r["shots"]
@@ -994,10 +1006,14 @@ class PlateauScan(Result):
                     "exponential_rejected": c["exponential_rejected"],
                     "polynomial_rejected": c["polynomial_rejected"],
                 }
+        above = [row["n"] for row in rows if row["above_two_design"]]
         return super().summary() | {
             "rows": rows,
             "fit": fits,
             "two_design_rate": self.two_design_rate,
+            # where the interval of the variance lies above the 2-design value, the
+            # ensemble is not (yet) a 2-design: a comparison with that theory cannot hold
+            "not_two_design_at": above,
         }
 
     def as_dict(self) -> dict:

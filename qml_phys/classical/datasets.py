@@ -253,8 +253,17 @@ def write_dataset(
         ``{"path", "status", "config"}`` and, when written, ``"blocks"`` and
         ``"resumed_blocks"``.
     """
+    from qml_phys.runtime.resources import check_disk
+
     path = Path(path)
     cfg = _config(config, key)
+    # int8 spins of every (L, T) block, before compression (kept as parts until complete)
+    sites = sum(L * L for L in config.sizes)
+    check_disk(
+        path,
+        float(config.n_samples) * len(config.temperatures) * sites,
+        f"a dataset of {config.n_samples} configurations per (L, T)",
+    )
     with exclusive(path):  # a second writer of this path stops with a BusyError
         return _write_locked(path, config, cfg, key, show_progress)
 

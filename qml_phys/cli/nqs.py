@@ -26,6 +26,15 @@ def build_model(args):
     return Heisenberg(lattice, J1=args.J, J2=args.J2)
 
 
+def _check_resume(args) -> None:
+    """``--resume`` continues the checkpoint in ``--out``: without a folder it would be
+    ignored, so it is refused."""
+    if getattr(args, "resume", False) and args.out is None:
+        raise InvalidParameterError(
+            "--resume: expected --out DIR (the folder of the run to continue); got no --out"
+        )
+
+
 def cmd_ground_state(args) -> dict:
     """``qml-phys nqs ground-state``: one :func:`~qml_phys.nqs.ground_state.ground_state` run;
     with ``--out DIR`` a checkpoint (resumed with ``--resume``), ``log.json``,
@@ -34,6 +43,7 @@ def cmd_ground_state(args) -> dict:
 
     from qml_phys.nqs.ground_state import CHECKPOINT_EVERY, VMCConfig, ground_state
 
+    _check_resume(args)
     model = build_model(args)
     overrides = {
         "ansatz": args.ansatz,
@@ -166,6 +176,7 @@ def cmd_dynamics(args) -> dict:
         quench_dynamics,
     )
 
+    _check_resume(args)
     if args.model not in MODELS:
         raise UnknownNameError(
             f"--model: expected one of {MODELS} (the quench has an exact reference for the "

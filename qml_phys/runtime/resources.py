@@ -12,7 +12,7 @@ import os
 
 from qml_phys.errors import TooLargeError
 
-__all__ = ["check_init_memory", "check_memory", "format_bytes", "memory_limit"]
+__all__ = ["check_disk", "check_init_memory", "check_memory", "format_bytes", "memory_limit"]
 
 #: Fraction of the available memory a single job may plan to use.
 FRACTION = 0.8
@@ -80,3 +80,25 @@ def check_init_memory(what: str, init, *args) -> None:
         math.prod(leaf.shape) * leaf.dtype.itemsize for leaf in jax.tree_util.tree_leaves(shapes)
     )
     check_memory(f"training {what} ({size / 4:.3g} float32 parameters)", PARAMETER_COPIES * size)
+
+
+def check_disk(path, needed: float, what: str) -> None:
+    """Refuse to write ``needed`` bytes under ``path`` (a file or folder to be written; its
+    nearest existing parent is measured) when the file system has less free space, naming
+    the job, the estimate and the space left."""
+    import shutil
+    from pathlib import Path
+
+    where = Path(path).absolute()
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:  # pragma: no cover - a file system that does not say
+        return
+    if needed > free:
+        amount = f"about {format_bytes(needed)}" if needed < 2.0**80 else "more than 2^80 bytes"
+        raise TooLargeError(
+            f"{what} needs {amount} of disk under {where}; {format_bytes(free)} are free; "
+            "choose a smaller size or another place"
+        )

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from qml_phys.runtime.records import to_jsonable, write_json, write_record, write_text
-from qml_phys.tour.section import Section, SectionFn, TourContext
+from qml_phys.tour.section import Z_DEVIATION, Section, SectionFn, TourContext
 
 
 def sections() -> dict[str, SectionFn]:
@@ -98,12 +98,16 @@ def run_tour(
                 "seconds": round(sec_time, 2),
                 "ok": err is None and all((sec.checks or {}).values()),
                 "checks": sec.checks if sec else {},
+                "deviations": sec.deviations() if sec else [],
                 "error": err.strip().splitlines()[-1] if err else None,
             }
             for name, sec, sec_time, err in done
         },
     }
     summary["ok"] = all(s["ok"] for s in summary["sections"].values())
+    summary["unexplained_deviations"] = sum(
+        1 for s in summary["sections"].values() for d in s["deviations"] if d["known"] is None
+    )
     write_json(out / "summary.json", summary)
     write_text(out / "index.html", _render(done, summary))
     return summary
@@ -118,7 +122,8 @@ def _render(done, summary) -> str:
         "img{width:100%;max-width:1100px;margin:.3em 0;cursor:zoom-in}img.wide{max-width:760px}"
         "table{border-collapse:collapse;font-size:.9em;display:block;overflow-x:auto}"
         "td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}"
-        ".ok{color:#1e8449}.fail{color:#c0392b;font-weight:bold}pre{background:#f6f6f6;"
+        ".ok{color:#1e8449}.fail{color:#c0392b;font-weight:bold}.deviates{color:#b9770e}"
+        "pre{background:#f6f6f6;"
         "padding:.6em;overflow-x:auto}</style></head><body>",
         "<h1>qml_phys — the tour</h1>",
         "<p>A small version of every capability of the package, run on CPU simulators. "
@@ -126,11 +131,16 @@ def _render(done, summary) -> str:
         "provenance lie beside this page as JSON.</p><ul>",
     ]
     for name, sec, secs, _err in done:
-        status = "ok" if summary["sections"][name]["ok"] else "fail"
+        info = summary["sections"][name]
+        status = "ok" if info["ok"] else "fail"
+        unexplained = sum(1 for d in info["deviations"] if d["known"] is None)
+        if status == "ok" and unexplained:
+            status = "deviates"
         title = sec.title if sec else name
+        note = f", {unexplained} row(s) off their reference" if unexplained else ""
         parts.append(
             f"<li><a href='#{esc(name)}'>{esc(title)}</a> "
-            f"<span class='{status}'>{status}</span> ({secs:.1f} s)</li>"
+            f"<span class='{status}'>{status}</span> ({secs:.1f} s{note})</li>"
         )
     parts.append("</ul>")
     for name, sec, secs, err in done:
@@ -153,6 +163,20 @@ def _render(done, summary) -> str:
                     "<tr>" + "".join(f"<td>{esc(_fmt(row.get(c)))}</td>" for c in cols) + "</tr>"
                 )
             parts.append("</table>")
+        devs = summary["sections"][name]["deviations"]
+        if devs:
+            parts.append(
+                f"<p class='deviates'>Rows more than {Z_DEVIATION:g} errors from their "
+                "reference: "
+                + "; ".join(
+                    f"{esc(str(d.get('model')))} {esc(str(d.get('observable', d['column'])))} "
+                    f"(z = {d['z']:.1f}: "
+                    + (f"known: {esc(d['known'])}" if d["known"] else "not explained")
+                    + ")"
+                    for d in devs
+                )
+                + "</p>"
+            )
         if sec.checks:
             parts.append(
                 "<p>Checks against exact references: "

@@ -88,4 +88,8 @@ def vae(ctx: TourContext) -> Section:
             "comparison_T3_autoregressive_decoder": comp_ar,
         },
         checks={"|corr(latent mean, m)| > 0.9": abs(corr["corr"]) > 0.9},
+        known_deviations={
+            "VAE factorised, T = 3": "a factorised decoder has no site-site correlations "
+            "at fixed latent, so its samples are too disordered (see the text)"
+        },
     )

@@ -332,3 +332,19 @@ def test_plateau_scan_checks_every_size_before_work(key):
         plateau_scan([2, 4], config, key=key)
     with pytest.raises(TooLargeError, match=r"n_qubits=30"):
         plateau_scan([2, 30], PlateauConfig(), key=key)
+
+
+@pytest.mark.slow
+def test_summary_says_where_the_ensemble_is_not_yet_a_2_design(key):
+    """Shallow McClean circuits on 6 qubits have a global-cost gradient variance far above
+    the 2-design value (the comparison with that theory cannot hold there, and the summary
+    says so); 40 layers on 2 qubits reach it."""
+    shallow = PlateauConfig(layers=1, n_draws=200, gates="mcclean", n_boot=200)
+    summary = plateau_scan([6], shallow, key=key, progress=False).summary()
+    row = summary["rows"][0]
+    assert row["above_two_design"] is True and row["two_design_ratio"] > 3
+    assert summary["not_two_design_at"] == [6]
+    deep = PlateauConfig(layers=40, n_draws=400, gates="mcclean", n_boot=200)
+    summary = plateau_scan([2], deep, key=key, progress=False).summary()
+    assert summary["rows"][0]["above_two_design"] is False
+    assert summary["not_two_design_at"] == []

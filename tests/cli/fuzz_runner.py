@@ -24,7 +24,13 @@ class _Timeout(BaseException):
     pass
 
 
+#: Set when the alarm fires: the exception it raises may land in a callback that swallows
+#: it (e.g. a garbage-collection hook), so the flag, not the exception, decides "timeout".
+_FIRED = [False]
+
+
 def _alarm(signum, frame):
+    _FIRED[0] = True
     raise _Timeout
 
 
@@ -44,6 +50,7 @@ def run_one(argv: list[str], seconds: float) -> dict:
     err = io.StringIO()
     out = io.StringIO()
     tb = None
+    _FIRED[0] = False
     signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     t0 = time.perf_counter()
@@ -60,7 +67,9 @@ def run_one(argv: list[str], seconds: float) -> dict:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     text = err.getvalue()
-    if tb is None and "Traceback (most recent call last)" in text:
+    if _FIRED[0]:  # out of time, wherever the alarm's exception went
+        code, tb = "timeout", None
+    elif tb is None and "Traceback (most recent call last)" in text:
         tb = text
     return {
         "argv": argv,

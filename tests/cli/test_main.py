@@ -221,3 +221,26 @@ def test_graph_file_errors_name_the_line(tmp_path, capsys, text, message):
     assert message in capsys.readouterr().err
     assert main(["exact", "maxcut", "--graph", str(tmp_path)]) == 2
     assert "graph path is a folder" in capsys.readouterr().err
+
+
+def test_tour_report_lists_rows_off_their_reference_instead_of_hiding_them():
+    """A row with |z| > 3 is a deviation: known ones carry their reason, others are shown
+    as unexplained (the section reads 'deviates', not 'ok')."""
+    from qml_phys.tour.runner import _render
+    from qml_phys.tour.section import Section
+
+    sec = Section(
+        title="t",
+        table=[
+            {"model": "a", "observable": "energy", "z": 5.2},
+            {"model": "b", "observable": "energy", "z": -0.4},
+            {"model": "c", "z(e)": -7.0},
+        ],
+        checks={"something": True},
+        known_deviations={"a": "no correlations"},
+    )
+    devs = sec.deviations()
+    assert [(d["model"], d["known"]) for d in devs] == [("a", "no correlations"), ("c", None)]
+    info = {"ok": True, "deviations": devs}
+    page = _render([("t", sec, 1.0, None)], {"sections": {"t": info}})
+    assert "deviates" in page and "not explained" in page and "known: no correlations" in page

@@ -115,3 +115,17 @@ def test_nqs_tour_section(tmp_path):
     assert len(checks) == 2 and all(checks.values()), checks
     assert (tmp_path / "nqs_convergence.png").stat().st_size > 0
     assert summary
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        ["ground-state", "--N", "4"],
+        ["dynamics", "--N", "4", "--h0", "inf", "--h1", "0.5", "--t-end", "0.1", "--dt", "0.05"],
+    ],
+)
+def test_resume_without_out_is_refused(capsys, what):
+    from qml_phys.cli import main
+
+    assert main(["nqs", *what, "--resume", "--json"]) == 2
+    assert "--resume: expected --out DIR" in capsys.readouterr().err

@@ -34,7 +34,7 @@ def test_network_size_is_read_without_allocating(small_limit):
     import flax.linen as nn
 
     big = nn.Dense(2**20)  # 2^20 x 2^10 float32 weights: 4 GiB, times the copies of training
-    x = jax.numpy.ones((1, 2**10))
+    x = jax.numpy.ones((1, 2**10), jax.numpy.float32)
     _refused_fast(
         lambda: check_init_memory("a wide layer", big.init, jax.random.key(0), x), "a wide layer"
     )
@@ -74,3 +74,14 @@ def test_bootstrap_and_sampling_sizes_are_checked(small_limit):
 
     _refused_fast(lambda: resample_counts(jax.random.key(0), 10**6, 10**4), "bootstrap")
     _refused_fast(lambda: check_sample_memory(10**9, 256), r"1000000000 samples of 256")
+
+
+def test_a_dataset_larger_than_the_free_disk_is_refused_before_sampling(tmp_path):
+    from qml_phys.classical.datasets import DatasetConfig, write_dataset
+
+    config = DatasetConfig(sizes=[64], temperatures=[2.0, 3.0], n_samples=2**40)
+    _refused_fast(
+        lambda: write_dataset(tmp_path / "d.h5", config, key=jax.random.key(0)),
+        r"of disk under .*free",
+    )
+    assert not (tmp_path / "d.h5").exists()
