@@ -26,6 +26,22 @@ def build_model(args):
     return Heisenberg(lattice, J1=args.J, J2=args.J2)
 
 
+def _checkpoint(args, every: int, inputs: dict):
+    """The run's :class:`~qml_phys.runtime.checkpoint.Checkpoint` in ``--out`` (None
+    without it); an existing one is continued only with ``--resume``."""
+    if args.out is None:
+        return None
+    from qml_phys.runtime.checkpoint import Checkpoint
+
+    checkpoint = Checkpoint(args.out, every=every, resume=args.resume, inputs=inputs)
+    if not args.resume and checkpoint.path.exists():
+        raise ExistingDataError(
+            f"{checkpoint.path} exists; expected resume=True (--resume) to continue that "
+            "run, or a new out folder; got resume=False"
+        )
+    return checkpoint
+
+
 def _check_resume(args) -> None:
     """``--resume`` continues the checkpoint in ``--out``: without a folder it would be
     ignored, so it is refused."""
@@ -62,21 +78,7 @@ def cmd_ground_state(args) -> dict:
     if args.no_sign_rule:
         overrides["sign_rule"] = False
     config = VMCConfig(**overrides)
-    checkpoint = None
-    if args.out is not None:
-        from qml_phys.runtime.checkpoint import Checkpoint
-
-        checkpoint = Checkpoint(
-            args.out,
-            every=CHECKPOINT_EVERY,
-            resume=args.resume,
-            inputs={"model": repr(model), "seed": args.seed},
-        )
-        if not args.resume and checkpoint.path.exists():
-            raise ExistingDataError(
-                f"{checkpoint.path} exists; expected resume=True (--resume) to continue that "
-                "run, or a new out folder; got resume=False"
-            )
+    checkpoint = _checkpoint(args, CHECKPOINT_EVERY, {"model": repr(model), "seed": args.seed})
     res = ground_state(model, config, key=jax.random.key(args.seed), checkpoint=checkpoint)
     summary = res.summary()
     if args.out is not None:
@@ -189,27 +191,8 @@ def cmd_dynamics(args) -> dict:
     if args.samples is not None:
         overrides["n_samples"] = args.samples
     config = DynamicsConfig(**overrides)
-    checkpoint = None
-    if args.out is not None:
-        from qml_phys.runtime.checkpoint import Checkpoint
-
-        checkpoint = Checkpoint(
-            args.out,
-            every=CHECKPOINT_EVERY,
-            resume=args.resume,
-            inputs={
-                "model": args.model,
-                "N": args.N,
-                "h0": args.h0,
-                "h1": args.h1,
-                "seed": args.seed,
-            },
-        )
-        if not args.resume and checkpoint.path.exists():
-            raise ExistingDataError(
-                f"{checkpoint.path} exists; expected resume=True (--resume) to continue that "
-                "run, or a new out folder; got resume=False"
-            )
+    inputs = {"model": args.model, "N": args.N, "h0": args.h0, "h1": args.h1, "seed": args.seed}
+    checkpoint = _checkpoint(args, CHECKPOINT_EVERY, inputs)
     res = quench_dynamics(
         args.N, args.h0, args.h1, config, key=jax.random.key(args.seed), checkpoint=checkpoint
     )
