@@ -91,7 +91,7 @@ print(
 
 # %% [markdown]
 # The error bar is honest: over many seeds the z-scores of such runs have unit spread (the
-# [calibration table](../guide/calibration.md) shows it for every estimator of the package).
+# [calibration table](../../guide/calibration.md) shows it for every estimator of the package).
 #
 # ## Wolff at $T_c$
 #
