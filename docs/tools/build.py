@@ -9,7 +9,7 @@
 4. ``mkdocs build --strict`` (a broken link or reference fails the build).
 
 ``--quick`` runs the tutorials at reduced size and skips the tour (what the test in
-``make test`` does).
+``make test-slow`` does: tests/docs/test_site.py).
 """
 
 from __future__ import annotations

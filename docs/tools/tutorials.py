@@ -9,7 +9,7 @@ in one namespace per tutorial, cell by cell, with matplotlib's Agg backend; afte
 cell the open figures are saved as PNG next to the page and embedded, and what the cell
 printed is shown under it. It writes ``OUT/NN_name.md`` and ``OUT/timings.json``.
 ``--quick`` (or ``QML_PHYS_TUTORIAL_QUICK=1``) asks every tutorial to run at reduced size
-(each reads ``QUICK`` from that variable), which is what ``make test`` does to keep them
+(each reads ``QUICK`` from that variable), which is what ``make test-slow`` does to keep them
 from rotting.
 """
 
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     """Run the tutorials (see the module docstring); exit 1 if one fails."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path, help="folder for the pages")
-    ap.add_argument("--quick", action="store_true", help="reduced sizes (as in make test)")
+    ap.add_argument("--quick", action="store_true", help="reduced sizes (as in make test-slow)")
     ap.add_argument("--only", nargs="*", default=None, help="tutorial names (stems)")
     args = ap.parse_args(argv)
     quick = args.quick or os.environ.get("QML_PHYS_TUTORIAL_QUICK") == "1"
