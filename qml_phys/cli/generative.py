@@ -5,7 +5,7 @@ turns ``--seed`` into a key, makes the checkpoint of ``--out`` (its fingerprint 
 data file's path and SHA-256, ``L``, ``T``, the model and the seed, so that a rerun over a
 checkpoint of other inputs is refused), calls one library function and writes its record.
 
-* ``generative train --model rbm|made|pixelcnn|rnn|transformer|local|vae|gan|diffusion --data
+* ``generative train --model rbm|made|pixelcnn|rnn|lstm|transformer|local|vae|gan|diffusion --data
   FILE.h5 --L L --T T``: trains on the configurations at ``(L, T)`` of a dataset written by
   ``qml-phys ising dataset``; prints observables of generated samples against the data
   and, for ``L*L <= 20``, the exact KL divergence
@@ -14,6 +14,9 @@ checkpoint of other inputs is refused), calls one library function and writes it
   (:func:`qml_phys.generative.models.fit_and_compare`).
 * ``generative van --L 8 --T 2.269``: variational free energy per site vs Kaufman's.
 * ``generative flow-phi4``: RealNVP flow-MCMC for lattice phi^4 against HMC.
+* ``generative diffusion-phi4``: a denoising diffusion model (DDPM) of lattice phi^4
+  trained on HMC fields, its samples against an independent HMC run (biased: no
+  correction; :func:`qml_phys.generative.diffusion_phi4.diffusion_vs_hmc`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from qml_phys.errors import InvalidParameterError
 
 #: Names of ``--model`` (kept here so that ``--help`` needs no JAX import; a test checks
 #: that they equal the library's ``generative.models`` names plus the three below).
-AUTOREGRESSIVE = ("made", "pixelcnn", "rnn", "transformer", "local")
+AUTOREGRESSIVE = ("made", "pixelcnn", "rnn", "lstm", "transformer", "local")
 EXTERNAL = ("vae", "gan", "diffusion")
 MODELS = ("rbm", *AUTOREGRESSIVE, *EXTERNAL)
 #: ``flow-phi4`` defaults, equal to ``physics.phi4.DEFAULT_M2`` and ``generative.flows.ESTIMATORS``.
@@ -178,7 +181,7 @@ def register(areas, add) -> None:
     )
     p.add_argument("--seed", type=A.seed, default=0, help="seed (default 0)")
     p.add_argument("--out", default=None, help="folder for checkpoint and record (resumable)")
-    p.add_argument("--hidden", type=A.positive_int, default=None, help="width (model default)")
+    p.add_argument("--hidden", type=A.width, default=None, help="width (model default)")
     p.add_argument("--samples", type=A.positive_int, default=2000, help="generated samples")
     p.add_argument(
         "--decoder",
@@ -228,6 +231,7 @@ def register(areas, add) -> None:
     p.add_argument("--out", default=None, help="folder for checkpoint and record (resumable)")
 
     _register_flow_phi4(sub, add)
+    _register_diffusion_phi4(sub, add)
 
 
 # --------------------------------------------------------------------------- vae, gan, diffusion
@@ -336,9 +340,7 @@ def _register_flow_phi4(sub, add) -> None:
         help="coupling networks: dense on the V/2 frozen sites (default; the cheapest per "
         "sample) or periodic CNNs (translation-equivariant, as in Albergo et al.)",
     )
-    p.add_argument(
-        "--hidden", type=A.positive_int, default=None, help="width/channels (64 mlp, 8 cnn)"
-    )
+    p.add_argument("--hidden", type=A.width, default=None, help="width/channels (64 mlp, 8 cnn)")
     p.add_argument("--batch-size", type=A.positive_int, default=1024, help="(default 1024)")
     p.add_argument("--samples", type=A.positive_int, default=40000, help="per sampler")
     p.add_argument(
@@ -405,4 +407,85 @@ def cmd_flow_phi4(args) -> dict:
         )
     res.pop("two_point")
     res["flow"].pop("loss_history")
+    return res
+
+
+# --------------------------------------------------------------------------- diffusion-phi4
+def _register_diffusion_phi4(sub, add) -> None:
+    """Add ``diffusion-phi4`` to the ``generative`` area (defaults: the library's configs)."""
+
+    p = add(
+        sub,
+        "diffusion-phi4",
+        cmd_diffusion_phi4,
+        "denoising diffusion (DDPM) for lattice phi^4, trained on HMC, against HMC",
+    )
+    p.add_argument("--L", type=A.size, default=8, help="lattice size (default 8)")
+    p.add_argument("--m2", type=A.finite, default=FLOW_DEFAULT_M2, help="m^2 (default -4)")
+    p.add_argument(
+        "--lam",
+        type=A.finite,
+        default=None,
+        help="lambda >= 0 (default: Albergo et al.'s ensemble for L, 6.008 at L = 8)",
+    )
+    p.add_argument(
+        "--steps", type=A.positive_int, default=None, help="training steps (library default)"
+    )
+    p.add_argument(
+        "--denoise-steps",
+        type=A.positive_int,
+        default=None,
+        help="denoising steps K of sampling (library default)",
+    )
+    p.add_argument(
+        "--samples",
+        type=A.positive_int,
+        default=None,
+        help="diffusion samples, and fields of the reference HMC run (library default)",
+    )
+    p.add_argument(
+        "--train-samples",
+        type=A.positive_int,
+        default=None,
+        help="HMC fields to train on (library default)",
+    )
+    p.add_argument("--seed", type=A.seed, default=0)
+    p.add_argument("--out", default=None, help="folder for record.json and the checkpoint")
+
+
+def cmd_diffusion_phi4(args) -> dict:
+    import dataclasses
+
+    import jax
+
+    from qml_phys.generative import diffusion_phi4 as D
+    from qml_phys.physics.phi4 import Phi4, albergo_lambda
+    from qml_phys.runtime.records import write_record
+
+    if args.lam is None:
+        args.lam = albergo_lambda(args.L)
+    given = {"n_steps": args.steps, "denoise_steps": args.denoise_steps}
+    model = D.Phi4DiffusionConfig(**{k: v for k, v in given.items() if v is not None})
+    given = {"n_samples": args.samples, "n_train": args.train_samples}
+    config = D.DiffusionVsHMCConfig(
+        diffusion=model, **{k: v for k, v in given.items() if v is not None}
+    )
+    theory = Phi4(args.L, args.m2, args.lam)
+    inputs = {"L": args.L, "m2": args.m2, "lam": args.lam, "seed": args.seed}
+    out = Path(args.out) if args.out else None
+    res = D.diffusion_vs_hmc(
+        theory,
+        config,
+        key=jax.random.key(args.seed),
+        checkpoint=_checkpoint(out and out / "checkpoint", lambda: inputs),
+    ).summary()
+    if out is not None:
+        write_record(
+            out / "record.json",
+            res,
+            config=dataclasses.asdict(config) | inputs,
+            seed=args.seed,
+            kind="generative.diffusion_phi4",
+        )
+        res["record"] = str(out / "record.json")
     return res

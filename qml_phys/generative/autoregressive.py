@@ -18,6 +18,7 @@ shapes).
   arXiv:1809.10606), zero padding, residual layers;
 * :class:`RNN` - a GRU over the raster sequence (Hibat-Allah et al., PRR 2, 023358 (2020),
   arXiv:2002.02973, in its 1D form), sampled in one ``lax.scan``;
+* :class:`LSTM` - the same recurrence with an LSTM cell (Hochreiter and Schmidhuber 1997);
 * :class:`Transformer` - causal self-attention over the raster sequence (Vaswani et al.,
   arXiv:1706.03762);
 * :class:`LocalAR` - a translation-invariant conditional network on each site's causal
@@ -43,6 +44,7 @@ from qml_phys.errors import InvalidParameterError, UnknownNameError
 from qml_phys.generative.base import flatten_spins, n_sites, sample
 
 __all__ = [
+    "LSTM",
     "LocalAR",
     "MADE",
     "MODELS",
@@ -173,6 +175,25 @@ def _gru(p: dict, h: jax.Array, x: jax.Array, pos: jax.Array) -> jax.Array:
     return (1.0 - z) * cand + z * h
 
 
+def _lstm(p: dict, hc: jax.Array, x: jax.Array, pos: jax.Array) -> jax.Array:
+    """One LSTM step: ``hc (n, 2H)`` the output ``h`` and cell ``c`` side by side, ``x (n, 1)``,
+    ``pos (4H,)`` the site's learned bias; gates in the order input, forget, cell, output."""
+    H = hc.shape[-1] // 2
+    h, c = hc[:, :H], hc[:, H:]
+    g = x @ p["w_x"] + h @ p["w_h"] + (p["b"] + pos)[None, :]  # (n, 4H)
+    i = jax.nn.sigmoid(g[:, :H])
+    f = jax.nn.sigmoid(g[:, H : 2 * H])
+    c = f * c + i * jnp.tanh(g[:, 2 * H : 3 * H])
+    h = jax.nn.sigmoid(g[:, 3 * H :]) * jnp.tanh(c)
+    return jnp.concatenate([h, c], axis=-1)
+
+
+def _forget_bias(key, shape, dtype=jnp.float32) -> jax.Array:
+    """LSTM gate biases: 1 on the forget gate, 0 elsewhere (Jozefowicz et al., ICML 2015)."""
+    H = shape[0] // 4
+    return jnp.zeros(shape, dtype).at[H : 2 * H].set(1.0)
+
+
 class RNN(_Autoregressive):
     """GRU over the raster sequence: ``h_i = GRU(h_{i-1}, s_{i-1}; i)``, ``logit_i = w.h_i + b_i``.
 
@@ -183,7 +204,12 @@ class RNN(_Autoregressive):
 
     shape: tuple[int, ...]
     hidden: int = 32
-    """GRU width ``H``."""
+    """Recurrent width ``H``."""
+
+    #: Size of the recurrent state in units of ``H`` and the step ``(params, state, x (n, 1),
+    #: pos) -> state`` whose first ``H`` columns are the output ``h_i``.
+    state_factor: ClassVar[int] = 1
+    cell: ClassVar = staticmethod(_gru)
 
     def _params(self) -> dict:
         H, N = self.hidden, n_sites(self.shape)
@@ -201,35 +227,66 @@ class RNN(_Autoregressive):
     @nn.compact
     def logits(self, x: jax.Array) -> jax.Array:
         p = self._params()
-        n = x.shape[0]
+        n, H = x.shape[0], self.hidden
         inputs = jnp.concatenate([jnp.zeros((n, 1), jnp.float32), x[:, :-1]], axis=1)
 
-        def step(h, xs):
+        def step(state, xs):
             xi, pos, b_out = xs
-            h = _gru(p, h, xi[:, None], pos)
-            return h, (h @ p["w_out"])[:, 0] + b_out
+            state = self.cell(p, state, xi[:, None], pos)
+            return state, (state[:, :H] @ p["w_out"])[:, 0] + b_out
 
-        init = jnp.zeros((n, self.hidden), jnp.float32)
+        init = jnp.zeros((n, self.state_factor * H), jnp.float32)
         _, out = jax.lax.scan(step, init, (inputs.T, p["pos"], p["b_out"]))
         return out.T
 
     @staticmethod
     def sample_fn(module, params, key, n: int) -> jax.Array:
-        """Exact sampling in one scan over the sites (O(N) GRU steps)."""
-        N = n_sites(module.shape)
+        """Exact sampling in one scan over the sites (O(N) recurrent steps)."""
+        return RNN.sample_log_prob_fn(module, params, key, n)[0]
+
+    @staticmethod
+    def sample_log_prob_fn(module, params, key, n: int) -> tuple[jax.Array, jax.Array]:
+        """Exact samples and their ``log p`` from the same scan (no second pass)."""
+        N, H = n_sites(module.shape), module.hidden
         u = jax.random.uniform(key, (N, n), jnp.float32)
 
         def step(carry, xs):
             ui, pos, b_out = xs
-            h, prev = carry
-            h = _gru(params, h, prev[:, None], pos)
-            logit = (h @ params["w_out"])[:, 0] + b_out
+            state, prev, lp = carry
+            state = module.cell(params, state, prev[:, None], pos)
+            logit = (state[:, :H] @ params["w_out"])[:, 0] + b_out
             s = jnp.where(ui < jax.nn.sigmoid(logit), 1.0, -1.0).astype(jnp.float32)
-            return (h, s), s
+            return (state, s, lp + jax.nn.log_sigmoid(s * logit)), s
 
-        init = (jnp.zeros((n, module.hidden), jnp.float32), jnp.zeros((n,), jnp.float32))
-        _, s = jax.lax.scan(step, init, (u, params["pos"], params["b_out"]))
-        return s.T.reshape((n, *module.shape))
+        zeros = jnp.zeros((n,), jnp.float32)
+        init = (jnp.zeros((n, module.state_factor * H), jnp.float32), zeros, zeros)
+        (_, _, lp), s = jax.lax.scan(step, init, (u, params["pos"], params["b_out"]))
+        return s.T.reshape((n, *module.shape)), lp
+
+
+class LSTM(RNN):
+    """LSTM over the raster sequence (Hochreiter and Schmidhuber, Neural Comput. 9, 1735
+    (1997)): ``(h_i, c_i) = LSTM(h_{i-1}, c_{i-1}, s_{i-1}; i)``, ``logit_i = w.h_i + b_i``.
+
+    The :class:`RNN` with the GRU cell replaced: the same per-site learned biases on the
+    gates and the output, the same one-scan exact sampler; the forget gate starts open
+    (bias 1).
+    """
+
+    state_factor: ClassVar[int] = 2
+    cell: ClassVar = staticmethod(_lstm)
+
+    def _params(self) -> dict:
+        H, N = self.hidden, n_sites(self.shape)
+        init = nn.initializers.lecun_normal()
+        return {
+            "w_x": self.param("w_x", init, (1, 4 * H), jnp.float32),
+            "w_h": self.param("w_h", nn.initializers.orthogonal(), (H, 4 * H), jnp.float32),
+            "b": self.param("b", _forget_bias, (4 * H,), jnp.float32),
+            "w_out": self.param("w_out", init, (H, 1), jnp.float32),
+            "b_out": self.param("b_out", nn.initializers.zeros, (N,), jnp.float32),
+            "pos": self.param("pos", nn.initializers.zeros, (N, 4 * H), jnp.float32),
+        }
 
 
 class Transformer(_Autoregressive):
@@ -404,6 +461,7 @@ MODELS = {
     "made": MADE,
     "pixelcnn": PixelCNN,
     "rnn": RNN,
+    "lstm": LSTM,
     "transformer": Transformer,
     "local": LocalAR,
 }
@@ -413,8 +471,8 @@ MODELS = {
 def make_model(name: str, L: int, *, z2: bool = False, **kwargs) -> nn.Module:
     """An autoregressive model of the ``L x L`` lattice by name.
 
-    ``name``: ``made|pixelcnn|rnn|transformer|local``; ``kwargs`` go to the module; ``z2`` wraps
-    it in :class:`Z2Symmetric`.
+    ``name``: ``made|pixelcnn|rnn|lstm|transformer|local``; ``kwargs`` go to the module;
+    ``z2`` wraps it in :class:`Z2Symmetric`.
     """
     if name not in MODELS:
         raise UnknownNameError(

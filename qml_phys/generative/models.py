@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: Autoregressive models (exact sampling, normalised ``log p``).
-AUTOREGRESSIVE = ("made", "pixelcnn", "rnn", "transformer", "local")
+AUTOREGRESSIVE = ("made", "pixelcnn", "rnn", "lstm", "transformer", "local")
 #: Every name :func:`make_spin_model` accepts.
 SPIN_MODELS = ("rbm", *AUTOREGRESSIVE)
 
@@ -65,6 +65,7 @@ _WIDTH = {
     "made": lambda h: {"hidden": (h,)},
     "pixelcnn": lambda h: {"features": h},
     "rnn": lambda h: {"hidden": h},
+    "lstm": lambda h: {"hidden": h},
     "transformer": lambda h: {"d_model": h},
     "local": lambda h: {"hidden": (h, h)},
 }

@@ -317,3 +317,23 @@ def test_cli_constants_equal_the_library_names():
     assert cli_gen.AUTOREGRESSIVE == models.AUTOREGRESSIVE
     assert cli_gen.FLOW_ESTIMATORS == flows.ESTIMATORS
     assert cli_gen.FLOW_DEFAULT_M2 == phi4.DEFAULT_M2
+
+
+def test_diffusion_phi4_reports_each_observable_against_hmc(tmp_path, capsys):
+    """``generative diffusion-phi4`` on a 4x4 lattice (tiny training): per observable the
+    diffusion value and error, HMC's value and error and z; the record is written; a
+    lattice without a published coupling and no --lam is refused by name."""
+    argv = ["generative", "diffusion-phi4", "--L", "4", "--lam", "6.975", "--steps", "20"]
+    argv += ["--denoise-steps", "4", "--samples", "320", "--train-samples", "320"]
+    code, out, _ = _run(capsys, [*argv, "--seed", "1", "--out", str(tmp_path), "--json"])
+    assert code == 0 and out["L"] == 4 and out["denoise_steps"] == 4
+    assert out["n_samples"] == 320 and out["training"]["training_steps"] == 20
+    assert set(out["observables"]) == {"phi2", "abs_m", "chi", "g1"}
+    for v in out["observables"].values():
+        assert {"diffusion", "diffusion_error", "hmc", "hmc_error", "z"} <= set(v)
+        assert v["diffusion_error"] > 0 and v["hmc_error"] > 0
+        z = (v["diffusion"] - v["hmc"]) / np.hypot(v["diffusion_error"], v["hmc_error"])
+        assert v["z"] == pytest.approx(z)
+    assert (tmp_path / "record.json").exists()
+    code, _, err = _run(capsys, ["generative", "diffusion-phi4", "--L", "4", "--json"])
+    assert code == 2 and "expected L in (6, 8, 10, 12, 14)" in err

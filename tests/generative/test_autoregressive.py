@@ -22,6 +22,7 @@ SMALL = {
     "made": {"hidden": (16,)},
     "pixelcnn": {"features": 8, "depth": 2},
     "rnn": {"hidden": 8},
+    "lstm": {"hidden": 8},
     "transformer": {"d_model": 8, "heads": 2, "layers": 1},
     "local": {"hidden": (8,), "radius": 1},
 }
@@ -120,10 +121,10 @@ def test_bad_input(key):
         base.log_prob(model, params, jnp.ones((2, 4, 4), jnp.float32))
     with pytest.raises(
         UnknownNameError,
-        match="expected an autoregressive model in made, pixelcnn, rnn, transformer, local; "
-        "got 'lstm'",
+        match="expected an autoregressive model in made, pixelcnn, rnn, lstm, transformer, "
+        "local; got 'gru'",
     ):
-        ar.make_model("lstm", 4)
+        ar.make_model("gru", 4)
     with pytest.raises(
         InvalidParameterError, match=r"expected spins in \{-1,\+1\}; got values \{0, 1\}"
     ):
