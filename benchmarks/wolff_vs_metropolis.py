@@ -9,7 +9,7 @@ with :math:`\tau_\mathrm{int}` in Sokal's convention (``qml_phys.classical.stati
 and measured in the engine's own unit of time (Wolff: cluster flips; Metropolis: groups of
 ``measure_every`` sweeps). Every engine starts ordered, is thermalised by a first call
 (which also compiles), and is timed on a second call of the same shapes, measurements
-included (Wolff records e and m after every flip, as ``cluster.run`` does). Same machine,
+included (Wolff records e and m after every flip, as ``cluster.measure`` does). Same machine,
 same run, same number of chains; the ratios are what is reported. The numba Wolff runs the
 chains one after another on one core; XLA may spread the JAX engines over all cores.
 
@@ -57,24 +57,22 @@ def _result(name, abs_m, wall, unit_per_meas, n_updates):
 def measure_wolff(key, L: int, T: float, *, n_chains: int, n_meas: int, backend: str) -> dict:
     """Wolff at ``(L, T)`` on ``backend``: |m| after every cluster flip."""
     lattice = Lattice.square(L)
-    run = functools.partial(
-        cluster.run,
-        lattice_or_model=lattice,
-        temperatures=[T],
-        n_chains=n_chains,
-        n_meas=n_meas,
-        backend=backend,
-    )
+    betas = np.array([1.0 / T])
     k1, k2 = jax.random.split(key)
-    warm = run(k1, n_therm=200, init="up")
-    jax.block_until_ready(warm.spins)
+    up = jax.numpy.ones((1, n_chains, L, L), jax.numpy.int8)
+    # thermalise (and compile the measurement on its own shapes) before timing
+    _, spins = cluster.wolff(k1, up, betas, lattice=lattice, n_steps=200, backend=backend)
+    warm = cluster.measure(k1, spins, betas, model=lattice, n_meas=n_meas, backend=backend)
+    jax.block_until_ready(warm[3])
     t0 = time.perf_counter()
-    res = run(k2, n_therm=0, init=warm.spins)
-    abs_m = np.abs(np.asarray(res.magnetization)[:, 0, :])
+    _, magnetization, size, _ = cluster.measure(
+        k2, warm[3], betas, model=lattice, n_meas=n_meas, backend=backend
+    )
+    abs_m = np.abs(np.asarray(magnetization)[:, 0, :])
     wall = time.perf_counter() - t0
-    out = _result(f"wolff ({res.backend})", abs_m, wall, 1.0, n_meas)
+    out = _result(f"wolff ({backend})", abs_m, wall, 1.0, n_meas)
     out["unit"] = "flip"
-    out["mean_cluster_fraction"] = float(np.mean(res.mean_cluster_size)) / lattice.n_sites
+    out["mean_cluster_fraction"] = float(np.mean(size)) / lattice.n_sites
     out["tau_int_sweeps"] = out["tau_int_unit"] * out["mean_cluster_fraction"]
     return out
 
