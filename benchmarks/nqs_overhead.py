@@ -52,8 +52,8 @@ def _plain_netket(model, cfg: VMCConfig, seed: int) -> float:
     lr = optax.warmup_cosine_decay_schedule(
         init_value=cfg.learning_rate * 0.1,
         peak_value=cfg.learning_rate,
-        warmup_steps=cfg.warmup,
-        decay_steps=cfg.n_steps,
+        warmup_steps=min(cfg.warmup, max(cfg.n_steps - 1, 0)),  # as the library does
+        decay_steps=max(cfg.n_steps, 1),
         end_value=cfg.learning_rate * cfg.lr_final_fraction,
     )
     shift = optax.exponential_decay(
