@@ -8,6 +8,9 @@
 * :mod:`~qml_phys.circuits.vqe` -- VQE for the spin models and H2, checked against the
   references of :func:`qml_phys.physics.exact.reference`.
 * :mod:`~qml_phys.circuits.qaoa` -- QAOA for MaxCut, against brute force and annealing.
+* :mod:`~qml_phys.circuits.mitigation` -- zero-noise extrapolation (global folding,
+  Richardson) and readout inversion of energies on noisy devices, with shot errors and one
+  shot budget for raw and mitigated estimates.
 * :mod:`~qml_phys.circuits.barren` -- gradient variance of random circuits (barren
   plateaus), a vectorised JAX engine.
 * :mod:`~qml_phys.circuits.measure` -- shot samples in Pauli bases for tomography.

@@ -12,7 +12,8 @@ Known names
 * ``qiskit.aer`` -- Qiskit Aer through ``pennylane-qiskit``. Without shots it is the exact
   ``aer_simulator_statevector``; with ``noise="fake_<backend>"`` the noise model is built
   offline from Qiskit's fake IBM backends (``qiskit_ibm_runtime.fake_provider``, e.g.
-  ``fake_manila``), and shots are then required. The seed is Aer's ``seed_simulator``.
+  ``fake_manila``), and shots are then required. The seed starts Aer's per-job
+  ``seed_simulator`` stream.
 * ``qiskit.remote`` -- IBM hardware; needs a token from ``$QISKIT_IBM_TOKEN`` or
   ``token=...`` and the backend name ``backend=...`` (default: least busy).
 * ``braket.local.qubit`` -- Amazon Braket's local simulator, only if the optional
@@ -21,7 +22,12 @@ Known names
 Seeds: a simulator that samples needs an integer seed. It is the user's device
 specification when given there (``DeviceConfig.seed``, ``"...:seed=1"``); otherwise the
 library draws one from a JAX key (:func:`draw_seed`), so that every library function takes
-a ``key``, never a ``seed``.
+a ``key``, never a ``seed``. That seed starts a stream: every job gets its own sampling
+seed, so that the shot noise of two evaluations (two optimiser steps, two noise scale
+factors) is independent. ``default.qubit`` and ``lightning.qubit`` advance their own
+generator; Aer would reuse one ``seed_simulator`` for every ``backend.run``, so a seeded
+``qiskit.aer`` device here draws job ``k``'s ``seed_simulator`` from the seed's
+``numpy.random.SeedSequence`` with spawn key ``(k,)``.
 
 Shots on a device are deprecated in PennyLane 0.45 in favour of ``qml.set_shots`` on a
 QNode; they are still honoured, and this module silences that one warning so that the
@@ -31,6 +37,7 @@ shots stay an explicit property of the device chosen here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import warnings
@@ -94,6 +101,47 @@ def draw_seed(key) -> int:
     return int(np.random.SeedSequence(words.tolist()).generate_state(1)[0] % (2**31 - 1))
 
 
+def _job_seed(entropy: int, job: int) -> int:
+    """The sampling seed of job ``job`` (0, 1, ...) of a device seeded with ``entropy``: the
+    spawned child ``(job,)`` of ``SeedSequence(entropy)``, in ``[0, 2**31 - 1)``."""
+    import numpy as np
+
+    child = np.random.SeedSequence(int(entropy), spawn_key=(int(job),))
+    return int(child.generate_state(1)[0] % (2**31 - 1))
+
+
+@functools.cache
+def _reseeding_aer_class():
+    """``pennylane_qiskit.AerDevice`` whose every job gets its own ``seed_simulator``.
+
+    Aer passes ``seed_simulator`` to every ``backend.run``; the plugin keeps one in its run
+    options, so every job would sample the same random numbers (correlated shot noise
+    between optimiser steps). This subclass sets ``seed_simulator = _job_seed(seed, k)``
+    before its ``k``-th job (one circuit, or one batch whose circuits Aer seeds ``s + i``).
+    """
+    from pennylane_qiskit import AerDevice
+
+    class ReseedingAerDevice(AerDevice):
+        def __init__(self, wires, *, seed: int, **kwargs):
+            super().__init__(wires, **kwargs)
+            self.seed = int(seed)
+            self.n_jobs = 0
+
+        def _next_seed(self) -> None:
+            self.run_args["seed_simulator"] = _job_seed(self.seed, self.n_jobs)
+            self.n_jobs += 1
+
+        def run(self, qcirc):
+            self._next_seed()
+            return super().run(qcirc)
+
+        def batch_execute(self, circuits, timeout: int | None = None):
+            self._next_seed()
+            return super().batch_execute(circuits, timeout)
+
+    return ReseedingAerDevice
+
+
 def fake_backend(noise: str):
     """The fake IBM backend ``noise`` (``"fake_manila"`` or ``"manila"``), offline.
 
@@ -141,8 +189,9 @@ def get_device(
         wires: number of qubits (wires are ``range(wires)``).
         shots: ``None`` for exact expectation values, else the number of samples.
         key: JAX PRNG key the simulator's sampling seed is drawn from (:func:`draw_seed`;
-            ``seed`` of ``default.qubit`` and ``lightning.qubit``, ``seed_simulator`` of
-            Aer); ``None`` leaves the simulator unseeded (not reproducible with shots).
+            ``seed`` of ``default.qubit`` and ``lightning.qubit``, the start of Aer's
+            per-job ``seed_simulator`` stream); ``None`` leaves the simulator unseeded
+            (not reproducible with shots).
             Ignored by hardware. For a seed of your own use ``DeviceConfig(...).make``.
         noise: ``qiskit.aer`` only: a fake IBM backend name (``"fake_manila"``) whose
             noise model is applied; needs ``shots``.
@@ -178,8 +227,6 @@ def _build(name, wires, shots, seed, noise, options):
         if seed is not None:
             kwargs["seed"] = seed
     elif name == "qiskit.aer":
-        if seed is not None:
-            kwargs["seed_simulator"] = seed
         if noise is not None:
             kwargs["noise_model"] = noise_model(noise)
         elif shots is None:
@@ -205,6 +252,9 @@ def _build(name, wires, shots, seed, noise, options):
         warnings.filterwarnings("ignore", message=".*analytic calculation of expectations.*")
         if shots is not None:
             kwargs["shots"] = shots
+        if name == "qiskit.aer" and seed is not None:  # a seed per job (module docstring)
+            aer = _reseeding_aer_class()(wires, seed=seed, **kwargs)
+            return qml.devices.LegacyDeviceFacade(aer)
         return qml.device(name, wires=wires, **kwargs)
 
 

@@ -52,6 +52,12 @@ import optax
 import pennylane as qml
 
 from qml_phys.circuits.devices import check_circuit_size, diff_method_for, make_device
+from qml_phys.circuits.mitigation import (
+    MitigatedEnergy,
+    ideal_energy,
+    make_foldable_device,
+    mitigated_energy,
+)
 from qml_phys.circuits.optimize import MinimizeConfig, minimize, optimizer_name
 from qml_phys.classical.annealing import AnnealConfig, anneal
 from qml_phys.errors import (
@@ -78,6 +84,7 @@ __all__ = [
     "expectation_fn",
     "fixed_angles",
     "interp_angles",
+    "mitigate_qaoa",
     "p1_edge_expectation",
     "p1_maxcut_expectation",
     "qaoa_circuit",
@@ -611,7 +618,7 @@ def run_qaoa(
     check_circuit_size(p * (len(terms) + model.n_sites), f"a depth-{p} QAOA circuit")
     k_init, k_device = (None, None) if key is None else jax.random.split(key)
     x0 = _initial_angles(config, angles, k_init)
-    dev = make_device(device, model.n_sites, key=k_device)
+    dev = make_foldable_device(device, model.n_sites, key=k_device)  # Aer: gate by gate
     energy = _energy_qnode(model, p, dev)
     if energy is None:  # no terms: C is the constant everywhere
 
@@ -761,4 +768,22 @@ def compare_with_annealing(
         qaoa_best_ratio=_ratio(q.most_probable_value, maxcut),
         qaoa=q,
         sa_spins=np.asarray(sa.best_spins),
+    )
+
+
+def mitigate_qaoa(model, angles, config=None, *, device, key=None) -> MitigatedEnergy:
+    """Raw and error-mitigated energy of the QAOA state with ``angles`` ``(2, p)``
+    (:func:`qml_phys.circuits.mitigation.mitigated_energy` with a
+    :class:`~qml_phys.circuits.mitigation.MitigationConfig`) for a diagonal ``model``
+    (``MaxCut(graph)``, or a :class:`Graph`): energies of its ``H``, so the expected cut is
+    ``-E``; the noiseless value is ``ideal_energy`` and ``-C_max`` is ``exact_energy``."""
+    model = _as_model(model)
+    a = _check_angles(angles)
+    circuit = qaoa_circuit(model, a.shape[1])
+    hamiltonian = model.to_pennylane()
+    out = mitigated_energy(circuit, a, hamiltonian, device, config, key=key)
+    return dataclasses.replace(
+        out,
+        ideal_energy=ideal_energy(circuit, a, hamiltonian, model.n_sites),
+        exact_energy=-_c_max(model),
     )

@@ -52,6 +52,33 @@ def _lr(args) -> dict:
     return {} if args.lr is None else {"learning_rate": args.lr}
 
 
+def _mitigation_config(args, device: str, model_name: str = ""):
+    """``--mitigate`` and friends as a ``MitigationConfig`` checked against ``device``
+    (``None`` without it), before anything runs."""
+    if args.mitigate is None:
+        return None
+    from qml_phys.circuits.mitigation import MitigationConfig, check_mitigable
+
+    if model_name == "h2":
+        raise InvalidParameterError(
+            f"--mitigate: expected --model tfim or heisenberg; got {args.model!r}"
+        )
+    fields = {"method": args.mitigate, "extrapolation": args.extrapolation}
+    if args.scale_factors is not None:
+        fields["scale_factors"] = args.scale_factors
+    config = MitigationConfig(shots=args.shot_budget, **fields)
+    check_mitigable(device, config)
+    return config
+
+
+_MITIGATION_KEYS = (
+    "energy_raw",
+    "energy_raw_error",
+    "energy_mitigated",
+    "energy_mitigated_error",
+)
+
+
 def cmd_vqe(args) -> dict:
     import dataclasses
 
@@ -62,6 +89,7 @@ def cmd_vqe(args) -> dict:
 
     key = jax.random.key(args.seed)
     model_name = args.model.strip().lower()
+    mitigation = _mitigation_config(args, args.device, model_name)
     if model_name == "h2":
         config = dataclasses.replace(
             vqe.H2_OPTIMIZATION, optimizer=args.optimizer, n_steps=args.steps, **_lr(args)
@@ -114,6 +142,18 @@ def cmd_vqe(args) -> dict:
         "params": res.params,
         "wall_time_s": res.wall_time_s,
     }
+    if mitigation is not None:  # at the optimum, raw and mitigated on one shot budget
+        from qml_phys.circuits.mitigation import mitigate_model
+
+        mit = mitigate_model(
+            model,
+            res.params,
+            mitigation,
+            ansatz=args.ansatz,
+            device=args.device,
+            key=jax.random.fold_in(key, 1),
+        ).summary()
+        out |= {k: mit[k] for k in _MITIGATION_KEYS} | {"mitigation": mit}
     if args.out:
         out |= _save_vqe(args.out, stem, res, args.seed, title)
     return out
@@ -125,12 +165,13 @@ def cmd_qaoa(args) -> dict:
     from qml_phys.circuits.qaoa import ComparisonConfig, QAOAConfig, compare_with_annealing
 
     k_graph, k_run = jax.random.split(jax.random.key(args.seed))
-    graph = _graph_from_args(args, k_graph)
     device = args.device if args.shots is None else f"{args.device}:shots={args.shots}"
+    mitigation = _mitigation_config(args, device)
+    graph = _graph_from_args(args, k_graph)
     config = ComparisonConfig(qaoa=QAOAConfig(n_layers=args.p))
     cmp = compare_with_annealing(graph, config, key=k_run, device=device)
     q = cmp.qaoa
-    return {
+    out = {
         "graph": args.graph,
         "n_nodes": graph.n_nodes,
         "n_edges": graph.n_edges,
@@ -152,6 +193,14 @@ def cmd_qaoa(args) -> dict:
         "converged": q.converged,
         "wall_time_s": q.wall_time_s,
     }
+    if mitigation is not None:  # at the optimum: energies of H, the expected cut is -E
+        from qml_phys.circuits.qaoa import mitigate_qaoa
+
+        mit = mitigate_qaoa(
+            graph, q.angles, mitigation, device=device, key=jax.random.fold_in(k_run, 1)
+        ).summary()
+        out |= {k: mit[k] for k in _MITIGATION_KEYS} | {"mitigation": mit}
+    return out
 
 
 def cmd_barren(args) -> dict:
@@ -197,6 +246,53 @@ def _save_barren(folder, scan, config: dict, seed: int) -> dict:
     return {"record": str(record), "plot": str(plots.save(fig, folder / "barren.png"))}
 
 
+def _scale_factors(text: str) -> tuple[float, ...]:
+    """``"1,3,5"`` as ``(1.0, 3.0, 5.0)`` (the library checks the values)."""
+    import argparse
+
+    try:
+        return tuple(A.finite(t) for t in text.split(","))
+    except (argparse.ArgumentTypeError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers such as 1,3,5; got {text!r}"
+        ) from None
+
+
+#: The names of ``circuits.mitigation.METHODS`` and ``EXTRAPOLATIONS`` (not imported: the
+#: command line starts without PennyLane; tests/cli/test_circuits.py keeps them equal).
+MITIGATIONS = ("none", "zne", "readout", "both")
+EXTRAPOLATIONS = ("richardson", "linear", "quadratic")
+
+
+def _add_mitigation_arguments(p) -> None:
+    """``--mitigate``, ``--extrapolation``, ``--scale-factors``, ``--shot-budget``."""
+    p.add_argument(
+        "--mitigate",
+        default=None,
+        choices=MITIGATIONS,
+        help="none | zne | readout | both: evaluate the optimum raw and mitigated on one shot "
+        "budget (keys energy_raw, energy_mitigated and their errors)",
+    )
+    p.add_argument(
+        "--extrapolation",
+        default="richardson",
+        choices=EXTRAPOLATIONS,
+        help="richardson | linear | quadratic (ZNE)",
+    )
+    p.add_argument(
+        "--scale-factors",
+        type=_scale_factors,
+        default=None,
+        help="noise scale factors of the folding, e.g. 1,3,5 (the default)",
+    )
+    p.add_argument(
+        "--shot-budget",
+        type=A.positive_int,
+        default=None,
+        help="total shots of each of the raw and mitigated estimates (default: the device's)",
+    )
+
+
 def register(areas, add) -> None:
     """Add ``qml-phys vqe``, ``qml-phys qaoa`` and ``qml-phys barren``."""
     # vqe -----------------------------------------------------------------
@@ -224,6 +320,7 @@ def register(areas, add) -> None:
     )
     p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--out", default=None, help="folder for the record and the plot")
+    _add_mitigation_arguments(p)
 
     # qaoa ----------------------------------------------------------------
     p = add(
@@ -246,6 +343,7 @@ def register(areas, add) -> None:
         help="default.qubit | lightning.qubit | qiskit.aer | ...",
     )
     p.add_argument("--shots", type=A.positive_int, default=None, help="shots (default: exact)")
+    _add_mitigation_arguments(p)
 
     # barren --------------------------------------------------------------
     p = add(

@@ -134,3 +134,80 @@ def test_qaoa_random_regular_graph_is_seeded(capsys):
     assert 0.6925 <= a["approximation_ratio"] <= 1.0  # Wurtz-Lykov p = 1 bound
     assert a["annealing_cut"] <= a["max_cut"] and a["converged"] is True
     assert a["evaluations"] >= 1
+
+
+def test_vqe_mitigate_none_reports_the_raw_energy_with_its_shot_error(capsys):
+    """--mitigate none on a shot-based device: the optimum's raw energy with its shot error
+    (the same budget), the mitigated keys null (not measured), never 0."""
+    out = run_json(
+        capsys, "vqe", "--model", "tfim", "--N", "4", "--layers", "2", "--optimizer", "adam",
+        "--steps", "2", "--device", "default.qubit:shots=2000", "--mitigate", "none",
+    )  # fmt: skip
+    assert out["energy_raw_error"] > 0
+    assert abs(out["energy_raw"] - out["energy"]) < 5 * out["energy_raw_error"] + 0.2
+    assert out["energy_mitigated"] is None and out["energy_mitigated_error"] is None
+    assert out["mitigation"]["shots_total"] == 2000
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--model", "tfim", "--N", "4", "--mitigate", "readout"],
+            "readout mitigation expected a shot-based device or MitigationConfig(shots=N); "
+            "got 'lightning.qubit' without shots",
+        ),
+        (
+            ["--model", "tfim", "--N", "4", "--device", "qiskit.aer:shots=100",
+             "--mitigate", "zne", "--extrapolation", "quadratic", "--scale-factors", "1,3"],
+            "scale_factors: expected at least 3 for extrapolation='quadratic'; got 2",
+        ),
+        (["--model", "h2", "--mitigate", "zne"], "expected --model tfim or heisenberg; got 'h2'"),
+        (["--model", "tfim", "--N", "4", "--mitigate", "pec"], "got 'pec'"),
+    ],
+)  # fmt: skip
+def test_vqe_mitigation_bad_input_exits_2_before_optimising(capsys, argv, message):
+    assert main(["vqe", *argv, "--json"]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_vqe_mitigate_both_on_fake_manila(capsys):
+    """Aer with fake_manila's noise, 4000 shots per optimiser evaluation and a budget of
+    20000 for each of the raw and the mitigated estimate: the mitigated energy is lower than
+    the raw (readout and gate noise raise the energy), with a larger error."""
+    out = run_json(
+        capsys, "vqe", "--model", "tfim", "--N", "4", "--optimizer", "adam", "--steps", "2",
+        "--device", "qiskit.aer:shots=4000:noise=fake_manila", "--mitigate", "both",
+        "--shot-budget", "20000",
+    )  # fmt: skip
+    for k in ("energy_raw", "energy_raw_error", "energy_mitigated", "energy_mitigated_error"):
+        assert isinstance(out[k], float)
+    assert out["energy_mitigated_error"] > out["energy_raw_error"] > 0
+    assert out["energy_mitigated"] < out["energy_raw"] - 2 * out["energy_mitigated_error"]
+    m = out["mitigation"]
+    assert m["shots_total"] == 20000 == sum(m["shot_allocation"]["raw"])
+
+
+def test_qaoa_mitigate_on_an_exact_device_reports_null_errors(capsys):
+    """qaoa --mitigate zne on lightning.qubit (no shots, no noise): folding changes nothing,
+    so the mitigated energy equals the raw one, which is -<cut>; the errors are null (not
+    measured), never 0."""
+    out = run_json(
+        capsys, "qaoa", "--graph", "3-regular", "--n", "6", "--p", "1", "--mitigate", "zne",
+        "--seed", "1",
+    )  # fmt: skip
+    assert out["energy_raw"] == pytest.approx(-out["expected_cut"], abs=1e-9)
+    assert out["energy_mitigated"] == pytest.approx(out["energy_raw"], abs=1e-9)
+    assert out["energy_raw_error"] is None and out["energy_mitigated_error"] is None
+    m = out["mitigation"]
+    assert m["shots_total"] is None and m["exact_energy"] == -out["max_cut"]
+    assert m["ideal_energy"] == pytest.approx(out["energy_raw"], abs=1e-9)
+
+
+def test_mitigation_choices_of_the_command_line_are_the_library_names():
+    from qml_phys.circuits import mitigation
+    from qml_phys.cli import circuits as cli_circuits
+
+    assert cli_circuits.MITIGATIONS == mitigation.METHODS
+    assert cli_circuits.EXTRAPOLATIONS == tuple(mitigation.EXTRAPOLATIONS)
