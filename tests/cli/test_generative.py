@@ -224,6 +224,7 @@ def test_van_command(capsys):
     assert out["upper_bound_holds"] and 0 <= out["relative_error"] < 0.05
 
 
+@pytest.mark.slow
 def test_tour_sections(tmp_path):
     from qml_phys.tour import run_tour
 
@@ -252,6 +253,7 @@ def test_train_with_z2_and_metropolis_correction(dataset, capsys):
     assert code != 0 and "--mh: expected a model with exact sampling" in err
 
 
+@pytest.mark.slow
 def test_train_local_model_with_augmentation_and_correction(dataset, capsys):
     """``--model local --augment --mh``: the local-window model trains on symmetry images,
     reports its exact KL on 4x4 (below the untrained model's ln 2-per-site scale) and a
@@ -319,6 +321,7 @@ def test_cli_constants_equal_the_library_names():
     assert cli_gen.FLOW_DEFAULT_M2 == phi4.DEFAULT_M2
 
 
+@pytest.mark.slow
 def test_diffusion_phi4_reports_each_observable_against_hmc(tmp_path, capsys):
     """``generative diffusion-phi4`` on a 4x4 lattice (tiny training): per observable the
     diffusion value and error, HMC's value and error and z; the record is written; a

@@ -67,6 +67,7 @@ def test_learn_hamiltonian_bad_input(capsys):
     assert "argument --samples: expected at least 2 configurations" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_tour_section_runs_quick_and_passes_its_checks(tmp_path):
     r = run_tour(tmp_path, quick=True, only=["learning"])
     sec = r["sections"]["learning"]

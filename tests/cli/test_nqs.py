@@ -106,6 +106,7 @@ def test_ground_state_cli_rejects_bad_input(capsys):
     assert "expected a finite lattice size" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_nqs_tour_section(tmp_path):
     from qml_phys.tour import run_tour
 

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from qml_phys.cli import main
 from qml_phys.physics.exact import onsager_tc
 
@@ -81,6 +83,7 @@ def test_unsupervised_and_confusion_commands(tiny_path, capsys):
     assert code == 2 and "no interior maximum (no W shape)" in err
 
 
+@pytest.mark.slow
 def test_tour_section(tmp_path):
     from qml_phys.tour import run_tour
 

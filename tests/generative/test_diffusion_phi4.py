@@ -90,6 +90,7 @@ def _mean_loss(res, params, x, key):
     )
 
 
+@pytest.mark.slow
 def test_tiny_training_lowers_the_loss_and_samples_have_the_right_shape(free_fields, key):
     """200 steps on 400 free fields lower the denoising loss (same noise draws) well below
     that of the untrained network; samples are finite ``(n, 4, 4)`` float32 for any K."""

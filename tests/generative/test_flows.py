@@ -78,6 +78,7 @@ def test_inverse_undoes_the_flow_with_the_same_log_det(net, z2, key):
     assert float(jnp.max(jnp.abs(x - z))) > 0.1
 
 
+@pytest.mark.slow
 def test_path_gradient_estimates_the_same_gradient(key):
     """The path estimator drops a zero-mean term: same loss value, and over a large batch
     the same gradient as the total (reparameterisation) one; on a small batch the dropped

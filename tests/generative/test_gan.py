@@ -20,6 +20,7 @@ def _two_modes(n=256, L=4):
     return s
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_where_it_stopped(tmp_path, key):
     cfg = GANConfig(latent=4, hidden=16, epochs=4, batch_size=64)
     ckpt = Checkpoint(tmp_path, every=1, inputs={"data": "two modes"})

@@ -24,6 +24,7 @@ def _small_network():
     return full, params
 
 
+@pytest.mark.slow
 def test_lanczos_top_eigenvalues_match_the_dense_hessian_to_1e_6():
     with jax.enable_x64(True):
         full, params = _small_network()

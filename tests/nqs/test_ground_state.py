@@ -57,6 +57,7 @@ def test_heisenberg_sign_rule_and_exchange_sampler_match_ed():
     assert _within(res, floor=5e-3 * abs(res.exact_energy))
 
 
+@pytest.mark.slow
 def test_marshall_rotation_keeps_the_spectrum():
     import netket as nk
 
@@ -155,6 +156,7 @@ class _Interrupt:
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_from_its_checkpoint(tmp_path):
     model = TransverseFieldIsing(Lattice.chain(6), J=1.0, gamma=1.0)
     cfg = gs.VMCConfig(n_samples=512, n_chains=8, n_steps=14, final_samples=0)

@@ -96,6 +96,7 @@ def test_pennylane_shot_samples_reconstruct_a_circuit_state(key):
         measure_in_bases(None, n, bases, 10, key=jax.random.key(1))
 
 
+@pytest.mark.slow
 def test_sampled_tomography_without_enumeration(key):
     """The sampled-likelihood fit (NetKet samples for the model term) recovers the TFIM
     ground state: fidelity, energy, and <X0 X1>, which the Z-basis data never measured."""

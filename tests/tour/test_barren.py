@@ -1,8 +1,11 @@
 """The barren-plateau tour section runs (quick) and passes its exact checks."""
 
+import pytest
+
 from qml_phys.tour import run_tour
 
 
+@pytest.mark.slow
 def test_barren_tour_section_quick(tmp_path):
     summary = run_tour(tmp_path, quick=True, only=["barren"])
     section = summary["sections"]["barren"]
