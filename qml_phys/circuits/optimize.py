@@ -58,6 +58,7 @@ __all__ = [
     "OPTIMIZERS",
     "MinimizeConfig",
     "Minimum",
+    "OptimizerSettings",
     "host_callback_cost",
     "minimize",
     "optimizer_name",
@@ -109,6 +110,22 @@ class MinimizeConfig:
             self, "learning_rate", _positive_float("learning_rate", self.learning_rate)
         )
         object.__setattr__(self, "gtol", _positive_float("gtol", self.gtol))
+
+
+class OptimizerSettings:
+    """Mixin of the configs that carry ``optimizer``, ``n_steps``, ``learning_rate`` and
+    ``gtol`` (VQE, QAOA): :attr:`minimize_config` turns them into a :class:`MinimizeConfig`
+    (and so validates them)."""
+
+    @property
+    def minimize_config(self) -> MinimizeConfig:
+        """The optimiser settings as a :class:`MinimizeConfig`."""
+        return MinimizeConfig(
+            optimizer=self.optimizer,
+            n_steps=self.n_steps,
+            learning_rate=self.learning_rate,
+            gtol=self.gtol,
+        )
 
 
 class Minimum(NamedTuple):

@@ -58,7 +58,11 @@ from qml_phys.circuits.mitigation import (
     make_foldable_device,
     mitigated_energy,
 )
-from qml_phys.circuits.optimize import MinimizeConfig, minimize, optimizer_name
+from qml_phys.circuits.optimize import (
+    OptimizerSettings,
+    minimize,
+    optimizer_name,
+)
 from qml_phys.classical.annealing import AnnealConfig, anneal
 from qml_phys.errors import (
     InvalidParameterError,
@@ -396,7 +400,7 @@ def _random_angles(p: int, key) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class QAOAConfig:
+class QAOAConfig(OptimizerSettings):
     """How :func:`run_qaoa` runs (the model and the device are its arguments)."""
 
     n_layers: int = 1
@@ -423,16 +427,6 @@ class QAOAConfig:
                 f"{self.init!r}"
             )
         self.minimize_config  # noqa: B018 - validates the optimiser settings
-
-    @property
-    def minimize_config(self) -> MinimizeConfig:
-        """The optimiser settings as a :class:`~qml_phys.circuits.optimize.MinimizeConfig`."""
-        return MinimizeConfig(
-            optimizer=self.optimizer,
-            n_steps=self.n_steps,
-            learning_rate=self.learning_rate,
-            gtol=self.gtol,
-        )
 
 
 def _initial_angles(config: QAOAConfig, angles, key) -> np.ndarray:

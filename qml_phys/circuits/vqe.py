@@ -39,6 +39,7 @@ from qml_phys.circuits.mitigation import make_foldable_device
 from qml_phys.circuits.optimize import (
     OPTIMIZERS,
     MinimizeConfig,
+    OptimizerSettings,
     minimize,
     optimizer_name,
 )
@@ -71,7 +72,7 @@ H2_OPTIMIZATION = MinimizeConfig(optimizer="lbfgs", n_steps=50, learning_rate=0.
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VQEConfig:
+class VQEConfig(OptimizerSettings):
     """How :func:`run_vqe` runs (the model and the device are its arguments)."""
 
     n_layers: int
@@ -103,16 +104,6 @@ class VQEConfig:
                 f"got {self.init!r}"
             )
         self.minimize_config  # noqa: B018 - validates the optimiser settings
-
-    @property
-    def minimize_config(self) -> MinimizeConfig:
-        """The optimiser settings as a :class:`~qml_phys.circuits.optimize.MinimizeConfig`."""
-        return MinimizeConfig(
-            optimizer=self.optimizer,
-            n_steps=self.n_steps,
-            learning_rate=self.learning_rate,
-            gtol=self.gtol,
-        )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
