@@ -31,10 +31,11 @@ def generative_models(ctx: TourContext) -> Section:
         t0 = time.perf_counter()
         module = models.make_spin_model(name, L, hidden=hidden[name])
         # the RBM (CD-10) needs more, larger steps to leave its plateau: after 40 epochs its
-        # exact KL on 3x3 (quick) was 0.09-0.11 nats over 8 keys, after 80 0.04-0.05
+        # exact KL on 3x3 (quick) was 0.09-0.11 nats over 8 keys, after 80 0.04-0.05; the
+        # transformer after 10 epochs on 4x4 was at 0.128
         train = models.train_config(
             module,
-            epochs=10 if name != "rbm" else 80,
+            epochs={"rbm": 80, "transformer": 30}.get(name, 10),
             batch_size=50 if ctx.quick else 100,
             learning_rate=1e-2 if name != "rbm" else 3e-2,
             schedule="constant" if name != "rbm" else "cosine",
