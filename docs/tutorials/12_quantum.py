@@ -183,10 +183,10 @@ for name, scan in (("global", glob), ("local", local)):
 # value ($\ln 4 \approx 1.39$ for large $n$; the finite-$n$ value over these sizes is
 # printed). `not_two_design_at` lists the sizes where the variance's interval still lies
 # above the 2-design value: there the comparison with that theory cannot hold yet. With
-# three or four small sizes and a few hundred draws the fitted rates carry wide intervals,
-# and in this run the local cost's rate is lower than the global one's but their intervals
-# overlap; `studies/cerezo_local_global.py` goes to larger $n$, where the exponential and
-# polynomial laws separate.
+# three or four small sizes and a few hundred draws the fitted rates carry wide intervals:
+# the local cost's rate comes out lower than the global one's (at full size their intervals
+# separate; in the reduced run they overlap). `studies/cerezo_local_global.py` goes to
+# larger $n$, where the exponential and polynomial laws can be told apart.
 #
 # ## Summary
 #
