@@ -315,11 +315,8 @@ def _external_config(args, T):
 
 
 # --------------------------------------------------------------------------- flow-phi4
-def _register_flow_phi4(sub, add) -> None:
-    """Add ``flow-phi4`` to the ``generative`` area."""
-
-    p = add(sub, "flow-phi4", cmd_flow_phi4, "normalizing-flow MCMC for lattice phi^4 vs HMC")
-    p.add_argument("--L", type=A.size, default=8, help="lattice size (even; default 8)")
+def _add_phi4_couplings(p) -> None:
+    """``--m2`` and ``--lam`` of the phi^4 theory (flow-phi4, diffusion-phi4)."""
     p.add_argument("--m2", type=A.finite, default=FLOW_DEFAULT_M2, help="m^2 (default -4)")
     p.add_argument(
         "--lam",
@@ -327,6 +324,14 @@ def _register_flow_phi4(sub, add) -> None:
         default=None,
         help="lambda >= 0 (default: Albergo et al.'s ensemble for L, 6.008 at L = 8)",
     )
+
+
+def _register_flow_phi4(sub, add) -> None:
+    """Add ``flow-phi4`` to the ``generative`` area."""
+
+    p = add(sub, "flow-phi4", cmd_flow_phi4, "normalizing-flow MCMC for lattice phi^4 vs HMC")
+    p.add_argument("--L", type=A.size, default=8, help="lattice size (even; default 8)")
+    _add_phi4_couplings(p)
     p.add_argument(
         "--epochs",
         type=A.positive_int,
@@ -421,13 +426,7 @@ def _register_diffusion_phi4(sub, add) -> None:
         "denoising diffusion (DDPM) for lattice phi^4, trained on HMC, against HMC",
     )
     p.add_argument("--L", type=A.size, default=8, help="lattice size (default 8)")
-    p.add_argument("--m2", type=A.finite, default=FLOW_DEFAULT_M2, help="m^2 (default -4)")
-    p.add_argument(
-        "--lam",
-        type=A.finite,
-        default=None,
-        help="lambda >= 0 (default: Albergo et al.'s ensemble for L, 6.008 at L = 8)",
-    )
+    _add_phi4_couplings(p)
     p.add_argument(
         "--steps", type=A.positive_int, default=None, help="training steps (library default)"
     )

@@ -153,15 +153,14 @@ def _field_or_inf(text: str) -> float:
     import argparse
     import math
 
-    value = math.inf if text.strip().lower() in ("inf", "infinity", "∞") else None
-    if value is None:
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number or 'inf'; got {text!r}")
-    return value
+    if text.strip().lower() in ("inf", "infinity", "∞"):
+        return math.inf
+    try:
+        return A.finite(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number or 'inf'; got {text!r}"
+        ) from None
 
 
 def cmd_dynamics(args) -> dict:

@@ -17,7 +17,8 @@ def nqs_dynamics(ctx: TourContext) -> Section:
     if ctx.quick:  # the product state |+>^6 into h1 = 0.5: no VMC
         n, h0, h1, config, tol = 6, math.inf, 0.5, DynamicsConfig(t_end=0.5, dt=0.02), 2e-3
     else:  # the VMC ground state at h0 = 0.5 into the critical point
-        n, h0, h1, config, tol = 8, 0.5, 1.0, DynamicsConfig(t_end=1.0, dt=0.01), 5e-3
+        # dt = 0.01 drifted 1.9e-3 in energy (RK4 error), dt = 0.005 1.5e-4
+        n, h0, h1, config, tol = 8, 0.5, 1.0, DynamicsConfig(t_end=1.0, dt=0.005), 5e-3
     res = quench_dynamics(n, h0, h1, config, key=jax.random.key(ctx.seed))
     fig, axes = plots.figure(1, 3)
     plot_dynamics(axes, res)
@@ -40,11 +41,7 @@ def nqs_dynamics(ctx: TourContext) -> Section:
     checks = {
         f"max |Δ<X>| < {tol:g} against free fermions": bool(err["x"] < tol),
         f"max |Δ<ZZ>| < {tol:g} against free fermions": bool(err["zz"] < tol),
-        # relative to the energy: 1e-3 of |E| (the full run's N = 8 drifted 1.9e-3 on
-        # |E| = 8.5 while <X> and <ZZ> stayed within 6e-4 of the exact curves)
-        "energy conserved: drift < 1e-3 |E|": bool(
-            res.energy_drift < 1e-3 * abs(res.observables["energy"][0])
-        ),
+        "energy conserved: drift < 1e-3": bool(res.energy_drift < 1e-3),
         "run completed": res.status == "completed",
     }
     return Section(
