@@ -154,46 +154,37 @@ def _map_padded(f, xs, n: int, chunk: int):
     return jax.tree.map(lambda y: y.reshape((n_batches * size,) + y.shape[2:])[:n], out)
 
 
-@functools.partial(
-    jax.jit,
-    static_argnames=(
-        "n_qubits",
-        "n_layers",
-        "n_draws",
-        "cost",
-        "init",
-        "gates",
-        "n_blocks",
-        "dtype",
-        "chunk",
-    ),
-)
-def _ensemble(
-    key, sigma, *, n_qubits, n_layers, n_draws, cost, init, gates, n_blocks, dtype, chunk
-):
-    grad = functools.partial(
-        _cost_and_grad,
-        n_qubits=n_qubits,
-        cost=cost,
-        gates=gates,
-        n_blocks=n_blocks if init == "identity" else 0,
-        dtype=dtype,
-    )
+def _family(config: EnsembleConfig) -> tuple:
+    """The circuit family's static settings as one hashable jit argument."""
+    return tuple(sorted(config._static().items()))
 
-    theta, axes = _draw(
+
+def _family_draws(key, sigma, n_draws, family):
+    """``(draws, circuit)``: the family's random circuits (:func:`_draw`) and the static
+    keyword arguments of its simulator (``_cost_and_grad``, ``_probabilities``)."""
+    f = dict(family)
+    draws = _draw(
         key,
         n_draws=n_draws,
-        n_qubits=n_qubits,
-        n_layers=n_layers,
-        init=init,
         sigma=sigma,
-        gates=gates,
-        n_blocks=n_blocks,
-        dtype=dtype,
+        **{k: v for k, v in f.items() if k != "cost"},
     )
+    circuit = dict(
+        n_qubits=f["n_qubits"],
+        gates=f["gates"],
+        n_blocks=f["n_blocks"] if f["init"] == "identity" else 0,
+        dtype=f["dtype"],
+    )
+    return draws, circuit
 
-    def one(circuit):
-        c, g = grad(*circuit)
+
+@functools.partial(jax.jit, static_argnames=("family", "n_draws", "chunk"))
+def _ensemble(key, sigma, *, family, n_draws, chunk):
+    (theta, axes), circuit = _family_draws(key, sigma, n_draws, family)
+    grad = functools.partial(_cost_and_grad, cost=dict(family)["cost"], **circuit)
+
+    def one(draw):
+        c, g = grad(*draw)
         return c, g.reshape(-1)
 
     if chunk >= n_draws:
@@ -234,61 +225,17 @@ def gradient_ensemble(
     draws = check_positive_int("n_draws", n_draws, minimum=1)
     chunk = _chunk(config.n_qubits, config.n_layers, draws, memory_limit, config.dtype)
     costs, grads = _ensemble(
-        key, _sigma(config), n_draws=draws, chunk=int(chunk), **config._static()
+        key, _sigma(config), family=_family(config), n_draws=draws, chunk=int(chunk)
     )
     return (costs, grads) if return_cost else grads
 
 
-@functools.partial(
-    jax.jit,
-    static_argnames=(
-        "n_qubits",
-        "n_layers",
-        "n_draws",
-        "shots",
-        "param",
-        "cost",
-        "init",
-        "gates",
-        "n_blocks",
-        "dtype",
-        "chunk",
-    ),
-)
-def _shot_ensemble(
-    key,
-    sigma,
-    *,
-    n_qubits,
-    n_layers,
-    n_draws,
-    shots,
-    param,
-    cost,
-    init,
-    gates,
-    n_blocks,
-    dtype,
-    chunk,
-):
-    fdtype, _ = _dtypes(dtype)
-    f = jnp.asarray(cost_values(n_qubits, cost), dtype=fdtype)
-    circuit = dict(
-        n_qubits=n_qubits, gates=gates, n_blocks=n_blocks if init == "identity" else 0, dtype=dtype
-    )
+@functools.partial(jax.jit, static_argnames=("family", "n_draws", "shots", "param", "chunk"))
+def _shot_ensemble(key, sigma, *, family, n_draws, shots, param, chunk):
+    (theta_all, axes_all), circuit = _family_draws(key, sigma, n_draws, family)
+    fdtype, _ = _dtypes(circuit["dtype"])
+    f = jnp.asarray(cost_values(circuit["n_qubits"], dict(family)["cost"]), dtype=fdtype)
     half_pi = jnp.asarray(jnp.pi / 2, dtype=fdtype)
-
-    theta_all, axes_all = _draw(
-        key,
-        n_draws=n_draws,
-        n_qubits=n_qubits,
-        n_layers=n_layers,
-        init=init,
-        sigma=sigma,
-        gates=gates,
-        n_blocks=n_blocks,
-        dtype=dtype,
-    )
     k_shots = jax.random.split(_rbg_key(key), 3)[2]  # not one of draw_circuits' two keys
     u_all = jax.random.uniform(k_shots, (n_draws, 2, shots), fdtype)
 
@@ -363,11 +310,11 @@ def shot_ensemble(
     out = _shot_ensemble(
         key,
         _sigma(config),
+        family=_family(config),
         n_draws=draws,
         shots=shots,
         param=int(param),
         chunk=int(chunk),
-        **config._static(),
     )
     names = ("grad", "shot_variance", "grad_shots", "shot_variance_estimate")
     res = {k: np.asarray(v, dtype=np.float64) for k, v in zip(names, out, strict=True)}

@@ -1,36 +1,15 @@
-"""Moved to :mod:`qml_phys.stats` (``timeseries``, ``estimate``, ``goodness``); these names
-stay importable from here while the other areas move over."""
+"""Moved to :mod:`qml_phys.stats` (``timeseries``, ``estimate``, ``goodness``); the names of
+those three modules stay importable from here (resolved on first use)."""
 
-from qml_phys.stats.estimate import Estimate, format_value_error
-from qml_phys.stats.goodness import chi_square_pvalue, level_counts
-from qml_phys.stats.timeseries import (
-    Binning,
-    IntegratedTime,
-    Jackknife,
-    ShortSeriesWarning,
-    auto_n_blocks,
-    autocorrelation,
-    binning_analysis,
-    estimate,
-    integrated_time,
-    jackknife,
-    split_rhat,
-)
+import importlib
 
-__all__ = [
-    "Binning",
-    "Estimate",
-    "IntegratedTime",
-    "Jackknife",
-    "ShortSeriesWarning",
-    "auto_n_blocks",
-    "autocorrelation",
-    "binning_analysis",
-    "chi_square_pvalue",
-    "estimate",
-    "format_value_error",
-    "integrated_time",
-    "jackknife",
-    "level_counts",
-    "split_rhat",
-]
+_MODULES = ("qml_phys.stats.estimate", "qml_phys.stats.goodness", "qml_phys.stats.timeseries")
+_HOME = {name: module for module in _MODULES for name in importlib.import_module(module).__all__}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(importlib.import_module(_HOME[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -70,7 +70,7 @@ from qml_phys.errors import (
 )
 from qml_phys.generative.base import fingerprinted, promote_result, symmetry_augment
 from qml_phys.physics.phi4 import Phi4
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainResult
 
 __all__ = [
@@ -550,10 +550,7 @@ def diffusion_vs_hmc(
     samples = sample(trained, key=k_sample, n=config.n_samples)
     t_sample = time.perf_counter() - t1
     return DiffusionVsHMCResult(
-        config=config,
-        history=trained.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=trained.status,
+        **ran(config, trained, since=t0),
         trained=trained,
         samples=samples,
         hmc=ref,

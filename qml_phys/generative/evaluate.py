@@ -32,7 +32,6 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
-from qml_phys.classical.statistics import Estimate, estimate, jackknife
 from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
@@ -40,6 +39,7 @@ from qml_phys.errors import (
     check_positive_int,
     check_temperature,
 )
+from qml_phys.stats import Estimate, estimate, jackknife
 
 __all__ = [
     "MAX_KL_SITES",

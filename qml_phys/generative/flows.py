@@ -45,7 +45,7 @@ import numpy as np
 from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
 from qml_phys.generative.base import fingerprinted, promote_result
 from qml_phys.physics.phi4 import Phi4
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainResult
 
 
@@ -471,9 +471,9 @@ def flow_mcmc(
 # --------------------------------------------------------------------------- comparison
 def chain_estimates(chains: np.ndarray) -> dict:
     """``{phi2, abs_m, chi, g1}`` of chains ``(n_chains, n, L, L)``: mean, error, tau_int,
-    n_eff (autocorrelation-aware, :func:`qml_phys.classical.statistics.estimate`)."""
-    from qml_phys.classical.statistics import estimate
+    n_eff (autocorrelation-aware, :func:`qml_phys.stats.estimate`)."""
     from qml_phys.physics.phi4 import observables
+    from qml_phys.stats import estimate
 
     obs = observables(chains)
     out = {}
@@ -679,10 +679,7 @@ def flow_vs_hmc(
         }
     dev = jax.devices()[0]
     return FlowVsHMCResult(
-        config=config,
-        history=flow.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=flow.status,
+        **ran(config, flow, since=t0),
         theory=theory,
         flow=flow,
         mcmc=fm,

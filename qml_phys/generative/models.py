@@ -36,7 +36,7 @@ from qml_phys.generative.base import (
     sample,
     spins_from_data,
 )
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainConfig, TrainResult
 
 __all__ = [
@@ -458,10 +458,7 @@ def fit_and_compare(
     else:
         comparison = compare_at(draw(trained, key=k_sample, n=n_samples), spins, T)
     return FitComparison(
-        config=config,
-        history=trained.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=trained.status,
+        **ran(config, trained, since=t0),
         name=name,
         trained=trained,
         L=int(spins.shape[1]),

@@ -30,7 +30,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.classical.statistics import Estimate
 from qml_phys.errors import (
     InvalidParameterError,
     UnknownNameError,
@@ -38,7 +37,8 @@ from qml_phys.errors import (
     check_temperature,
 )
 from qml_phys.generative.base import fingerprinted, init_params, n_sites, sample
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
+from qml_phys.stats import Estimate
 
 __all__ = [
     "VANConfig",
@@ -283,10 +283,7 @@ def train_van(
     )
     exact = float(kaufman(L, T, J).free_energy_per_site)
     return VANResult(
-        config=config,
-        history=res.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=res.status,
+        **ran(config, res, since=t0),
         module=module,
         params=res.params,
         L=L,

@@ -33,7 +33,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 
 
 def hvp(loss: Callable[[Any], jax.Array], params, v):
@@ -296,10 +296,7 @@ def mode_connectivity(
     ts, line = path_losses(ev, theta0, theta1, None, ts)
     _, curve = path_losses(ev, theta0, theta1, res.params, ts)
     return ModeConnectivity(
-        config=config,
-        history=res.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=res.status,
+        **ran(config, res, since=t0),
         t=ts,
         linear=line,
         bezier=curve,

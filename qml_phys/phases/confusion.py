@@ -40,7 +40,7 @@ import numpy as np
 from qml_phys.errors import InvalidParameterError
 from qml_phys.phases.supervised import _check_samples, check_model, model_name, rng_from_key
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainConfig
 
 METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
@@ -250,10 +250,7 @@ def confusion_curve(
     lo = props[i] - props[i - 1] if i > 0 else props[1] - props[0]
     hi = props[i + 1] - props[i] if i < K - 1 else props[-1] - props[-2]
     return Confusion(
-        config=config,
-        history=res.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=res.status,
+        **ran(config, res, since=t0),
         proposals=props,
         accuracy=acc,
         accuracy_error=err,

@@ -56,7 +56,7 @@ from qml_phys.errors import (
     check_positive_int,
 )
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 from qml_phys.stats.fits import (  # noqa: F401 - the crossings and the fit, also named here
     Crossing,
     Curve,
@@ -392,10 +392,7 @@ def train_classifier(
         callbacks=() if checkpoint is None else (checkpoint,),
     )
     return Classifier(
-        config=config,
-        history=res.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=res.status,
+        **ran(config, res, since=t0),
         model=module,
         params=res.params,
         model_state=res.model_state,
@@ -690,10 +687,7 @@ def triangular_transfer(
     p = predict_ordered(clf.params, clf.model, spins, model_state=clf.model_state)
     cr = bootstrap_crossing(p, T, key=k_boot, n_boot=config.n_boot)
     return TransferResult(
-        config=config,
-        history=clf.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=clf.status,
+        **ran(config, clf, since=t0),
         L=int(L),
         Tc=cr.value,
         Tc_error=cr.error,

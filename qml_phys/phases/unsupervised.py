@@ -42,7 +42,7 @@ import optax
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
 from qml_phys.phases.supervised import _check_samples, rng_from_key
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, ran
 from qml_phys.stats.fits import Crossing, FSSFit, bootstrap_crossing, fss_fit
 from qml_phys.train import TrainConfig
 
@@ -178,10 +178,7 @@ def train_autoencoder(
         key=k_fit,
     )
     return TrainedAutoencoder(
-        config=config,
-        history=res.history,
-        wall_time_s=time.perf_counter() - t0,
-        status=res.status,
+        **ran(config, res, since=t0),
         model=module,
         params=res.params,
     )

@@ -310,6 +310,14 @@ class _SpinModel:
 
 
 class _LatticeModel(_SpinModel):
+    def __post_init__(self):
+        """Check the lattice; every other field is a finite real coupling."""
+        _check_lattice(type(self).__name__, self.lattice)
+        for field in dataclasses.fields(self):
+            if field.name != "lattice":
+                value = _coupling(field.name, getattr(self, field.name))
+                object.__setattr__(self, field.name, value)
+
     @property
     def n_sites(self) -> int:
         return self.lattice.n_sites
@@ -338,11 +346,6 @@ class IsingModel(_LatticeModel):
     lattice: Lattice
     J: float = 1.0
     h: float = 0.0
-
-    def __post_init__(self):
-        _check_lattice("IsingModel", self.lattice)
-        object.__setattr__(self, "J", _coupling("J", self.J))
-        object.__setattr__(self, "h", _coupling("h", self.h))
 
     def diagonal(self, spins) -> jax.Array:
         """``-J sum_<ij> s_i s_j - h sum_i s_i``; ``spins`` ``(..., N)`` or ``(..., L, L)``."""
@@ -375,11 +378,6 @@ class TransverseFieldIsing(_LatticeModel):
     J: float = 1.0
     h: float = 0.0
     gamma: float = 1.0
-
-    def __post_init__(self):
-        _check_lattice("TransverseFieldIsing", self.lattice)
-        for name in ("J", "h", "gamma"):
-            object.__setattr__(self, name, _coupling(name, getattr(self, name)))
 
     def diagonal(self, spins) -> jax.Array:
         """``<s|H|s> = -J sum_<ij> s_i s_j - h sum_i s_i``."""
@@ -414,11 +412,6 @@ class Heisenberg(_LatticeModel):
     lattice: Lattice
     J1: float = 1.0
     J2: float = 0.0
-
-    def __post_init__(self):
-        _check_lattice("Heisenberg", self.lattice)
-        object.__setattr__(self, "J1", _coupling("J1", self.J1))
-        object.__setattr__(self, "J2", _coupling("J2", self.J2))
 
     def diagonal(self, spins) -> jax.Array:
         """``<s|H|s> = J1 sum_<ij> s_i s_j + J2 sum_<<ij>> s_i s_j``."""

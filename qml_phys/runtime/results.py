@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STATUSES", "Result", "history_arrays"]
+__all__ = ["STATUSES", "Result", "history_arrays", "ran"]
 
 #: How a run ended. ``completed``: ran its course; ``converged``: stopped early because a
 #: convergence criterion held; ``early_stopped``: validation loss stopped improving;
@@ -41,6 +41,21 @@ STATUSES = (
     "frozen",
     "interrupted",
 )
+
+
+def ran(config: Any, run: Result, *, since: float) -> dict[str, Any]:
+    """The fields a result shares with the training ``run`` it wraps, for
+    ``MyResult(**ran(config, run, since=t0), ...)``: ``config``, ``run``'s ``history`` and
+    ``status``, and ``wall_time_s`` counted from ``since`` (a :func:`time.perf_counter`
+    reading taken when the algorithm started)."""
+    import time
+
+    return {
+        "config": config,
+        "history": run.history,
+        "wall_time_s": time.perf_counter() - since,
+        "status": run.status,
+    }
 
 
 def history_arrays(records: list[Mapping[str, Any]]) -> dict[str, np.ndarray]:

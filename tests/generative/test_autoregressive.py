@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import scipy.special
 
-from qml_phys.classical.statistics import chi_square_pvalue
 from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
 from qml_phys.generative import autoregressive as ar
 from qml_phys.generative import base, models
 from qml_phys.generative.evaluate import boltzmann_log_prob, exact_kl, lattice_states
 from qml_phys.physics import exact
 from qml_phys.runtime.checkpoint import Checkpoint
+from qml_phys.stats import chi_square_pvalue
 from qml_phys.train import TrainConfig
 
 TC = exact.onsager_tc()
@@ -230,8 +230,8 @@ def test_independence_metropolis_makes_a_poor_model_exact(key):
     """A random (untrained) MADE proposes; the corrected chain's mean energy on the 3x3
     torus at T = 3 matches exact enumeration within 4 autocorrelation-aware errors, while
     the raw proposals are many errors off."""
-    from qml_phys.classical.statistics import estimate
     from qml_phys.generative.evaluate import boltzmann_log_weight, ising_energy
+    from qml_phys.stats import estimate
 
     L, T = 3, 3.0
     states, log_p = boltzmann_log_prob(L, T)

@@ -8,7 +8,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qml_phys.classical.statistics import estimate
 from qml_phys.errors import InvalidParameterError, UnknownNameError
 from qml_phys.generative.flows import (
     FlowConfig,
@@ -19,6 +18,7 @@ from qml_phys.generative.flows import (
     train_flow,
 )
 from qml_phys.physics.phi4 import Phi4, free_propagator, observables
+from qml_phys.stats import estimate
 
 
 def _perturbed(module, key):

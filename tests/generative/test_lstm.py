@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import scipy.special
 
-from qml_phys.classical.statistics import chi_square_pvalue
 from qml_phys.generative import autoregressive as ar
 from qml_phys.generative import base, models
 from qml_phys.generative.evaluate import boltzmann_log_prob, exact_kl, lattice_states
 from qml_phys.physics import exact
+from qml_phys.stats import chi_square_pvalue
 from qml_phys.train import TrainConfig
 
 TC = exact.onsager_tc()

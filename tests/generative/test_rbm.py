@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import scipy.special
 
-from qml_phys.classical.statistics import chi_square_pvalue
 from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError
 from qml_phys.generative import base, models, rbm
 from qml_phys.generative.evaluate import boltzmann_log_prob, exact_kl, lattice_states
 from qml_phys.physics import exact
+from qml_phys.stats import chi_square_pvalue
 from qml_phys.train import TrainConfig
 
 TC = exact.onsager_tc()
