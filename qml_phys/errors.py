@@ -57,6 +57,26 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_number(name: str, value, *, minimum: float | None = None, strict: bool = False):
+    """Return ``value`` as a float if it is a finite real number (not a bool or a string),
+    ``>= minimum`` (``> minimum`` with ``strict``) when ``minimum`` is given; else raise
+    :class:`InvalidParameterError` saying "<name>: expected a finite number [> m]; got v"."""
+    import math
+
+    try:
+        x = math.nan if isinstance(value, (bool, str, bytes)) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        x = math.nan
+    ok = math.isfinite(x)
+    bound = ""
+    if minimum is not None:
+        ok = ok and (x > minimum if strict else x >= minimum)
+        bound = f" {'>' if strict else '>='} {minimum:g}"
+    if not ok:
+        raise InvalidParameterError(f"{name}: expected a finite number{bound}; got {value!r}")
+    return x
+
+
 def check_temperature(value, name: str = "T") -> float:
     """Return ``value`` as a float if it is a finite temperature > 0; else raise."""
     import math

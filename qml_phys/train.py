@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError
+from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_number
 from qml_phys.runtime.results import Result, history_arrays
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop")
@@ -93,14 +93,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise InvalidParameterError(f"{name}: expected an integer >= 1; got {value!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
-        if self.weight_decay < 0 or not math.isfinite(self.weight_decay):
-            raise InvalidParameterError(
-                f"weight_decay: expected a finite number >= 0; got {self.weight_decay!r}"
-            )
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
+        check_number("weight_decay", self.weight_decay, minimum=0)
         if not 0 <= self.validation_fraction < 1:
             raise InvalidParameterError(
                 f"validation_fraction: expected 0 <= f < 1; got {self.validation_fraction!r}"

@@ -42,7 +42,6 @@ import contextlib
 import dataclasses
 import functools
 import itertools
-import math
 from typing import NamedTuple
 
 import jax
@@ -51,7 +50,12 @@ import numpy as np
 import optax
 import pennylane as qml
 
-from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.runtime.precision import float64
 
 __all__ = [
@@ -72,16 +76,6 @@ def optimizer_name(optimizer) -> str:
     """The name of ``optimizer`` for records: itself for a name, ``"custom"`` for an optax
     transformation."""
     return optimizer if isinstance(optimizer, str) else "custom"
-
-
-def _positive_float(name: str, value) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    if isinstance(value, bool) or not math.isfinite(x) or x <= 0:
-        raise InvalidParameterError(f"{name}: expected a positive finite float; got {value!r}")
-    return x
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -107,9 +101,11 @@ class MinimizeConfig:
             )
         object.__setattr__(self, "n_steps", check_positive_int("n_steps", self.n_steps, 0))
         object.__setattr__(
-            self, "learning_rate", _positive_float("learning_rate", self.learning_rate)
+            self,
+            "learning_rate",
+            check_number("learning_rate", self.learning_rate, minimum=0, strict=True),
         )
-        object.__setattr__(self, "gtol", _positive_float("gtol", self.gtol))
+        object.__setattr__(self, "gtol", check_number("gtol", self.gtol, minimum=0, strict=True))
 
 
 class OptimizerSettings:

@@ -64,6 +64,7 @@ import numpy as np
 from qml_phys.errors import (
     InvalidParameterError,
     UnknownNameError,
+    check_number,
     check_positive_int,
 )
 
@@ -163,8 +164,8 @@ def _check(n_qubits, n_layers, cost, init, gates, sigma=0.1, n_blocks=1, dtype="
             f"n_layers: expected a multiple of 2 * n_blocks = {2 * blocks} for "
             f"init='identity' (each block is a half and its inverse); got {layers}"
         )
-    if init == "small" and not (math.isfinite(float(sigma)) and float(sigma) > 0):
-        raise InvalidParameterError(f"sigma: expected a finite number > 0; got {sigma!r}")
+    if init == "small":
+        check_number("sigma", sigma, minimum=0, strict=True)
     return n, layers
 
 
@@ -210,10 +211,7 @@ class EnsembleConfig:
         object.__setattr__(self, "n_qubits", n)
         object.__setattr__(self, "n_layers", layers)
         sigma = self.sigma
-        if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.floating)):
-            raise InvalidParameterError(f"sigma: expected a finite number > 0; got {sigma!r}")
-        if not (math.isfinite(float(sigma)) and float(sigma) > 0):
-            raise InvalidParameterError(f"sigma: expected a finite number > 0; got {sigma!r}")
+        check_number("sigma", sigma, minimum=0, strict=True)
         object.__setattr__(self, "n_blocks", int(self.n_blocks))
         object.__setattr__(self, "sigma", float(sigma))
 

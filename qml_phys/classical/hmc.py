@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.errors import InvalidParameterError, ShapeError, check_number, check_positive_int
 from qml_phys.runtime.results import Result
 
 __all__ = ["HMCConfig", "HMCResult", "leapfrog", "run_hmc", "trajectory"]
@@ -87,14 +87,7 @@ class HMCConfig:
     fixed step (and the chains of earlier versions bit for bit)."""
 
     def __post_init__(self):
-        if not (isinstance(self.step_size, int | float) and np.isfinite(self.step_size)):
-            raise InvalidParameterError(
-                f"step_size: expected a finite number > 0; got {self.step_size!r}"
-            )
-        if self.step_size <= 0:
-            raise InvalidParameterError(
-                f"step_size: expected a finite number > 0; got {self.step_size!r}"
-            )
+        check_number("step_size", self.step_size, minimum=0, strict=True)
         for name in ("n_samples", "n_leapfrog", "thin"):
             object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
         object.__setattr__(self, "n_therm", check_positive_int("n_therm", self.n_therm, minimum=0))

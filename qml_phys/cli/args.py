@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from qml_phys.errors import InvalidParameterError, check_temperature
 
 __all__ = [
+    "area",
     "count",
     "finite",
     "fraction",
@@ -29,6 +30,13 @@ __all__ = [
     "size_or_inf",
     "temperature",
 ]
+
+
+def area(areas, name: str, help: str):
+    """The subcommands of a new area ``qml-phys NAME WHAT``; one of them is required."""
+    sub = areas.add_parser(name, help=help).add_subparsers(dest="what", metavar="WHAT")
+    sub.required = True
+    return sub
 
 
 def _parse_int(text: str, minimum: int) -> int | None:

@@ -86,10 +86,7 @@ def cmd_exact_maxcut(args) -> dict:
 def register(areas, add) -> None:
     """Add the ``exact`` area."""
     # exact ---------------------------------------------------------------
-    exact = areas.add_parser("exact", help="exact reference values").add_subparsers(
-        dest="what", metavar="WHAT"
-    )
-    exact.required = True
+    exact = A.area(areas, "exact", "exact reference values")
     p = add(
         exact,
         "ising",

@@ -156,9 +156,7 @@ def cmd_van(args) -> dict:
 def register(areas, add) -> None:
     """Add the ``generative`` area (see the module docstring)."""
 
-    gen = areas.add_parser("generative", help="generative models of spin configurations")
-    sub = gen.add_subparsers(dest="what", metavar="WHAT")
-    sub.required = True
+    sub = A.area(areas, "generative", "generative models of spin configurations")
 
     p = add(sub, "train", cmd_train, "train a generative model on Monte Carlo configurations")
     p.add_argument("--model", required=True, choices=MODELS, help="architecture")

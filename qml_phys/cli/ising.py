@@ -80,10 +80,7 @@ def cmd_ising_scan(args) -> dict:
 def register(areas, add) -> None:
     """Add the ``ising`` area."""
     # ising ---------------------------------------------------------------
-    ising = areas.add_parser("ising", help="2D Ising Monte Carlo").add_subparsers(
-        dest="what", metavar="WHAT"
-    )
-    ising.required = True
+    ising = A.area(areas, "ising", "2D Ising Monte Carlo")
     p = add(
         ising,
         "sample",

@@ -26,10 +26,7 @@ def cmd_learn_hamiltonian(args) -> dict:
 
 def register(areas, add) -> None:
     """Add the ``learn`` area."""
-    learn = areas.add_parser(
-        "learn", help="learning foundations: regression, regularisation, landscapes"
-    ).add_subparsers(dest="what", metavar="WHAT")
-    learn.required = True
+    learn = A.area(areas, "learn", "learning foundations: regression, regularisation, landscapes")
     p = add(
         learn,
         "hamiltonian",

@@ -222,10 +222,7 @@ def cmd_dynamics(args) -> dict:
 
 def register(areas, add) -> None:
 
-    nqs = areas.add_parser("nqs", help="neural quantum states (NetKet)").add_subparsers(
-        dest="what", metavar="WHAT"
-    )
-    nqs.required = True
+    nqs = A.area(areas, "nqs", "neural quantum states (NetKet)")
 
     def model_args(p):
         p.add_argument("--model", choices=("tfim", "heisenberg"), default="tfim")

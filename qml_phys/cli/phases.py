@@ -91,10 +91,7 @@ def cmd_confusion(args) -> dict:
 def register(areas, add) -> None:
     """Add ``qml-phys phases supervised|unsupervised|confusion``."""
 
-    sub = areas.add_parser(
-        "phases", help="machine learning of the Ising transition"
-    ).add_subparsers(dest="what", metavar="WHAT")
-    sub.required = True
+    sub = A.area(areas, "phases", "machine learning of the Ising transition")
 
     def common(p, model: bool = True):
         p.add_argument("--data", required=True, help="dataset file (qml-phys ising dataset)")

@@ -30,14 +30,13 @@ Shapes: spins ``(n, L, L)`` in {-1,+1}; times ``(n,)`` float32.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, check_positive_int
+from qml_phys.errors import check_number, check_positive_int
 from qml_phys.generative.base import fingerprinted, promote_result, symmetry_augment
 from qml_phys.train import TrainResult
 
@@ -141,12 +140,8 @@ class DiffusionConfig:
     def __post_init__(self):
         for name in ("hidden", "layers", "n_steps", "epochs", "batch_size"):
             check_positive_int(name, getattr(self, name))
-        if not (math.isfinite(self.t_max) and self.t_max > 0):
-            raise InvalidParameterError(f"t_max: expected a finite number > 0; got {self.t_max!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("t_max", self.t_max, minimum=0, strict=True)
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -66,6 +66,7 @@ from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
     UnknownNameError,
+    check_number,
     check_positive_int,
 )
 from qml_phys.generative.base import fingerprinted, promote_result, symmetry_augment
@@ -188,9 +189,7 @@ class Phi4DiffusionConfig:
                 f"{self.reverse_variance!r}"
             )
         for name in ("learning_rate", "beta_min", "beta_max"):
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-                raise InvalidParameterError(f"{name}: expected a finite number > 0; got {v!r}")
+            check_number(name, getattr(self, name), minimum=0, strict=True)
         if self.beta_max <= self.beta_min:
             raise InvalidParameterError(
                 f"beta_max: expected a number > beta_min = {self.beta_min}; got {self.beta_max}"
@@ -483,8 +482,7 @@ class DiffusionVsHMCConfig:
         for name in ("n_train", "n_samples"):
             check_positive_int(name, getattr(self, name), minimum=20 * self.hmc_chains)
         v = self.hmc_step_size
-        if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-            raise InvalidParameterError(f"hmc_step_size: expected a finite number > 0; got {v!r}")
+        check_number("hmc_step_size", v, minimum=0, strict=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -42,7 +42,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.generative.base import fingerprinted, promote_result
 from qml_phys.physics.phi4 import Phi4
 from qml_phys.runtime.results import Result, ran
@@ -321,10 +326,7 @@ class FlowConfig:
             )
         if not isinstance(self.z2, bool):
             raise InvalidParameterError(f"z2: expected True or False; got {self.z2!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -533,10 +535,7 @@ class FlowVsHMCConfig:
         check_positive_int("hmc_leapfrog", self.hmc_leapfrog)
         if self.hmc_chains is not None:
             check_positive_int("hmc_chains", self.hmc_chains)
-        if not (math.isfinite(self.hmc_step_size) and self.hmc_step_size > 0):
-            raise InvalidParameterError(
-                f"hmc_step_size: expected a finite number > 0; got {self.hmc_step_size!r}"
-            )
+        check_number("hmc_step_size", self.hmc_step_size, minimum=0, strict=True)
         if self.n_samples // self.chains_hmc < 20:
             raise InvalidParameterError(
                 f"expected at least 20 HMC samples per chain (n_samples // hmc_chains); got "

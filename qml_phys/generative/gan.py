@@ -35,7 +35,6 @@ with m > 0 and flags ``mode_collapse`` — it is measured and reported, not hidd
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 import warnings
 from typing import Any, NamedTuple
@@ -46,7 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from qml_phys.errors import InvalidParameterError, check_positive_int
+from qml_phys.errors import InvalidParameterError, check_number, check_positive_int
 from qml_phys.generative.base import symmetry_augment
 from qml_phys.runtime.results import Result, history_arrays
 
@@ -118,12 +117,8 @@ class GANConfig:
     def __post_init__(self):
         for name in ("latent", "hidden", "epochs", "batch_size", "snapshots"):
             check_positive_int(name, getattr(self, name))
-        if not (math.isfinite(self.r1) and self.r1 >= 0):
-            raise InvalidParameterError(f"r1: expected a finite number >= 0; got {self.r1!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("r1", self.r1, minimum=0)
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
         if not 0 <= self.beta1 < 1:
             raise InvalidParameterError(f"beta1: expected 0 <= beta1 < 1; got {self.beta1!r}")
 

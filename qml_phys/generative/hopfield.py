@@ -26,7 +26,7 @@ import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
 from qml_phys.generative.evaluate import check_spins
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, history_column
 
 __all__ = [
     "ALPHA_C",
@@ -142,30 +142,20 @@ class CapacityCurve(Result):
     ``n_sweeps``, ``threshold``); ``history``: one entry per load (the scan's steps), also
     read as attributes: ``alpha``, ``P``, ``overlap``, ``overlap_error``, ``retrieved``."""
 
-    @property
-    def alpha(self) -> np.ndarray:
-        """``(n_alpha,)`` loads ``P / N`` actually used."""
-        return self.history["alpha"]
+    alpha = history_column("alpha")
+    """``(n_alpha,)`` loads ``P / N`` actually used."""
 
-    @property
-    def P(self) -> np.ndarray:
-        """``(n_alpha,)`` numbers of stored patterns."""
-        return self.history["P"]
+    P = history_column("P")
+    """``(n_alpha,)`` numbers of stored patterns."""
 
-    @property
-    def overlap(self) -> np.ndarray:
-        """``(n_alpha,)`` mean final overlap with the starting pattern."""
-        return self.history["overlap"]
+    overlap = history_column("overlap")
+    """``(n_alpha,)`` mean final overlap with the starting pattern."""
 
-    @property
-    def overlap_error(self) -> np.ndarray:
-        """``(n_alpha,)`` its standard error over patterns and trials."""
-        return self.history["overlap_error"]
+    overlap_error = history_column("overlap_error")
+    """``(n_alpha,)`` its standard error over patterns and trials."""
 
-    @property
-    def retrieved(self) -> np.ndarray:
-        """``(n_alpha,)`` fraction of patterns retrieved (final overlap >= threshold)."""
-        return self.history["retrieved"]
+    retrieved = history_column("retrieved")
+    """``(n_alpha,)`` fraction of patterns retrieved (final overlap >= threshold)."""
 
     def summary(self) -> dict:
         """The settings and the curve as lists."""

@@ -30,7 +30,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    ShapeError,
+    UnknownNameError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.generative.base import fingerprinted, promote_result
 from qml_phys.train import TrainResult
 
@@ -138,14 +144,10 @@ class VAEConfig:
     def __post_init__(self):
         for name in ("latent", "hidden", "epochs", "batch_size"):
             check_positive_int(name, getattr(self, name))
-        if not (math.isfinite(self.beta) and self.beta > 0):
-            raise InvalidParameterError(f"beta: expected a finite number > 0; got {self.beta!r}")
+        check_number("beta", self.beta, minimum=0, strict=True)
         if self.decoder not in DECODERS:
             raise UnknownNameError(f"decoder: expected one of {DECODERS}; got {self.decoder!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

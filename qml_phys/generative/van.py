@@ -33,6 +33,7 @@ import numpy as np
 from qml_phys.errors import (
     InvalidParameterError,
     UnknownNameError,
+    check_number,
     check_positive_int,
     check_temperature,
 )
@@ -158,10 +159,7 @@ class VANConfig:
         check_positive_int("n_steps", self.n_steps)
         check_positive_int("batch_size", self.batch_size, minimum=2)
         check_positive_int("n_samples", self.n_samples, minimum=2)
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
         if not 0.0 <= self.beta_anneal < 1.0:
             raise InvalidParameterError(f"expected 0 <= beta_anneal < 1; got {self.beta_anneal!r}")
 

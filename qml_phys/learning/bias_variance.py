@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 import jax
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.errors import InvalidParameterError, ShapeError, check_number, check_positive_int
 from qml_phys.runtime.results import Result
 
 
@@ -172,18 +172,13 @@ class ChainRangeConfig:
                 f"ranges: expected integers 0 <= R <= {r_max} for L={L}; got {self.ranges!r}"
             )
         object.__setattr__(self, "ranges", tuple(int(R) for R in ranges))
-        if not (np.isfinite(self.noise_std) and self.noise_std >= 0):
-            raise InvalidParameterError(
-                f"noise_std: expected a finite number >= 0; got {self.noise_std!r}"
-            )
-        if not np.isfinite(self.decay):
-            raise InvalidParameterError(f"decay: expected a finite number; got {self.decay!r}")
+        check_number("noise_std", self.noise_std, minimum=0)
+        check_number("decay", self.decay)
         if self.resample not in ("fresh", "bootstrap"):
             raise InvalidParameterError(
                 f"resample: expected 'fresh' or 'bootstrap'; got {self.resample!r}"
             )
-        if not (np.isfinite(self.lam) and self.lam >= 0):
-            raise InvalidParameterError(f"lam: expected a finite number >= 0; got {self.lam!r}")
+        check_number("lam", self.lam, minimum=0)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

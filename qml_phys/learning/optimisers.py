@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, history_column
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,20 +83,14 @@ class LossCurves(Result):
     compile_s: float
     """Seconds to compile it."""
 
-    @property
-    def steps(self) -> np.ndarray:
-        """``(m,)`` the logged steps."""
-        return self.history["step"]
+    steps = history_column("step")
+    """``(m,)`` the logged steps."""
 
-    @property
-    def mean(self) -> np.ndarray:
-        """``(m,)`` mean loss over runs."""
-        return self.history["mean"]
+    mean = history_column("mean")
+    """``(m,)`` mean loss over runs."""
 
-    @property
-    def std(self) -> np.ndarray:
-        """``(m,)`` standard deviation of the loss over runs."""
-        return self.history["std"]
+    std = history_column("std")
+    """``(m,)`` standard deviation of the loss over runs."""
 
     @property
     def final(self) -> np.ndarray:

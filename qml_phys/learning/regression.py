@@ -47,7 +47,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    ShapeError,
+    UnknownNameError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.runtime.precision import float64
 from qml_phys.runtime.results import Result
 
@@ -92,8 +98,7 @@ def ising_chain_data(
     """
     L = check_positive_int("L", L, minimum=3)
     n_samples = check_positive_int("n_samples", n_samples)
-    if not (math.isfinite(noise_std) and noise_std >= 0):
-        raise InvalidParameterError(f"noise_std: expected a finite number >= 0; got {noise_std!r}")
+    check_number("noise_std", noise_std, minimum=0)
     k_spin, k_noise = jax.random.split(key)
     bits = np.asarray(jax.random.bernoulli(k_spin, 0.5, (n_samples, L)))
     spins = (2 * bits.astype(np.int8) - 1).astype(np.int8)
@@ -505,10 +510,7 @@ class HamiltonianConfig:
         _lam(self.lam)
         if not math.isfinite(self.J):
             raise InvalidParameterError(f"J: expected a finite coupling; got {self.J!r}")
-        if not (math.isfinite(self.noise_std) and self.noise_std >= 0):
-            raise InvalidParameterError(
-                f"noise_std: expected a finite number >= 0; got {self.noise_std!r}"
-            )
+        check_number("noise_std", self.noise_std, minimum=0)
         if not 0 < self.test_fraction < 1:
             raise InvalidParameterError(
                 f"test_fraction: expected 0 < f < 1; got {self.test_fraction!r}"

@@ -60,7 +60,12 @@ from typing import Any
 
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.nqs.ground_state import VMCConfig, config_record
 from qml_phys.runtime.precision import float64
 from qml_phys.runtime.results import Result
@@ -192,9 +197,7 @@ class DynamicsConfig:
                 f"{self.measure_every}"
             )
         for name, lo in (("diag_shift", 0.0), ("rtol", 0.0), ("rtol_smooth", 0.0)):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= lo):
-                raise InvalidParameterError(f"{name}: expected a finite number >= 0; got {v!r}")
+            check_number(name, getattr(self, name), minimum=lo)
         s = self.product_init_scale
         if not (isinstance(s, (int, float)) and math.isfinite(s) and s > 0):
             raise InvalidParameterError(f"product_init_scale: expected a number > 0; got {s!r}")

@@ -17,13 +17,12 @@ runs under :func:`qml_phys.runtime.precision.float64`.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, TooLargeError, check_positive_int
+from qml_phys.errors import TooLargeError, check_number, check_positive_int
 from qml_phys.runtime.precision import float64
 from qml_phys.runtime.results import Result
 
@@ -56,12 +55,9 @@ class RBMEnsembleConfig:
     def __post_init__(self):
         check_positive_int("alpha", self.alpha)
         for name in ("h", "J"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v)):
-                raise InvalidParameterError(f"{name}: expected a finite number; got {v!r}")
+            check_number(name, getattr(self, name))
         v = self.init_std
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise InvalidParameterError(f"init_std: expected a finite number > 0; got {v!r}")
+        check_number("init_std", v, minimum=0, strict=True)
 
 
 class GradientEnsemble(NamedTuple):

@@ -66,7 +66,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    UnknownNameError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.nqs._config import iters_alias
 from qml_phys.physics.models import Heisenberg, TransverseFieldIsing
 from qml_phys.runtime.precision import float64
@@ -156,8 +161,7 @@ class VMCConfig:
             v = getattr(self, name)
             if name == "learning_rate" and v is None:
                 continue
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise InvalidParameterError(f"{name}: expected a finite number > 0; got {v!r}")
+            check_number(name, v, minimum=0, strict=True)
 
 
 # --------------------------------------------------------------------------- results

@@ -39,10 +39,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from qml_phys.errors import InvalidParameterError, ShapeError, TooLargeError, check_positive_int
+from qml_phys.errors import (
+    InvalidParameterError,
+    ShapeError,
+    TooLargeError,
+    check_number,
+    check_positive_int,
+)
 from qml_phys.nqs._config import iters_alias
 from qml_phys.runtime.precision import float64
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, history_column
 
 #: Largest system reconstructed with exact normalisation.
 MAX_TOMOGRAPHY_SITES = 16
@@ -176,10 +182,7 @@ class TomographyConfig:
     def __post_init__(self):
         check_positive_int("alpha", self.alpha)
         check_positive_int("epochs", self.epochs)
-        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -196,10 +199,8 @@ class TomographyResult(Result):
     fidelity: float | None = None
     """``|<reference|psi>|^2`` with a reference state and ``N <=`` :data:`MAX_FIDELITY_SITES`."""
 
-    @property
-    def nll(self) -> np.ndarray:
-        """Negative log-likelihood per basis at every epoch, ``(epochs,)``."""
-        return self.history["nll"]
+    nll = history_column("nll")
+    """Negative log-likelihood per basis at every epoch, ``(epochs,)``."""
 
     def summary(self) -> dict:
         """Status, epochs, final negative log-likelihood and fidelity."""
@@ -455,10 +456,7 @@ class SampledTomographyConfig:
     def __post_init__(self):
         for name in ("alpha", "n_steps", "batch_size", "n_samples", "n_chains"):
             check_positive_int(name, getattr(self, name))
-        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < math.inf):
-            raise InvalidParameterError(
-                f"learning_rate: expected a finite number > 0; got {self.learning_rate!r}"
-            )
+        check_number("learning_rate", self.learning_rate, minimum=0, strict=True)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

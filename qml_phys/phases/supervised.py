@@ -53,6 +53,7 @@ from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
     UnknownNameError,
+    check_number,
     check_positive_int,
 )
 from qml_phys.physics.exact import onsager_tc
@@ -110,18 +111,6 @@ def check_model(model) -> None:
         )
 
 
-def _finite(name: str, value, *, minimum: float = 0.0, strict: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = math.nan
-    ok = math.isfinite(x) and (x > minimum if strict else x >= minimum)
-    if not ok:
-        bound = f"> {minimum:g}" if strict else f">= {minimum:g}"
-        raise InvalidParameterError(f"{name}: expected a finite number {bound}; got {value!r}")
-    return x
-
-
 #: Most networks one supervised T_c trains (each in turn: more is hours of work).
 MAX_NETWORKS = 10_000
 
@@ -170,15 +159,15 @@ class SupervisedConfig:
                 f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
             )
         if self.Tc is not None:
-            _finite("Tc", self.Tc, strict=True)
-        _finite("exclude", self.exclude)
+            check_number("Tc", self.Tc, minimum=0, strict=True)
+        check_number("exclude", self.exclude, minimum=0)
         if not 0 < self.train_fraction < 1:
             raise InvalidParameterError(
                 f"train_fraction: expected 0 < f < 1; got {self.train_fraction!r}"
             )
         if self.max_distance is not None:
-            _finite("max_distance", self.max_distance, strict=True)
-        _finite("nu", self.nu, strict=True)
+            check_number("max_distance", self.max_distance, minimum=0, strict=True)
+        check_number("nu", self.nu, minimum=0, strict=True)
         check_positive_int("n_networks", self.n_networks)
         if self.n_networks > MAX_NETWORKS:
             raise InvalidParameterError(

@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
+from qml_phys.errors import InvalidParameterError, ShapeError, check_number, check_positive_int
 from qml_phys.phases.supervised import _check_samples, rng_from_key
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.results import Result, ran
@@ -353,8 +353,7 @@ class UnsupervisedConfig:
                 f"{type(self.autoencoder).__name__}"
             )
         check_positive_int("n_boot", self.n_boot, minimum=2)
-        if not (math.isfinite(self.nu) and self.nu > 0):
-            raise InvalidParameterError(f"nu: expected a finite number > 0; got {self.nu!r}")
+        check_number("nu", self.nu, minimum=0, strict=True)
 
     @property
     def methods(self) -> tuple[str, ...]:

@@ -327,11 +327,26 @@ class _LatticeModel(_SpinModel):
         return self.lattice.shape
 
 
+class _IsingTerms(_LatticeModel):
+    """The classical part ``-J sum_<ij> Z_i Z_j - h sum_i Z_i`` of the Ising models."""
+
+    def diagonal(self, spins) -> jax.Array:
+        """``-J sum_<ij> s_i s_j - h sum_i s_i``; ``spins`` ``(..., N)`` or ``(..., L, L)``."""
+        s = self._spins(spins)
+        return -self.J * _pair_sum(s, self.lattice.edges) - self.h * jnp.sum(s, axis=-1)
+
+    def _terms(self):
+        for i, j in self.lattice.edges:
+            yield "ZZ", (i, j), -self.J
+        for i in range(self.n_sites):
+            yield "Z", (i,), -self.h
+
+
 # ---------------------------------------------------------------------------- models
 
 
 @dataclasses.dataclass(frozen=True)
-class IsingModel(_LatticeModel):
+class IsingModel(_IsingTerms):
     r"""Classical Ising model, ``E(s) = -J sum_<ij> s_i s_j - h sum_i s_i``.
 
     As an operator (``sparse_matrix``, ``to_*``) it is the diagonal
@@ -347,20 +362,9 @@ class IsingModel(_LatticeModel):
     J: float = 1.0
     h: float = 0.0
 
-    def diagonal(self, spins) -> jax.Array:
-        """``-J sum_<ij> s_i s_j - h sum_i s_i``; ``spins`` ``(..., N)`` or ``(..., L, L)``."""
-        s = self._spins(spins)
-        return -self.J * _pair_sum(s, self.lattice.edges) - self.h * jnp.sum(s, axis=-1)
-
-    def _terms(self):
-        for i, j in self.lattice.edges:
-            yield "ZZ", (i, j), -self.J
-        for i in range(self.n_sites):
-            yield "Z", (i,), -self.h
-
 
 @dataclasses.dataclass(frozen=True)
-class TransverseFieldIsing(_LatticeModel):
+class TransverseFieldIsing(_IsingTerms):
     r"""Transverse-field Ising model, ``H = -J sum_<ij> Z_i Z_j - h sum_i Z_i - gamma sum_i X_i``.
 
     On the periodic chain with ``h = 0`` it maps to free fermions (P. Pfeuty, Ann. Phys. 57,
@@ -379,16 +383,9 @@ class TransverseFieldIsing(_LatticeModel):
     h: float = 0.0
     gamma: float = 1.0
 
-    def diagonal(self, spins) -> jax.Array:
-        """``<s|H|s> = -J sum_<ij> s_i s_j - h sum_i s_i``."""
-        s = self._spins(spins)
-        return -self.J * _pair_sum(s, self.lattice.edges) - self.h * jnp.sum(s, axis=-1)
-
     def _terms(self):
-        for i, j in self.lattice.edges:
-            yield "ZZ", (i, j), -self.J
+        yield from super()._terms()
         for i in range(self.n_sites):
-            yield "Z", (i,), -self.h
             yield "X", (i,), -self.gamma
 
 

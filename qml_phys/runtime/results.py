@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STATUSES", "Result", "history_arrays", "ran"]
+__all__ = ["STATUSES", "Result", "history_arrays", "history_column", "ran"]
 
 #: How a run ended. ``completed``: ran its course; ``converged``: stopped early because a
 #: convergence criterion held; ``early_stopped``: validation loss stopped improving;
@@ -56,6 +56,12 @@ def ran(config: Any, run: Result, *, since: float) -> dict[str, Any]:
         "wall_time_s": time.perf_counter() - since,
         "status": run.status,
     }
+
+
+def history_column(name: str) -> property:
+    """A read-only attribute that reads ``history[name]``: ``alpha = history_column("alpha")``
+    in a result class, with the attribute's docstring below it."""
+    return property(lambda self: self.history[name])
 
 
 def history_arrays(records: list[Mapping[str, Any]]) -> dict[str, np.ndarray]:
