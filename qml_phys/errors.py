@@ -57,6 +57,14 @@ def check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_multiple(name: str, value: int, of_name: str, of: int) -> None:
+    """Raise unless the integer ``value`` is a multiple of ``of``."""
+    if value % of:
+        raise InvalidParameterError(
+            f"expected {name} to be a multiple of {of_name}={of}; got {name}={value}"
+        )
+
+
 def check_number(name: str, value, *, minimum: float | None = None, strict: bool = False):
     """Return ``value`` as a float if it is a finite real number (not a bool or a string),
     ``>= minimum`` (``> minimum`` with ``strict``) when ``minimum`` is given; else raise

@@ -51,6 +51,7 @@ from qml_phys.circuits.statevector import (  # noqa: F401 - re-exported
     DTYPES,
     GATES,
     INITS,
+    CircuitFamily,
     EnsembleConfig,
     _check,
     _check_name,
@@ -111,7 +112,7 @@ def depth_for(n_qubits: int, layers) -> int:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class PlateauConfig:
+class PlateauConfig(CircuitFamily):
     """Settings of :func:`plateau_scan` (and of :func:`variance_scan`, which uses the circuit
     family and ``n_draws`` only)."""
 
@@ -120,18 +121,6 @@ class PlateauConfig:
     (``ceil(log2 n)``; see :func:`depth_for`)."""
     n_draws: int = 200
     """Random circuits per qubit count (>= 2)."""
-    cost: str = "global"
-    """One of :data:`COSTS`."""
-    init: str = "uniform"
-    """One of :data:`INITS`."""
-    sigma: float = 0.1
-    """Standard deviation of ``init="small"`` (radians)."""
-    gates: str = "hea"
-    """One of :data:`GATES`."""
-    n_blocks: int = 1
-    """Identity blocks of ``init="identity"``."""
-    dtype: str = "float32"
-    """Simulation precision, one of :data:`DTYPES`."""
     shots: int | None = None
     """Also estimate the first parameter's derivative from this many shots per shift term
     (:func:`shot_ensemble`), or ``None``."""
@@ -168,12 +157,7 @@ class PlateauConfig:
         return EnsembleConfig(
             n_qubits=n_qubits,
             n_layers=depth_for(n_qubits, self.layers) if n_layers is None else n_layers,
-            cost=self.cost,
-            init=self.init,
-            sigma=self.sigma,
-            gates=self.gates,
-            n_blocks=self.n_blocks,
-            dtype=self.dtype,
+            **self.family(),
         )
 
 

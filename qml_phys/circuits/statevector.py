@@ -73,6 +73,7 @@ __all__ = [
     "DTYPES",
     "GATES",
     "INITS",
+    "CircuitFamily",
     "EnsembleConfig",
     "circuit_cost",
     "cost_values",
@@ -176,14 +177,10 @@ def _dtypes(dtype: str = "float32"):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class EnsembleConfig:
-    """A family of random circuits and the cost measured on them (see the module
-    docstring): what :func:`gradient_ensemble` and :func:`shot_ensemble` draw from."""
+class CircuitFamily:
+    """The gates, initialisation, cost and precision of a family of random circuits, at
+    any size (:class:`EnsembleConfig` fixes the size; ``barren.PlateauConfig`` scans it)."""
 
-    n_qubits: int
-    """Number of qubits ``n`` (>= 1; >= 2 for ``cost="zz"``)."""
-    n_layers: int
-    """Circuit layers (a multiple of ``2 n_blocks`` for ``init="identity"``)."""
     cost: str = "global"
     """One of :data:`COSTS`."""
     init: str = "uniform"
@@ -196,6 +193,22 @@ class EnsembleConfig:
     """Identity blocks of ``init="identity"`` (Grant et al.)."""
     dtype: str = "float32"
     """Simulation precision, one of :data:`DTYPES`."""
+
+    def family(self) -> dict:
+        """The fields of :class:`CircuitFamily` by name (to build an :class:`EnsembleConfig`)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(CircuitFamily)}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EnsembleConfig(CircuitFamily):
+    """A family of random circuits and the cost measured on them (see the module
+    docstring) at one size: what :func:`gradient_ensemble` and :func:`shot_ensemble` draw
+    from."""
+
+    n_qubits: int
+    """Number of qubits ``n`` (>= 1; >= 2 for ``cost="zz"``)."""
+    n_layers: int
+    """Circuit layers (a multiple of ``2 n_blocks`` for ``init="identity"``)."""
 
     def __post_init__(self):
         n, layers = _check(
@@ -227,15 +240,9 @@ class EnsembleConfig:
 
     def _static(self) -> dict:
         """The static arguments of the jitted kernels."""
-        return dict(
-            n_qubits=self.n_qubits,
-            n_layers=self.n_layers,
-            cost=self.cost,
-            init=self.init,
-            gates=self.gates,
-            n_blocks=self.n_blocks,
-            dtype=self.dtype,
-        )
+        static = self.family() | {"n_qubits": self.n_qubits, "n_layers": self.n_layers}
+        del static["sigma"]  # traced: a new sigma does not recompile
+        return static
 
 
 _PAULIS = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]])

@@ -82,7 +82,6 @@ from qml_phys.errors import (
     ShapeError,
     UnknownNameError,
     check_positive_int,
-    check_temperature,
 )
 from qml_phys.runtime import rng
 
@@ -390,15 +389,6 @@ def _resolve(lattice_or_model, J, h):
     J = 1.0 if J is None else J
     h = 0.0 if h is None else h
     return lattice, _check_ferromagnet(J, h)
-
-
-def _betas_from_temperatures(temperatures) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(temperatures, dtype=object))
-    if t.ndim != 1 or t.size == 0:
-        raise ShapeError(
-            f"expected temperatures as a scalar or a 1-d sequence; got shape {t.shape}"
-        )
-    return np.array([1.0 / check_temperature(x) for x in t])
 
 
 def _check_betas(betas) -> jax.Array:

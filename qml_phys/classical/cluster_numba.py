@@ -41,6 +41,18 @@ def _bond_sum_nb(spins, edges):
 
 
 @_compiled
+def _record_nb(u, steps_per_meas, spins, edges, J, m_sum, energy, magnetization):
+    """After the ``u``-th measured update, every ``steps_per_meas``-th one: store the energy
+    and magnetisation per site of ``spins`` (``m_sum`` their sum) in measurement
+    ``u // steps_per_meas - 1``."""
+    if u % steps_per_meas == 0:
+        n = spins.shape[0]
+        k = u // steps_per_meas - 1
+        energy[k] = -J * _bond_sum_nb(spins, edges) / n
+        magnetization[k] = m_sum / n
+
+
+@_compiled
 def _wolff_chain_nb(
     spins, neighbors, edges, p, rng, n_therm, n_meas, steps_per_meas, J, energy, magnetization
 ):
@@ -74,11 +86,9 @@ def _wolff_chain_nb(
         m_sum -= 2 * np.int64(s0) * size
         if t >= n_therm:
             size_sum += size
-            u = t - n_therm + 1
-            if u % steps_per_meas == 0:
-                k_meas = u // steps_per_meas - 1
-                energy[k_meas] = -J * _bond_sum_nb(spins, edges) / n
-                magnetization[k_meas] = m_sum / n
+            _record_nb(
+                t - n_therm + 1, steps_per_meas, spins, edges, J, m_sum, energy, magnetization
+            )
     return size_sum
 
 
@@ -124,11 +134,9 @@ def _sw_chain_nb(spins, edges, p, rng, n_therm, n_meas, steps_per_meas, J, energ
             m_sum += np.int64(spins[i])
         if t >= n_therm:
             n_cl_sum += n_cl
-            u = t - n_therm + 1
-            if u % steps_per_meas == 0:
-                k_meas = u // steps_per_meas - 1
-                energy[k_meas] = -J * _bond_sum_nb(spins, edges) / n
-                magnetization[k_meas] = m_sum / n
+            _record_nb(
+                t - n_therm + 1, steps_per_meas, spins, edges, J, m_sum, energy, magnetization
+            )
     return n_cl_sum
 
 

@@ -49,6 +49,7 @@ from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
     UnknownNameError,
+    check_multiple,
     check_positive_int,
 )
 from qml_phys.physics.lattice import greedy_colouring
@@ -370,11 +371,7 @@ def sweeps(
     if measure_every == 0:
         return (*_run(key, spins, betas, t, n_sweeps, order=order, measure_every=1, n_meas=0),)
     measure_every = check_positive_int("measure_every", measure_every)
-    if n_sweeps % measure_every:
-        raise InvalidParameterError(
-            f"expected n_sweeps to be a multiple of measure_every={measure_every}; "
-            f"got n_sweeps={n_sweeps}"
-        )
+    check_multiple("n_sweeps", n_sweeps, "measure_every", measure_every)
     return _run(
         key,
         spins,

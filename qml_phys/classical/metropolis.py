@@ -115,6 +115,7 @@ from qml_phys.errors import (
     ShapeError,
     TooLargeError,
     UnknownNameError,
+    check_multiple,
     check_positive_int,
 )
 from qml_phys.runtime import rng
@@ -820,11 +821,7 @@ def run(
     """
     measure_every = check_positive_int("measure_every", measure_every)
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
-    if n_sweeps % measure_every:
-        raise InvalidParameterError(
-            f"expected n_sweeps to be a multiple of measure_every={measure_every}; "
-            f"got n_sweeps={n_sweeps}"
-        )
+    check_multiple("n_sweeps", n_sweeps, "measure_every", measure_every)
     spins, (e, m) = _dispatch(
         key,
         spins,

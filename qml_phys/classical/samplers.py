@@ -57,6 +57,7 @@ from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
     UnknownNameError,
+    check_multiple,
     check_positive_int,
     check_temperature,
 )
@@ -216,11 +217,7 @@ class Sampler:
         divide ``n_sweeps``); the last measurement is of the returned state."""
         n_sweeps = check_positive_int("n_sweeps", n_sweeps)
         measure_every = check_positive_int("measure_every", measure_every)
-        if n_sweeps % measure_every:
-            raise InvalidParameterError(
-                f"expected n_sweeps to be a multiple of measure_every={measure_every}; "
-                f"got n_sweeps={n_sweeps}"
-            )
+        check_multiple("n_sweeps", n_sweeps, "measure_every", measure_every)
         _check_state(model, state)
         from qml_phys.runtime.resources import check_memory
 
@@ -356,6 +353,25 @@ def _check_cluster_model(model, name: str) -> None:
     _resolve(model, None, None)  # ferromagnet, h = 0, no transverse field
 
 
+def _cluster_measure(model, state, algorithm: str, backend: str, n_meas: int, steps: int):
+    """``(energy, magnetization, per-update statistic, spins, next key)`` of ``n_meas``
+    measurements ``steps`` cluster updates apart (:func:`.cluster.measure`)."""
+    from qml_phys.classical.cluster import measure
+
+    key, k_next = jax.random.split(state.key)
+    e, m, stat, spins = measure(
+        key,
+        state.spins,
+        state.betas,
+        model=model,
+        n_meas=n_meas,
+        steps_per_meas=steps,
+        algorithm=algorithm,
+        backend=backend,
+    )
+    return e, m, stat, spins, k_next
+
+
 @dataclasses.dataclass(frozen=True)
 class Wolff(Sampler):
     """Wolff single-cluster updates (U. Wolff, PRL 62, 361 (1989)).
@@ -378,20 +394,10 @@ class Wolff(Sampler):
         _check_cluster_model(model, "Wolff")
 
     def _calibrated(self, model, state):
-        from qml_phys.classical.cluster import measure
-
         if state.aux is not None:
             return state
-        key, k_next = jax.random.split(state.key)
-        _, _, size, spins = measure(
-            key,
-            state.spins,
-            state.betas,
-            model=model,
-            n_meas=1,
-            steps_per_meas=self.pilot_steps,
-            algorithm="wolff",
-            backend=self.backend,
+        _, _, size, spins, k_next = _cluster_measure(
+            model, state, "wolff", self.backend, 1, self.pilot_steps
         )
         n = model.lattice.n_sites
         work = float(np.asarray(size, np.float64).mean(axis=1).mean()) * self.pilot_steps / n
@@ -399,24 +405,14 @@ class Wolff(Sampler):
         return state._replace(spins=spins, key=k_next, sweeps=state.sweeps + work, aux=aux)
 
     def _advance(self, model, state, n_sweeps, measure_every):
-        from qml_phys.classical.cluster import measure
-
         state = self._calibrated(model, state)
         n = model.lattice.n_sites
         typical = float(np.median(state.aux))
         every = measure_every or n_sweeps
         steps = max(1, round(every * n / typical))
         n_meas = n_sweeps // every
-        key, k_next = jax.random.split(state.key)
-        e, m, size, spins = measure(
-            key,
-            state.spins,
-            state.betas,
-            model=model,
-            n_meas=n_meas,
-            steps_per_meas=steps,
-            algorithm="wolff",
-            backend=self.backend,
+        e, m, size, spins, k_next = _cluster_measure(
+            model, state, "wolff", self.backend, n_meas, steps
         )
         mean_size = np.asarray(size, np.float64).mean(axis=1)
         sweeps_per = steps * mean_size / n
@@ -449,19 +445,9 @@ class SwendsenWang(Sampler):
         _check_cluster_model(model, "Swendsen-Wang")
 
     def _advance(self, model, state, n_sweeps, measure_every):
-        from qml_phys.classical.cluster import measure
-
         every = measure_every or n_sweeps
-        key, k_next = jax.random.split(state.key)
-        e, m, n_clusters, spins = measure(
-            key,
-            state.spins,
-            state.betas,
-            model=model,
-            n_meas=n_sweeps // every,
-            steps_per_meas=every,
-            algorithm="swendsen_wang",
-            backend=self.backend,
+        e, m, n_clusters, spins, k_next = _cluster_measure(
+            model, state, "swendsen_wang", self.backend, n_sweeps // every, every
         )
         new = state._replace(spins=spins, key=k_next, sweeps=state.sweeps + n_sweeps)
         if not measure_every:

@@ -122,12 +122,16 @@ def check_sample_memory(n: int, n_spins: int) -> None:
     check_memory(f"{n} samples of {n_spins} spins", float(SAMPLE_BYTES_PER_SITE) * n * n_spins)
 
 
-def _check_exact_sampling(module) -> None:
+def _check_exact_sampling(module, n) -> int:
+    """``n`` as an int once the model samples exactly and ``n`` samples fit in memory."""
+    n = check_positive_int("n", n)
     if not getattr(module, "exact_sampling", False):
         raise InvalidParameterError(
             f"expected a model with exact sampling (autoregressive); got "
             f"{type(module).__name__}: use its Markov-chain sampler instead"
         )
+    check_sample_memory(n, n_sites(module.shape))
+    return n
 
 
 def sample(module, params, key: jax.Array, n: int) -> jax.Array:
@@ -137,9 +141,7 @@ def sample(module, params, key: jax.Array, n: int) -> jax.Array:
     (``p(s_i = +1 | s_<i) = sigmoid(logit_i)``) and, optionally, a faster
     ``sample_fn(params, key, n)``.
     """
-    n = check_positive_int("n", n)
-    _check_exact_sampling(module)
-    check_sample_memory(n, n_sites(module.shape))
+    n = _check_exact_sampling(module, n)
     custom = getattr(type(module), "sample_fn", None)
     if custom is not None:
         return custom(module, params, key, n)
@@ -153,9 +155,7 @@ def sample_and_log_prob(module, params, key: jax.Array, n: int) -> tuple[jax.Arr
     or the generic sampler), which spares a second pass over the lattice; other exact
     samplers fall back to :func:`log_prob` of their draws.
     """
-    n = check_positive_int("n", n)
-    _check_exact_sampling(module)
-    check_sample_memory(n, n_sites(module.shape))
+    n = _check_exact_sampling(module, n)
     fused = getattr(type(module), "sample_log_prob_fn", None)
     if fused is not None:
         return fused(module, params, key, n)

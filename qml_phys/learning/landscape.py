@@ -33,7 +33,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
-from qml_phys.runtime.results import Result, ran
+from qml_phys.runtime.results import Result, overall_status, ran
 
 
 def hvp(loss: Callable[[Any], jax.Array], params, v):
@@ -238,7 +238,7 @@ def sharpness_vs_batch_size(
     return Sharpness(
         config=config,
         wall_time_s=time.perf_counter() - t0,
-        status="diverged" if "diverged" in statuses else "completed",
+        status=overall_status(statuses),
         rows=tuple(rows),
     )
 

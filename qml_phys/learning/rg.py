@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_positive_int
-from qml_phys.runtime.results import Result
+from qml_phys.runtime.results import Result, overall_status
 
 
 def block_spin(spins, b: int, *, key) -> np.ndarray:
@@ -170,11 +170,10 @@ def stacked_rbms(spins, hidden=(16, 4), *, config, key, l1: float = 0.0) -> Stac
         if i + 1 < len(hidden):
             p = hidden_probabilities(res.params, jnp.asarray(v))
             v = np.asarray(jax.random.bernoulli(k_sample, p), np.float32)
-    statuses = [r.status for r in results]
     return StackedRBMs(
         config=config,
         wall_time_s=time.perf_counter() - t0,
-        status="diverged" if "diverged" in statuses else "completed",
+        status=overall_status(r.status for r in results),
         layers=tuple(r.params for r in results),
         layer_results=tuple(results),
     )

@@ -38,9 +38,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError
-from qml_phys.phases.supervised import _check_samples, check_model, model_name, rng_from_key
+from qml_phys.phases.supervised import (
+    _check_samples,
+    check_model,
+    for_each_size,
+    model_name,
+    rng_from_key,
+)
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result, ran
+from qml_phys.runtime.results import Result, overall_status, ran
 from qml_phys.train import TrainConfig
 
 METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
@@ -293,18 +299,11 @@ def confusion_tc(
     """:func:`confusion_curve` for every size of ``datasets`` (``{L: IsingData}``), each
     with its own key split from ``key``."""
     t0 = time.perf_counter()
-    if not datasets:
-        raise InvalidParameterError("expected at least one lattice size; got none")
-    sizes = tuple(sorted(int(L) for L in datasets))
-    per_size = {
-        L: confusion_curve(datasets[L], config, key=k)
-        for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True)
-    }
-    statuses = [c.status for c in per_size.values()]
+    sizes, per_size = for_each_size(confusion_curve, datasets, config, key=key)
     return ConfusionResult(
         config=config,
         wall_time_s=time.perf_counter() - t0,
-        status="diverged" if "diverged" in statuses else "completed",
+        status=overall_status(r.status for r in per_size.values()),
         sizes=sizes,
         per_size=per_size,
         Tc_exact=onsager_tc(),

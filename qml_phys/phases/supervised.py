@@ -57,7 +57,7 @@ from qml_phys.errors import (
     check_positive_int,
 )
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result, ran
+from qml_phys.runtime.results import Result, overall_status, ran
 from qml_phys.stats.fits import (  # noqa: F401 - the crossings and the fit, also named here
     Crossing,
     Curve,
@@ -458,9 +458,14 @@ class SizeResult(Result):
         }
 
 
-def _status(statuses) -> str:
-    """``diverged`` if any part diverged, else ``completed``."""
-    return "diverged" if "diverged" in statuses else "completed"
+def for_each_size(fn, datasets: Mapping[int, Any], config, *, key: jax.Array):
+    """``(sizes, {L: fn(datasets[L], config, key=k_L)})`` over the sorted lattice sizes of
+    ``datasets``, each size with its own key split from ``key``."""
+    if not datasets:
+        raise InvalidParameterError("expected at least one lattice size; got none")
+    sizes = tuple(sorted(int(L) for L in datasets))
+    keys = jax.random.split(key, len(sizes))
+    return sizes, {L: fn(datasets[L], config, key=k) for L, k in zip(sizes, keys, strict=True)}
 
 
 def size_result(
@@ -515,7 +520,7 @@ def size_result(
     return SizeResult(
         config=config,
         wall_time_s=time.perf_counter() - t0,
-        status=_status([c.status for c in classifiers]),
+        status=overall_status([c.status for c in classifiers]),
         L=int(spins.shape[1]),
         Tc=float(x.mean()),
         Tc_error=error,
@@ -569,18 +574,12 @@ def supervised_tc(
     requires them), the finite-size-scaling fit. Each size gets its own key (split from
     ``key``)."""
     t0 = time.perf_counter()
-    if not datasets:
-        raise InvalidParameterError("expected at least one lattice size; got none")
-    sizes = tuple(sorted(int(L) for L in datasets))
-    if config.fss and len(sizes) < 2:
+    if config.fss and len(datasets) < 2:
         raise InvalidParameterError(
             f"finite-size scaling needs at least two lattice sizes; the data has L = "
-            f"{list(sizes)} (write a dataset with several --L)"
+            f"{sorted(int(L) for L in datasets)} (write a dataset with several --L)"
         )
-    per_size = {
-        L: size_result(datasets[L], config, key=k)
-        for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True)
-    }
+    sizes, per_size = for_each_size(size_result, datasets, config, key=key)
     fit_ = None
     if len(sizes) >= 2 and config.fss is not False:
         fit_ = fss_fit(
@@ -592,7 +591,7 @@ def supervised_tc(
     return SupervisedResult(
         config=config,
         wall_time_s=time.perf_counter() - t0,
-        status=_status([r.status for r in per_size.values()]),
+        status=overall_status([r.status for r in per_size.values()]),
         sizes=sizes,
         per_size=per_size,
         Tc_exact=onsager_tc(),

@@ -40,9 +40,9 @@ import numpy as np
 import optax
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_number, check_positive_int
-from qml_phys.phases.supervised import _check_samples, rng_from_key
+from qml_phys.phases.supervised import _check_samples, for_each_size, rng_from_key
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result, ran
+from qml_phys.runtime.results import Result, overall_status, ran
 from qml_phys.stats.fits import Crossing, FSSFit, bootstrap_crossing, fss_fit
 from qml_phys.train import TrainConfig
 
@@ -499,13 +499,7 @@ def unsupervised_tc(
     ``key``) and, with several sizes, a finite-size-scaling fit of each method's
     :math:`T_c(L)` (errors floored at 1e-6)."""
     t0 = time.perf_counter()
-    if not datasets:
-        raise InvalidParameterError("expected at least one lattice size; got none")
-    sizes = tuple(sorted(int(L) for L in datasets))
-    per_size = {
-        L: size_result(datasets[L], config, key=k)
-        for L, k in zip(sizes, jax.random.split(key, len(sizes)), strict=True)
-    }
+    sizes, per_size = for_each_size(size_result, datasets, config, key=key)
     fss = None
     if len(sizes) >= 2:
         fss = {
@@ -517,11 +511,10 @@ def unsupervised_tc(
             )
             for name in config.methods
         }
-    statuses = [r.status for r in per_size.values()]
     return UnsupervisedResult(
         config=config,
         wall_time_s=time.perf_counter() - t0,
-        status="diverged" if "diverged" in statuses else "completed",
+        status=overall_status(r.status for r in per_size.values()),
         sizes=sizes,
         per_size=per_size,
         Tc_exact=onsager_tc(),

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STATUSES", "Result", "history_arrays", "history_column", "ran"]
+__all__ = ["STATUSES", "Result", "history_arrays", "history_column", "overall_status", "ran"]
 
 #: How a run ended. ``completed``: ran its course; ``converged``: stopped early because a
 #: convergence criterion held; ``early_stopped``: validation loss stopped improving;
@@ -41,6 +41,12 @@ STATUSES = (
     "frozen",
     "interrupted",
 )
+
+
+def overall_status(statuses) -> str:
+    """The status of a run made of parts: ``"diverged"`` if any part diverged, else
+    ``"completed"``."""
+    return "diverged" if "diverged" in list(statuses) else "completed"
 
 
 def ran(config: Any, run: Result, *, since: float) -> dict[str, Any]:
