@@ -559,9 +559,7 @@ def plot_scan(
     if reference:
         ref = [r[f"two_design_{which}"] for r in rows]
         ax.plot(ns, ref, label=f"2-design ({c.cost})", **plots.EXACT)
-    ax.set_yscale("log")
-    ax.set_xlabel("qubits n")
-    ax.set_ylabel(r"Var[$\partial C / \partial\theta$]")
+    ax.set(yscale="log", xlabel="qubits n", ylabel=r"Var[$\partial C / \partial\theta$]")
     return ax
 
 

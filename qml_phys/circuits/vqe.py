@@ -378,6 +378,5 @@ def plot_convergence(ax, result: VQEResult, *, label: str = "VQE"):
     ax.plot(np.arange(len(energies)), energies, label=label)
     if result.exact_energy is not None:
         ax.axhline(result.exact_energy, label="exact", **plots.EXACT)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("energy")
+    ax.set(xlabel="iteration", ylabel="energy")
     return ax

@@ -753,7 +753,6 @@ def plot_dynamics(axes, result: DynamicsResult):
         else:
             ax.plot(t, result.observables[name], label=label)
         ax.plot(t, result.exact[name], label="exact (free fermions)", **plots.EXACT)
-        ax.set_xlabel("t J")
-        ax.set_ylabel(_LABELS[name])
+        ax.set(xlabel="t J", ylabel=_LABELS[name])
         ax.legend()
     return axes

@@ -931,8 +931,7 @@ def plot_convergence(ax, result: GroundStateResult, *, error_ax=None):
     ax.errorbar(step, e, yerr=err, fmt=".", ms=2, lw=0.5, label="VMC")
     if result.exact_energy is not None:
         ax.axhline(result.exact_energy, label=f"exact ({result.exact_method})", **plots.EXACT)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("energy")
+    ax.set(xlabel="iteration", ylabel="energy")
     ax.legend()
     if error_ax is not None:
         if result.exact_energy is not None and len(e):

@@ -48,7 +48,7 @@ from qml_phys.errors import (
 )
 from qml_phys.nqs._config import iters_alias
 from qml_phys.runtime.precision import float64
-from qml_phys.runtime.results import Result, history_column
+from qml_phys.runtime.results import Result, history_column, ran
 
 #: Largest system reconstructed with exact normalisation.
 MAX_TOMOGRAPHY_SITES = 16
@@ -405,10 +405,7 @@ def tomography_demo(
     e_rec = energy(model, res.psi)
     e_exact = float(e0[0])
     return TomographyDemoResult(
-        config=config,
-        history=res.history,
-        wall_time_s=res.wall_time_s,
-        status=res.status,
+        **ran(config, res),
         n_sites=n,
         bases=tuple(bases),
         samples_per_basis=n_samples,
@@ -425,9 +422,11 @@ def plot_training(ax, result):
     """Draw the negative log-likelihood per epoch of a :class:`TomographyResult` or
     :class:`TomographyDemoResult` on ``ax`` (titled with the fidelity); returns ``ax``."""
     ax.plot(result.history["nll"])
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("negative log-likelihood per basis")
-    ax.set_title(f"fidelity {result.fidelity:.4f}" if result.fidelity is not None else "")
+    ax.set(
+        xlabel="epoch",
+        ylabel="negative log-likelihood per basis",
+        title=f"fidelity {result.fidelity:.4f}" if result.fidelity is not None else "",
+    )
     return ax
 
 
@@ -643,10 +642,7 @@ def sampled_tomography_demo(
         rows, fid = _observables(model, fit.vstate, psi0, float(e0[0]), eval_samples)
     g = fit.history["grad_norm"]
     return SampledTomographyResult(
-        config=config,
-        history=fit.history,
-        wall_time_s=fit.wall_time_s,
-        status=fit.status,
+        **ran(config, fit),
         n_sites=n,
         samples=n_samples,
         observables=rows,

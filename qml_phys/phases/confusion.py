@@ -46,7 +46,7 @@ from qml_phys.phases.supervised import (
     rng_from_key,
 )
 from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result, overall_status, ran
+from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainConfig
 
 METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
@@ -299,15 +299,8 @@ def confusion_tc(
     """:func:`confusion_curve` for every size of ``datasets`` (``{L: IsingData}``), each
     with its own key split from ``key``."""
     t0 = time.perf_counter()
-    sizes, per_size = for_each_size(confusion_curve, datasets, config, key=key)
-    return ConfusionResult(
-        config=config,
-        wall_time_s=time.perf_counter() - t0,
-        status=overall_status(r.status for r in per_size.values()),
-        sizes=sizes,
-        per_size=per_size,
-        Tc_exact=onsager_tc(),
-    )
+    fields = for_each_size(confusion_curve, datasets, config, key=key)
+    return ConfusionResult(**fields, wall_time_s=time.perf_counter() - t0)
 
 
 def plot_confusion(ax, result: ConfusionResult) -> None:
@@ -319,7 +312,9 @@ def plot_confusion(ax, result: ConfusionResult) -> None:
         ax.errorbar(c.proposals, c.accuracy, c.accuracy_error, fmt="o-", ms=3, label=f"L = {L}")
         ax.plot(c.proposals, c.baseline, color="grey", lw=0.8, ls="--")
     ax.axvline(result.Tc_exact, **EXACT, label="Onsager $T_c$")
-    ax.set_xlabel("proposed critical temperature T' / J")
-    ax.set_ylabel("test accuracy")
-    ax.set_title("learning by confusion (dashed: majority-label baseline)")
+    ax.set(
+        xlabel="proposed critical temperature T' / J",
+        ylabel="test accuracy",
+        title="learning by confusion (dashed: majority-label baseline)",
+    )
     ax.legend()

@@ -458,14 +458,23 @@ class SizeResult(Result):
         }
 
 
-def for_each_size(fn, datasets: Mapping[int, Any], config, *, key: jax.Array):
-    """``(sizes, {L: fn(datasets[L], config, key=k_L)})`` over the sorted lattice sizes of
-    ``datasets``, each size with its own key split from ``key``."""
+def for_each_size(fn, datasets: Mapping[int, Any], config, *, key: jax.Array) -> dict:
+    """``fn(datasets[L], config, key=k_L)`` for the sorted lattice sizes of ``datasets``,
+    each size with its own key split from ``key``, as the fields a per-size result shares:
+    ``config``, ``status`` (:func:`~qml_phys.runtime.results.overall_status`), ``sizes``,
+    ``per_size`` (``{L: result}``) and ``Tc_exact`` (Onsager)."""
     if not datasets:
         raise InvalidParameterError("expected at least one lattice size; got none")
     sizes = tuple(sorted(int(L) for L in datasets))
     keys = jax.random.split(key, len(sizes))
-    return sizes, {L: fn(datasets[L], config, key=k) for L, k in zip(sizes, keys, strict=True)}
+    per_size = {L: fn(datasets[L], config, key=k) for L, k in zip(sizes, keys, strict=True)}
+    return {
+        "config": config,
+        "status": overall_status(r.status for r in per_size.values()),
+        "sizes": sizes,
+        "per_size": per_size,
+        "Tc_exact": onsager_tc(),
+    }
 
 
 def size_result(
@@ -579,7 +588,8 @@ def supervised_tc(
             f"finite-size scaling needs at least two lattice sizes; the data has L = "
             f"{sorted(int(L) for L in datasets)} (write a dataset with several --L)"
         )
-    sizes, per_size = for_each_size(size_result, datasets, config, key=key)
+    fields = for_each_size(size_result, datasets, config, key=key)
+    sizes, per_size = fields["sizes"], fields["per_size"]
     fit_ = None
     if len(sizes) >= 2 and config.fss is not False:
         fit_ = fss_fit(
@@ -588,15 +598,7 @@ def supervised_tc(
             [per_size[L].Tc_error for L in sizes],
             nu=config.nu,
         )
-    return SupervisedResult(
-        config=config,
-        wall_time_s=time.perf_counter() - t0,
-        status=overall_status([r.status for r in per_size.values()]),
-        sizes=sizes,
-        per_size=per_size,
-        Tc_exact=onsager_tc(),
-        fss=fit_,
-    )
+    return SupervisedResult(**fields, wall_time_s=time.perf_counter() - t0, fss=fit_)
 
 
 # --------------------------------------------------------------------------- triangular
@@ -697,8 +699,7 @@ def plot_supervised(axes, result: SupervisedResult) -> None:
         ax.errorbar(c.temperatures, c.mean, c.error, fmt="o-", ms=3, label=f"L = {L}")
     ax.axhline(0.5, color="grey", lw=0.8, ls=":")
     ax.axvline(Tc, **EXACT, label="Onsager $T_c$")
-    ax.set_xlabel("temperature T / J")
-    ax.set_ylabel("averaged output P(ordered)")
+    ax.set(xlabel="temperature T / J", ylabel="averaged output P(ordered)")
     ax.legend()
     inv = np.array([1.0 / L for L in result.sizes])
     tcs = [result.per_size[L].Tc for L in result.sizes]
@@ -713,6 +714,5 @@ def plot_supervised(axes, result: SupervisedResult) -> None:
             label=f"fit: $T_c$ = {f.Tc:.4f} ± {f.Tc_error:.4f}",
         )
     ax_fss.axhline(Tc, **EXACT, label=f"Onsager {Tc:.5f}")
-    ax_fss.set_xlabel("1 / L")
-    ax_fss.set_ylabel("$T_c(L)$")
+    ax_fss.set(xlabel="1 / L", ylabel="$T_c(L)$")
     ax_fss.legend()

@@ -41,8 +41,7 @@ import optax
 
 from qml_phys.errors import InvalidParameterError, ShapeError, check_number, check_positive_int
 from qml_phys.phases.supervised import _check_samples, for_each_size, rng_from_key
-from qml_phys.physics.exact import onsager_tc
-from qml_phys.runtime.results import Result, overall_status, ran
+from qml_phys.runtime.results import Result, ran
 from qml_phys.stats.fits import Crossing, FSSFit, bootstrap_crossing, fss_fit
 from qml_phys.train import TrainConfig
 
@@ -499,7 +498,8 @@ def unsupervised_tc(
     ``key``) and, with several sizes, a finite-size-scaling fit of each method's
     :math:`T_c(L)` (errors floored at 1e-6)."""
     t0 = time.perf_counter()
-    sizes, per_size = for_each_size(size_result, datasets, config, key=key)
+    fields = for_each_size(size_result, datasets, config, key=key)
+    sizes, per_size = fields["sizes"], fields["per_size"]
     fss = None
     if len(sizes) >= 2:
         fss = {
@@ -511,15 +511,7 @@ def unsupervised_tc(
             )
             for name in config.methods
         }
-    return UnsupervisedResult(
-        config=config,
-        wall_time_s=time.perf_counter() - t0,
-        status=overall_status(r.status for r in per_size.values()),
-        sizes=sizes,
-        per_size=per_size,
-        Tc_exact=onsager_tc(),
-        fss=fss,
-    )
+    return UnsupervisedResult(**fields, wall_time_s=time.perf_counter() - t0, fss=fss)
 
 
 def plot_unsupervised(axes, result: UnsupervisedResult) -> None:
@@ -549,6 +541,5 @@ def plot_unsupervised(axes, result: UnsupervisedResult) -> None:
     ]
     for ax, title in zip(axes, titles, strict=False):
         ax.axvline(result.Tc_exact, **EXACT)
-        ax.set_xlabel("temperature T / J")
-        ax.set_title(title)
+        ax.set(xlabel="temperature T / J", title=title)
         ax.legend()

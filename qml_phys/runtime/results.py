@@ -49,17 +49,17 @@ def overall_status(statuses) -> str:
     return "diverged" if "diverged" in list(statuses) else "completed"
 
 
-def ran(config: Any, run: Result, *, since: float) -> dict[str, Any]:
+def ran(config: Any, run: Result, *, since: float | None = None) -> dict[str, Any]:
     """The fields a result shares with the training ``run`` it wraps, for
     ``MyResult(**ran(config, run, since=t0), ...)``: ``config``, ``run``'s ``history`` and
     ``status``, and ``wall_time_s`` counted from ``since`` (a :func:`time.perf_counter`
-    reading taken when the algorithm started)."""
+    reading taken when the algorithm started), or ``run``'s own without ``since``."""
     import time
 
     return {
         "config": config,
         "history": run.history,
-        "wall_time_s": time.perf_counter() - since,
+        "wall_time_s": run.wall_time_s if since is None else time.perf_counter() - since,
         "status": run.status,
     }
 

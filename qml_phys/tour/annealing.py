@@ -44,11 +44,13 @@ def annealing(ctx: TourContext) -> Section:
     ax.plot(
         sweeps_grid, [np.mean(per_restart[n]) for n in sweeps_grid], "s-", label="single restart"
     )
-    ax.set_xscale("log")
-    ax.set_xlabel("annealing sweeps")
-    ax.set_ylabel("fraction reaching the exact max cut")
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_title(f"SA vs brute force, {n_nodes}-node weighted MaxCut")
+    ax.set(
+        xscale="log",
+        xlabel="annealing sweeps",
+        ylabel="fraction reaching the exact max cut",
+        ylim=(-0.05, 1.05),
+        title=f"SA vs brute force, {n_nodes}-node weighted MaxCut",
+    )
     ax.legend()
     plots.save(fig, ctx.out / "annealing.png")
     return Section(

@@ -48,8 +48,7 @@ def diffusion(ctx: TourContext) -> Section:
     fig, ax = plots.figure()
     ax.plot(t, flips, "o", label="forward process")
     ax.plot(t, exact, label="(1 - e^{-2t}) / 2", **plots.EXACT)
-    ax.set_xlabel("diffusion time t")
-    ax.set_ylabel("flip probability")
+    ax.set(xlabel="diffusion time t", ylabel="flip probability")
     ax.legend()
     plots.save(fig, ctx.out / "diffusion.png")
     return Section(

@@ -46,8 +46,7 @@ def diffusion_phi4(ctx: TourContext) -> Section:
     ax.hist(
         m_diff, bins=bins, density=True, histtype="step", label=f"DDPM, K = {model.denoise_steps}"
     )
-    ax.set_xlabel("magnetisation per site m")
-    ax.set_ylabel("density")
+    ax.set(xlabel="magnetisation per site m", ylabel="density")
     ax.legend()
     plots.save(fig, ctx.out / "diffusion_phi4.png")
     obs = summary["observables"]

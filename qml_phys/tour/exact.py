@@ -35,8 +35,7 @@ def exact_references(ctx: TourContext) -> Section:
     ax_c.plot(temps, np.minimum(inf.specific_heat_per_site, 4.0), label="L = ∞", **plots.EXACT)
     for ax, ylabel in ((ax_e, "energy per site e"), (ax_c, "specific heat per site c")):
         ax.axvline(Tc, color="grey", lw=0.8, ls=":")
-        ax.set_xlabel("temperature T / J")
-        ax.set_ylabel(ylabel)
+        ax.set(xlabel="temperature T / J", ylabel=ylabel)
         ax.legend()
     ax_c.set_ylim(0, 3.0)
     plots.save(fig, ctx.out / "exact_ising.png")
@@ -51,9 +50,11 @@ def exact_references(ctx: TourContext) -> Section:
         results["tfim"][str(g)] = {"N": Ns, "energy_per_site": e, "infinite": einf}
         (line,) = ax.plot(Ns, e, "o-", label=f"h/J = {g}")
         ax.axhline(einf, color=line.get_color(), lw=0.8, ls="--")
-    ax.set_xlabel("chain length N")
-    ax.set_ylabel("ground energy per site E0 / N")
-    ax.set_title("TFIM chain, free fermions (dashed: N = ∞)")
+    ax.set(
+        xlabel="chain length N",
+        ylabel="ground energy per site E0 / N",
+        title="TFIM chain, free fermions (dashed: N = ∞)",
+    )
     ax.legend()
     plots.save(fig, ctx.out / "exact_tfim.png")
 

@@ -30,9 +30,7 @@ def flow_phi4(ctx: TourContext) -> Section:
     fig, ax = plots.figure()
     for name, curve in res["two_point"].items():
         ax.errorbar(curve["t"], curve["mean"], yerr=curve["error"], fmt="o-", label=name)
-    ax.set_yscale("log")
-    ax.set_xlabel("t")
-    ax.set_ylabel("zero-momentum two-point function C(t)")
+    ax.set(yscale="log", xlabel="t", ylabel="zero-momentum two-point function C(t)")
     ax.legend()
     plots.save(fig, ctx.out / "flow_phi4.png")
     rows = [

@@ -48,9 +48,7 @@ def learning_foundations(ctx: TourContext) -> Section:
     for ax, m in zip(axes[:2], ("ridge", "lasso"), strict=True):
         # colours clipped at ±0.02 so that the small off-structure couplings show
         im = ax.imshow(fits[m].K, cmap="RdBu_r", vmin=-0.02, vmax=0.02)
-        ax.set_title(f"{m}: K_ij (L={L}, clipped at ±0.02)")
-        ax.set_xlabel("j")
-        ax.set_ylabel("i")
+        ax.set(title=f"{m}: K_ij (L={L}, clipped at ±0.02)", xlabel="j", ylabel="i")
         fig.colorbar(im, ax=ax, shrink=0.8)
     R = list(bv.ranges)
     rows = [bv.by_range[r] for r in R]
@@ -60,9 +58,9 @@ def learning_foundations(ctx: TourContext) -> Section:
     ax.plot(R, [r["variance"] for r in rows], "s-", label="variance")
     ax.plot(R, [r["expected_error"] for r in rows], "^-", label="bias² + var + σ²")
     ax.plot(R, [r["test_error"] for r in rows], "k--", label="test error")
-    ax.set_yscale("log")
-    ax.set_xlabel("coupling range R of the model")
-    ax.set_title("bias–variance (chain, L=12)")
+    ax.set(
+        yscale="log", xlabel="coupling range R of the model", title="bias–variance (chain, L=12)"
+    )
     ax.legend()
     plots.save(fig, ctx.out / "learning.png")
 

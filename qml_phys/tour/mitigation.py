@@ -62,9 +62,11 @@ def mitigation(ctx: TourContext) -> Section:
             color=line[0].get_color(), markersize=10,
         )  # fmt: skip
     ax.axhline(best.exact_energy, label="exact", **plots.EXACT)
-    ax.set_xlabel("noise scale factor λ (global folding)")
-    ax.set_ylabel("energy")
-    ax.set_title("TFIM N = 4 at the VQE optimum: zero-noise extrapolation (stars: λ = 0)")
+    ax.set(
+        xlabel="noise scale factor λ (global folding)",
+        ylabel="energy",
+        title="TFIM N = 4 at the VQE optimum: zero-noise extrapolation (stars: λ = 0)",
+    )
     ax.legend(fontsize="small")
     plots.save(fig, ctx.out / "mitigation.png")
     both = runs["default.mixed (depolarizing 0.005, bit flip 0.03), both"]

@@ -59,8 +59,7 @@ def monte_carlo(ctx: TourContext) -> Section:
         if name == "abs_m":
             ax.plot(tt, exact.yang_magnetization(tt), label="Yang (L = ∞)", **plots.EXACT)
         ax.axvline(Tc, color="grey", lw=0.8, ls=":")
-        ax.set_xlabel("T / J")
-        ax.set_ylabel(label)
+        ax.set(xlabel="T / J", ylabel=label)
         ax.legend()
     ax = axes[5]
     sel = (temps >= 2.15) & (temps <= 2.40)
@@ -77,8 +76,7 @@ def monte_carlo(ctx: TourContext) -> Section:
             label=f"L = {L}",
         )
     ax.axvline(Tc, label="Onsager Tc", **plots.EXACT)
-    ax.set_xlabel("T / J")
-    ax.set_ylabel("U near Tc")
+    ax.set(xlabel="T / J", ylabel="U near Tc")
     ax.legend()
     plots.save(fig, ctx.out / "monte_carlo.png")
 

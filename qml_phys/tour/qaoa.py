@@ -44,9 +44,11 @@ def qaoa(ctx: TourContext) -> Section:
         label="simulated annealing (mean ratio)",
     )
     ax.set_xticks(ps)
-    ax.set_xlabel("QAOA depth p")
-    ax.set_ylabel("approximation ratio ⟨cut⟩ / max cut")
-    ax.set_title("QAOA on random 3-regular graphs (lightning.qubit)")
+    ax.set(
+        xlabel="QAOA depth p",
+        ylabel="approximation ratio ⟨cut⟩ / max cut",
+        title="QAOA on random 3-regular graphs (lightning.qubit)",
+    )
     ax.legend()
     plots.save(fig, ctx.out / "qaoa.png")
     means = {p: float(np.mean(ratios[p])) for p in ps}

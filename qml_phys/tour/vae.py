@@ -31,8 +31,7 @@ def vae(ctx: TourContext) -> Section:
         cmap="coolwarm",
     )
     fig.colorbar(sc, ax=ax_l, label="T")
-    ax_l.set_xlabel("magnetization m")
-    ax_l.set_ylabel(f"latent mean z{corr['latent']}")
+    ax_l.set(xlabel="magnetization m", ylabel=f"latent mean z{corr['latent']}")
     per = ana["per_temperature"]
     ax_r.errorbar(
         [r["T"] for r in per],
@@ -41,8 +40,7 @@ def vae(ctx: TourContext) -> Section:
         fmt="o-",
     )
     ax_r.axvline(onsager_tc(), **plots.EXACT)
-    ax_r.set_xlabel("T")
-    ax_r.set_ylabel("reconstruction error (nats/site)")
+    ax_r.set(xlabel="T", ylabel="reconstruction error (nats/site)")
     plots.save(fig, ctx.out / "vae.png")
     factorised = models.fit_and_compare(
         data, T_HIGH, VAEConfig(latent=8, epochs=40 if not ctx.quick else 8), key=k_fact

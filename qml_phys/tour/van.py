@@ -45,9 +45,11 @@ def variational_free_energy(ctx: TourContext) -> Section:
         fmt="o",
     )
     ax.axhline(0.0, **plots.EXACT)
-    ax.set_xlabel("temperature T / J")
-    ax.set_ylabel("(F_q - F) / |F|")
-    ax.set_title(f"VAN on the {L}x{L} torus, {steps} steps")
+    ax.set(
+        xlabel="temperature T / J",
+        ylabel="(F_q - F) / |F|",
+        title=f"VAN on the {L}x{L} torus, {steps} steps",
+    )
     plots.save(fig, ctx.out / "van_free_energy.png")
     checks = {
         f"T={r['T']:g}: F_q >= F (variational bound)": r["F_q/N"]

@@ -39,9 +39,11 @@ def vqe(ctx: TourContext) -> Section:
     fig, ax = plots.figure()
     for name, r in runs.items():
         ax.semilogy(np.maximum(np.abs(r.energies - r.exact_energy), 1e-16), label=name)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("|E − E_exact|")
-    ax.set_title("VQE convergence (lightning.qubit, adjoint gradients)")
+    ax.set(
+        xlabel="iteration",
+        ylabel="|E − E_exact|",
+        title="VQE convergence (lightning.qubit, adjoint gradients)",
+    )
     ax.legend()
     plots.save(fig, ctx.out / "vqe.png")
     table = [
