@@ -65,6 +65,14 @@ def check_multiple(name: str, value: int, of_name: str, of: int) -> None:
         )
 
 
+def check_name(name: str, value, names) -> str:
+    """Return ``value`` if it is one of ``names``; else raise :class:`UnknownNameError`
+    saying "<name>: expected one of a, b, c; got v"."""
+    if value not in names:
+        raise UnknownNameError(f"{name}: expected one of {', '.join(names)}; got {value!r}")
+    return value
+
+
 def check_number(name: str, value, *, minimum: float | None = None, strict: bool = False):
     """Return ``value`` as a float if it is a finite real number (not a bool or a string),
     ``>= minimum`` (``> minimum`` with ``strict``) when ``minimum`` is given; else raise

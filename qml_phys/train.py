@@ -47,7 +47,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from qml_phys.errors import InvalidParameterError, ShapeError, UnknownNameError, check_number
+from qml_phys.errors import (
+    InvalidParameterError,
+    ShapeError,
+    check_name,
+    check_number,
+)
 from qml_phys.runtime.results import Result, history_arrays
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "momentum", "rmsprop")
@@ -103,14 +108,8 @@ class TrainConfig:
             raise InvalidParameterError(
                 f"patience: expected None or an integer >= 1; got {self.patience!r}"
             )
-        if self.optimizer not in OPTIMIZERS:
-            raise UnknownNameError(
-                f"optimizer: expected one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
-            )
-        if self.schedule not in SCHEDULES:
-            raise UnknownNameError(
-                f"schedule: expected one of {', '.join(SCHEDULES)}; got {self.schedule!r}"
-            )
+        check_name("optimizer", self.optimizer, OPTIMIZERS)
+        check_name("schedule", self.schedule, SCHEDULES)
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise InvalidParameterError(
                 f"grad_clip: expected None or a number > 0; got {self.grad_clip!r}"

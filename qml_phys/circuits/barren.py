@@ -54,7 +54,6 @@ from qml_phys.circuits.statevector import (  # noqa: F401 - re-exported
     CircuitFamily,
     EnsembleConfig,
     _check,
-    _check_name,
     _cost_and_grad,
     _dtypes,
     _final_state,
@@ -68,6 +67,7 @@ from qml_phys.circuits.statevector import (  # noqa: F401 - re-exported
 )
 from qml_phys.errors import (
     InvalidParameterError,
+    check_name,
     check_positive_int,
 )
 from qml_phys.runtime.results import Result
@@ -149,8 +149,8 @@ class PlateauConfig(CircuitFamily):
 
         object.__setattr__(self, "level", check_level(self.level))
         for kind, names in (("cost", COSTS), ("init", INITS), ("gates", GATES)):
-            _check_name(kind, getattr(self, kind), names)
-        _check_name("dtype", self.dtype, DTYPES)
+            check_name(kind, getattr(self, kind), names)
+        check_name("dtype", self.dtype, DTYPES)
 
     def ensemble(self, n_qubits: int, n_layers: int | None = None) -> EnsembleConfig:
         """The circuit family at ``n_qubits`` (depth :func:`depth_for`, or ``n_layers``)."""

@@ -44,7 +44,7 @@ import warnings
 
 import pennylane as qml
 
-from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.errors import InvalidParameterError, UnknownNameError, check_name, check_positive_int
 
 __all__ = [
     "DEVICE_NAMES",
@@ -74,8 +74,7 @@ TOKEN_ENV_VAR = "QISKIT_IBM_TOKEN"
 
 
 def _check_name(name) -> str:
-    if name not in DEVICE_NAMES:
-        raise UnknownNameError(f"device: expected one of {', '.join(DEVICE_NAMES)}; got {name!r}")
+    check_name("device", name, DEVICE_NAMES)
     return name
 
 

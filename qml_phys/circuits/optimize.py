@@ -108,10 +108,17 @@ class MinimizeConfig:
         object.__setattr__(self, "gtol", check_number("gtol", self.gtol, minimum=0, strict=True))
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OptimizerSettings:
-    """Mixin of the configs that carry ``optimizer``, ``n_steps``, ``learning_rate`` and
-    ``gtol`` (VQE, QAOA): :attr:`minimize_config` turns them into a :class:`MinimizeConfig`
-    (and so validates them)."""
+    """Base of the configs that carry ``optimizer``, ``n_steps``, ``learning_rate`` and
+    ``gtol`` (VQE, QAOA; each declares its own ``optimizer`` and ``gtol`` defaults):
+    :attr:`minimize_config` turns them into a :class:`MinimizeConfig` (and so validates
+    them)."""
+
+    n_steps: int = 200
+    """Most optimiser updates; 0 evaluates the start only."""
+    learning_rate: float = 0.05
+    """Step size of Adam and QNG."""
 
     @property
     def minimize_config(self) -> MinimizeConfig:

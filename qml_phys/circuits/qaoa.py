@@ -412,10 +412,6 @@ class QAOAConfig(OptimizerSettings):
     optimizer: str | optax.GradientTransformation = "lbfgs"
     """``"lbfgs"``, ``"adam"``, ``"qng"`` or an ``optax.GradientTransformation``
     (:func:`~qml_phys.circuits.optimize.minimize`)."""
-    n_steps: int = 200
-    """Most optimiser updates; 0 evaluates the start only."""
-    learning_rate: float = 0.05
-    """Step size of Adam and QNG."""
     gtol: float = 1e-7
     """Converged when the gradient's 2-norm falls below this (cut units per radian)."""
 

@@ -63,7 +63,7 @@ import numpy as np
 
 from qml_phys.errors import (
     InvalidParameterError,
-    UnknownNameError,
+    check_name,
     check_number,
     check_positive_int,
 )
@@ -144,20 +144,14 @@ def cost_values(n_qubits: int, cost: str) -> np.ndarray:
     return (1.0 - 2.0 * bits[:, 0]) * (1.0 - 2.0 * bits[:, 1])
 
 
-def _check_name(kind: str, value, names: tuple) -> str:
-    if value not in names:
-        raise UnknownNameError(f"{kind}: expected one of {', '.join(names)}; got {value!r}")
-    return value
-
-
 def _check(n_qubits, n_layers, cost, init, gates, sigma=0.1, n_blocks=1, dtype="float32"):
     n = check_positive_int("n_qubits", n_qubits, minimum=1)
     layers = check_positive_int("n_layers", n_layers, minimum=1)
     blocks = check_positive_int("n_blocks", n_blocks, minimum=1)
-    _check_name("cost", cost, COSTS)
-    _check_name("init", init, INITS)
-    _check_name("gates", gates, GATES)
-    _check_name("dtype", dtype, DTYPES)
+    check_name("cost", cost, COSTS)
+    check_name("init", init, INITS)
+    check_name("gates", gates, GATES)
+    check_name("dtype", dtype, DTYPES)
     if cost == "zz" and n < 2:
         raise InvalidParameterError(f"n_qubits: cost='zz' (Z0 Z1) needs at least 2; got {n}")
     if init == "identity" and layers % (2 * blocks):

@@ -43,7 +43,7 @@ from qml_phys.circuits.optimize import (
     minimize,
     optimizer_name,
 )
-from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
+from qml_phys.errors import InvalidParameterError, UnknownNameError, check_name, check_positive_int
 from qml_phys.runtime.results import Result
 
 __all__ = [
@@ -85,19 +85,12 @@ class VQEConfig(OptimizerSettings):
     parameters are :func:`run_vqe`'s ``params``."""
     optimizer: str | optax.GradientTransformation = "adam"
     """``"adam"``, ``"lbfgs"``, ``"qng"`` or an ``optax.GradientTransformation``."""
-    n_steps: int = 200
-    """Most optimiser updates."""
-    learning_rate: float = 0.05
-    """Step size of Adam and QNG."""
     gtol: float = 1e-9
     """Converged when the gradient's 2-norm falls below this (energy units per radian)."""
 
     def __post_init__(self):
         object.__setattr__(self, "n_layers", check_positive_int("n_layers", self.n_layers))
-        if self.ansatz not in ANSATZ_NAMES:
-            raise UnknownNameError(
-                f"ansatz: expected one of {', '.join(ANSATZ_NAMES)}; got {self.ansatz!r}"
-            )
+        check_name("ansatz", self.ansatz, ANSATZ_NAMES)
         if self.init not in INITS:
             raise UnknownNameError(
                 f"init: expected one of {', '.join(INITS)} (or run_vqe's params=array); "

@@ -23,7 +23,7 @@ import numpy as np
 from qml_phys.classical import graph_metropolis as gm
 from qml_phys.errors import (
     InvalidParameterError,
-    UnknownNameError,
+    check_name,
     check_positive_int,
     check_temperature,
 )
@@ -32,12 +32,6 @@ from qml_phys.runtime.results import Result
 __all__ = ["SCHEDULES", "AnnealConfig", "AnnealResult", "anneal", "temperature_schedule"]
 
 SCHEDULES = ("geometric", "linear")
-
-
-def _check_name(name, value, allowed):
-    if value not in allowed:
-        raise UnknownNameError(f"expected {name} in {allowed}; got {value!r}")
-    return value
 
 
 @partial(jax.jit, static_argnames=("order",))
@@ -74,7 +68,7 @@ def temperature_schedule(T_start: float, T_end: float, n_sweeps: int, kind: str 
     T_start = check_temperature(T_start, "T_start")
     T_end = check_temperature(T_end, "T_end")
     n_sweeps = check_positive_int("n_sweeps", n_sweeps)
-    _check_name("schedule", kind, SCHEDULES)
+    check_name("schedule", kind, SCHEDULES)
     if T_end > T_start:
         raise InvalidParameterError(
             f"annealing cools: expected T_end <= T_start; got T_start={T_start}, T_end={T_end}"
@@ -111,8 +105,8 @@ class AnnealConfig:
     def __post_init__(self):
         object.__setattr__(self, "n_sweeps", check_positive_int("n_sweeps", self.n_sweeps))
         object.__setattr__(self, "n_restarts", check_positive_int("n_restarts", self.n_restarts))
-        _check_name("schedule", self.schedule, SCHEDULES)
-        _check_name("order", self.order, gm.ORDERS)
+        check_name("schedule", self.schedule, SCHEDULES)
+        check_name("order", self.order, gm.ORDERS)
         for name in ("T_start", "T_end"):
             if getattr(self, name) is not None:
                 check_temperature(getattr(self, name), name)

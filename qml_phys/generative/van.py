@@ -32,7 +32,7 @@ import numpy as np
 
 from qml_phys.errors import (
     InvalidParameterError,
-    UnknownNameError,
+    check_name,
     check_number,
     check_positive_int,
     check_temperature,
@@ -150,10 +150,7 @@ class VANConfig:
     def __post_init__(self):
         from qml_phys.generative.models import AUTOREGRESSIVE
 
-        if self.model not in AUTOREGRESSIVE:
-            raise UnknownNameError(
-                f"model: expected one of {', '.join(AUTOREGRESSIVE)}; got {self.model!r}"
-            )
+        check_name("model", self.model, AUTOREGRESSIVE)
         if self.hidden is not None:
             check_positive_int("hidden", self.hidden)
         check_positive_int("n_steps", self.n_steps)

@@ -51,6 +51,7 @@ from qml_phys.errors import (
     InvalidParameterError,
     ShapeError,
     UnknownNameError,
+    check_name,
     check_number,
     check_positive_int,
 )
@@ -503,10 +504,7 @@ class HamiltonianConfig:
     def __post_init__(self):
         check_positive_int("L", self.L, minimum=3)
         check_positive_int("n_samples", self.n_samples, minimum=2)
-        if self.method not in METHODS:
-            raise UnknownNameError(
-                f"method: expected one of {', '.join(METHODS)}; got {self.method!r}"
-            )
+        check_name("method", self.method, METHODS)
         _lam(self.lam)
         if not math.isfinite(self.J):
             raise InvalidParameterError(f"J: expected a finite coupling; got {self.J!r}")

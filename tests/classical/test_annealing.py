@@ -243,9 +243,9 @@ def test_bad_input_is_rejected_with_the_reason():
         gm.ising_problem(GraphIsing(random_graph(6, 1), gamma=0.5))
     with pytest.raises(InvalidParameterError, match=r"expected an IsingProblem, a model"):
         an.anneal(Graph(3, [[0, 1]]), key=key)
-    with pytest.raises(UnknownNameError, match=r"expected schedule in .*got 'cosine'"):
+    with pytest.raises(UnknownNameError, match=r"schedule: expected one of .*got 'cosine'"):
         an.anneal(model, an.AnnealConfig(schedule="cosine"), key=key)
-    with pytest.raises(UnknownNameError, match=r"expected order in .*got 'spiral'"):
+    with pytest.raises(UnknownNameError, match=r"order: expected one of .*got 'spiral'"):
         pt.parallel_tempering(model, [1.0, 2.0], pt.PTConfig(order="spiral"), key=key)
     with pytest.raises(InvalidParameterError, match=r"n_restarts must be an integer >= 1; got 0"):
         an.anneal(model, an.AnnealConfig(n_restarts=0), key=key)

@@ -121,7 +121,7 @@ def test_vqe_steps_budget_is_reported_as_not_converged(capsys):
 
 def test_vqe_bad_learning_rate_exits_2(capsys):
     assert main(["vqe", "--model", "tfim", "--N", "4", "--lr", "-0.1", "--json"]) == 2
-    assert "learning_rate: expected a positive finite float; got -0.1" in capsys.readouterr().err
+    assert "learning_rate: expected a finite number > 0; got -0.1" in capsys.readouterr().err
 
 
 def test_qaoa_random_regular_graph_is_seeded(capsys):
