@@ -101,7 +101,7 @@ def test_host_runs_share_one_compiled_step():
 def test_bad_settings():
     with pytest.raises(UnknownNameError, match=r"optimizer: expected one of adam, lbfgs, qng"):
         MinimizeConfig(optimizer="bfgs")
-    with pytest.raises(InvalidParameterError, match=r"gtol: expected a positive finite float"):
+    with pytest.raises(InvalidParameterError, match=r"gtol: expected a finite number > 0"):
         MinimizeConfig(gtol=0.0)
     with pytest.raises(InvalidParameterError, match=r"config: expected a MinimizeConfig; got dict"):
         minimize(quadratic, np.zeros((2, 2)), {"n_steps": 3})

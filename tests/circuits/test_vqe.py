@@ -225,7 +225,7 @@ def test_bad_input():
     ):
         run_vqe(model, VQEConfig(n_layers=2, n_steps=1), key=key, params=np.zeros((2, 3)))
     with pytest.raises(
-        InvalidParameterError, match=r"learning_rate: expected a positive finite float; got -0.1"
+        InvalidParameterError, match=r"learning_rate: expected a finite number > 0; got -0.1"
     ):
         VQEConfig(n_layers=1, learning_rate=-0.1)
     with pytest.raises(InvalidParameterError, match=r"n_steps must be an integer >= 0; got -1"):
