@@ -292,6 +292,17 @@ def evaluate(
     return {k: v / n for k, v in totals.items()}
 
 
+def warn_diverged(what: str, epoch: int, *, detail: str = "", checkpointed: bool = False):
+    """Warn (``RuntimeWarning``, at the caller of the training function) that ``what``
+    became non-finite in 0-based ``epoch`` and the state after the previous epoch is kept."""
+    warnings.warn(
+        f"{what} became non-finite in epoch {epoch + 1}{detail}; stopped and kept the state "
+        f"after epoch {epoch}" + (" (the last checkpoint)" if checkpointed else ""),
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
 def _finite(tree) -> bool:
     """True when every leaf of ``tree`` is finite (one device sync, not one per leaf)."""
     leaves = jax.tree_util.tree_leaves(tree)
@@ -422,13 +433,8 @@ def fit(
         if not (np.all(np.isfinite(losses)) and _finite(params)):
             bad = int(np.argmin(np.isfinite(losses))) if not np.all(np.isfinite(losses)) else -1
             status = "diverged"
-            warnings.warn(
-                f"{desc}: the loss became non-finite in epoch {epoch + 1} (step {bad + 1} of "
-                f"{n_batches}); stopped and kept the state after epoch {epoch}"
-                + (" (the last checkpoint)" if ckpt is not None else ""),
-                RuntimeWarning,
-                stacklevel=2,
-            )
+            detail = f" (step {bad + 1} of {n_batches})"
+            warn_diverged(f"{desc}: the loss", epoch, detail=detail, checkpointed=ckpt is not None)
             break
         record: dict[str, Any] = {
             "epoch": epoch,

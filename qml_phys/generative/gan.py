@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -48,6 +47,7 @@ import optax
 from qml_phys.errors import InvalidParameterError, check_number, check_positive_int
 from qml_phys.generative.base import symmetry_augment
 from qml_phys.runtime.results import Result, history_arrays
+from qml_phys.train import warn_diverged
 
 
 class Generator(nn.Module):
@@ -285,13 +285,7 @@ def train_gan(
         )
         if not finite:
             status = "diverged"
-            warnings.warn(
-                f"GAN: a loss became non-finite in epoch {epoch + 1}; stopped and kept the "
-                f"state after epoch {epoch}"
-                + (" (the last checkpoint)" if checkpoint is not None else ""),
-                RuntimeWarning,
-                stacklevel=2,
-            )
+            warn_diverged("GAN: a loss", epoch, checkpointed=checkpoint is not None)
             break
         state = new_state
         records.append(
