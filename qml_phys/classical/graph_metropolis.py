@@ -48,8 +48,8 @@ from qml_phys.errors import (
     GraphFormatError,
     InvalidParameterError,
     ShapeError,
-    UnknownNameError,
     check_multiple,
+    check_name,
     check_positive_int,
 )
 from qml_phys.physics.lattice import greedy_colouring
@@ -364,8 +364,7 @@ def sweeps(
     last two ``(n_meas, n_temps, n_chains)`` float32 per site (``n_meas = n_sweeps //
     measure_every``; without measurements, empty).
     """
-    if order not in ORDERS:
-        raise UnknownNameError(f"expected order in {ORDERS}; got {order!r}")
+    check_name("order", order, ORDERS)
     n_sweeps = check_positive_int("n_sweeps", n_sweeps, minimum=0)
     betas = jnp.asarray(betas, jnp.float32)
     if measure_every == 0:

@@ -58,6 +58,7 @@ from qml_phys.errors import (
     ShapeError,
     UnknownNameError,
     check_multiple,
+    check_name,
     check_positive_int,
     check_temperature,
 )
@@ -474,8 +475,7 @@ class ParallelTempering(Sampler):
     def __post_init__(self):
         from qml_phys.classical.graph_metropolis import ORDERS
 
-        if self.order not in ORDERS:
-            raise UnknownNameError(f"expected order in {ORDERS}; got {self.order!r}")
+        check_name("order", self.order, ORDERS)
 
     def init(self, model, temperatures, n_chains=1, *, key, start="auto"):
         """As :meth:`Sampler.init`; at least two strictly increasing temperatures."""
