@@ -68,7 +68,221 @@ def _hmc_free_field(L=6, m2=0.5, n_samples=2000):
     return run, {"phi2": phi2}, f"HMC, free field L = {L}, m^2 = {m2}: exact propagator"
 
 
+# ---------------------------------------------------------------- flow-MCMC (free field)
+
+
+def _flow_free_field(steps, L=6, m2=0.5, n_samples=8000, n_chains=4):
+    """Flow-MCMC on the free field: <phi^2> against the exact propagator. The flow is
+    trained once (fixed key, ``steps`` reverse-KL steps); the runs vary only the sampling
+    key, so the row calibrates the chain's error bar, not the training."""
+    from qml_phys.generative.flows import FlowConfig, chain_estimates, flow_mcmc, train_flow
+    from qml_phys.physics.phi4 import Phi4, free_propagator
+
+    theory = Phi4(L, m2, 0.0)
+    epochs = max(1, steps // 100)
+    cfg = FlowConfig(epochs=epochs, steps_per_epoch=steps // epochs)
+    flow = train_flow(theory, cfg, key=jax.random.key(1))
+    acc = flow_mcmc(flow, key=jax.random.key(2), n_samples=n_samples, n_chains=n_chains)
+
+    def run(key):
+        res = flow_mcmc(flow, key=key, n_samples=n_samples, n_chains=n_chains)
+        est = chain_estimates(res.samples)["phi2"]
+        return {"phi2": (est["mean"], est["error"])}
+
+    what = (
+        f"flow-MCMC ({steps} training steps, acceptance {acc.acceptance:.2f}; flow trained "
+        f"once, sampling key varied), free field L = {L}, m^2 = {m2}, {n_samples} samples: "
+        "exact propagator"
+    )
+    return run, {"phi2": float(free_propagator(L, m2)[0, 0])}, what
+
+
+# ------------------------------------------------------------------- VAN free energy
+
+
+def _van_free_energy(L=4, T=2.5, n_steps=1000, n_samples=2000):
+    """The sampling error of the variational free energy F_q of one trained VAN, against
+    F_q by exact enumeration of all 2^(L*L) states. Calibrates the sampling error only:
+    F_q - F (the variational gap, reported apart) is not what the error bar covers."""
+    import jax.numpy as jnp
+
+    from qml_phys.generative.van import VANConfig, ising_energy, train_van
+    from qml_phys.generative.van import variational_free_energy as vfe
+
+    res = train_van(L, T, VANConfig(n_steps=n_steps, n_samples=2000), key=jax.random.key(3))
+    n = L * L
+    bits = (np.arange(2**n)[:, None] >> np.arange(n)[::-1]) & 1
+    s = jnp.asarray((1 - 2 * bits).reshape(-1, L, L), jnp.float32)
+    log_q = np.asarray(res.module.apply({"params": res.params}, s), np.float64)
+    e = np.asarray(ising_energy(s), np.float64)
+    q = np.exp(log_q)
+    f_exact = float(np.sum(q * (e + T * log_q)) / n / np.sum(q))
+    _VAN_GAP[(L, T)] = (f_exact, res.exact, float(np.sum(q)))
+
+    def run(key):
+        est = vfe(res.module, res.params, key=key, T=T, n_samples=n_samples)
+        return {"free_energy": (est.mean, est.error)}
+
+    what = (
+        f"VAN (made, {n_steps} steps, trained once), L = {L}, T = {T}, {n_samples} samples: "
+        f"F_q by enumeration of 2^{n} states (F_q - F = {f_exact - res.exact:.2e} per site)"
+    )
+    return run, {"free_energy": f_exact}, what
+
+
+#: (L, T) -> (F_q by enumeration, Kaufman's F, sum of q) of the last VAN row made
+_VAN_GAP: dict = {}
+
+
+# ------------------------------------------------------- barren-plateau variance interval
+
+
+def _barren_variance(n_qubits=4, n_layers=20, n_draws=200, n_reference=200_000):
+    """Bootstrap error of the gradient variance of random circuits against the variance
+    over ``n_reference`` draws (computed once)."""
+    from qml_phys.circuits.barren import PlateauConfig, gradient_ensemble
+    from qml_phys.stats.bootstrap import bootstrap_variance
+
+    ens = PlateauConfig(layers=n_layers).ensemble(n_qubits)
+    ref_key = jax.random.key(4)
+    chunks = [
+        np.asarray(gradient_ensemble(ens, key=jax.random.fold_in(ref_key, i), n_draws=20_000))
+        for i in range(n_reference // 20_000)
+    ]
+    g = np.concatenate(chunks).astype(np.float64)
+    var_first = float(g[:, 0].var(ddof=1))
+    reference = {
+        "var_first": var_first,
+        "ln_var_first": math.log(var_first),
+        "var_mean": float(g.var(0).mean()),
+    }
+
+    def run(key):
+        k_draw, k_boot = jax.random.split(key)
+        x = np.asarray(gradient_ensemble(ens, key=k_draw, n_draws=n_draws), np.float64)
+        first = bootstrap_variance(x, key=k_boot, reduce="first")
+        mean = bootstrap_variance(x, key=k_boot, reduce="mean")
+        return {
+            "var_first": (first.value, first.stderr),
+            "ln_var_first": (math.log(first.value), first.log_stderr),
+            "var_mean": (mean.value, mean.stderr),
+        }
+
+    what = (
+        f"barren plateau ({ens.gates}, {ens.cost} cost, n = {n_qubits}, {n_layers} layers, "
+        f"{n_draws} draws; bootstrap stderr, and log_stderr for ln Var as the decay fits use "
+        f"it): variance over {n_reference} draws"
+    )
+    return run, reference, what
+
+
+# ------------------------------------------------------------- shot-based VQE and QAOA
+
+
+def _shot_energy(samples, terms):
+    """Energy and its shot error from ``{basis: (shots, n) spins}`` and Pauli ``terms``
+    ``[(paulis, sites, coefficient)]``: each term is read from the basis that holds its
+    letters; bases are measured with independent shots, so their variances add."""
+    value, var = 0.0, 0.0
+    for basis, s in samples.items():
+        per_shot = np.zeros(s.shape[0])
+        for paulis, sites, c in terms:
+            if paulis and all(basis[i] == p for p, i in zip(paulis, sites, strict=True)):
+                per_shot += c * np.prod(s[:, list(sites)], axis=1)
+        value += per_shot.mean()
+        var += per_shot.var(ddof=1) / s.shape[0]
+    value += sum(c for paulis, _, c in terms if not paulis)
+    return value, math.sqrt(var)
+
+
+def _bases(terms, n):
+    """One measurement basis per Pauli letter set of ``terms`` (``ZZ..`` and ``XX..`` for
+    the TFIM; ``ZZ..`` for diagonal models)."""
+    letters = sorted({p for paulis, _, _ in terms for p in paulis})
+    return [p * n for p in letters]
+
+
+def _vqe_shots(n=6, n_layers=2, shots=1000):
+    """Shot-based HVA energy of the TFIM chain at fixed parameters against the exact
+    state-vector expectation. The library's shot-based ``energy_of`` returns no error, so
+    the row estimates the energy and its shot error from ``measure_in_bases`` samples."""
+    from qml_phys.circuits.ansatz import init_params, make_ansatz
+    from qml_phys.circuits.measure import measure_in_bases
+    from qml_phys.circuits.vqe import energy_of
+    from qml_phys.physics import TransverseFieldIsing
+
+    model = TransverseFieldIsing(Lattice.chain(n), J=1.0, gamma=1.0)
+    ansatz = make_ansatz("hva", model)
+    params = init_params(ansatz, n_layers, key=jax.random.key(5), scale=1.0)
+    exact_e = energy_of(model, params, ansatz="hva", device="default.qubit")
+    terms = model.pauli_terms()
+    bases = _bases(terms, n)
+
+    def run(key):
+        samples = measure_in_bases(lambda: ansatz(params), n, bases, shots, key=key)
+        return {"energy": _shot_energy(samples, terms)}
+
+    what = (
+        f"VQE (HVA, {n_layers} layers, fixed parameters), TFIM chain n = {n}, {shots} shots "
+        "per basis: state-vector expectation"
+    )
+    return run, {"energy": exact_e}, what
+
+
+def _qaoa_shots(p=2, shots=1000):
+    """Shot-based QAOA expected cut (3-regular cube graph, fixed angles) against the
+    state-vector value; the error is the shot standard error of the sampled cuts."""
+    from qml_phys.circuits.measure import measure_in_bases
+    from qml_phys.circuits.qaoa import evaluate_qaoa, fixed_angles, qaoa_circuit
+    from qml_phys.physics import MaxCut
+    from qml_phys.physics.lattice import Graph
+
+    cube = [(0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4)]
+    cube += [(i, i + 4) for i in range(4)]
+    model = MaxCut(Graph(8, np.array(cube)))
+    angles = fixed_angles(p)
+    exact_cut = evaluate_qaoa(model, angles, device="default.qubit").expectation
+    circuit = qaoa_circuit(model, p)
+
+    def run(key):
+        s = measure_in_bases(lambda: circuit(angles), 8, ["Z" * 8], shots, key=key)["Z" * 8]
+        cut = np.asarray(model.cut_value(s), np.float64)
+        return {"cut": (cut.mean(), cut.std(ddof=1) / math.sqrt(shots))}
+
+    what = f"QAOA (p = {p}, fixed angles), MaxCut of the cube graph, {shots} shots: state vector"
+    return run, {"cut": exact_cut}, what
+
+
 TC = exact.onsager_tc()
+
+# -------------------------------------------------------------- supervised T_c (FSS)
+
+
+def _supervised_tc(sizes=(8, 16), n_samples=100):
+    """Carrasquilla-Melko T_c(inf) from two sizes (finite-size scaling, 5 networks per
+    size): each run draws its own Monte Carlo dataset and trains its own networks, so the
+    error must cover data, training and the fit; reference Onsager's T_c."""
+    from qml_phys.phases.supervised import (
+        SupervisedConfig,
+        quick_dataset,
+        supervised_tc,
+        temperature_grid,
+    )
+
+    temps = temperature_grid()
+
+    def run(key):
+        k_data, k_fit = jax.random.split(key)
+        data = quick_dataset(list(sizes), temps, n_samples, key=k_data)
+        s = supervised_tc(data, SupervisedConfig(), key=k_fit).summary()
+        return {"Tc_inf": (s["Tc_inf"], s["Tc_inf_error"])}
+
+    what = (
+        f"supervised T_c (dense, 5 networks per size, L = {', '.join(map(str, sizes))}, "
+        f"{len(temps)} temperatures x {n_samples} configurations, fresh data per run): Onsager"
+    )
+    return run, {"Tc_inf": TC}, what
+
 
 #: name -> maker of (estimator, reference, description)
 ESTIMATORS = {
@@ -80,6 +294,13 @@ ESTIMATORS = {
     "wolff_T2p6": lambda: _ising(16, 2.6, "wolff", 2000),
     "metropolis_L4_binder": lambda: _ising_small(4, TC, "metropolis", 4000),
     "hmc_free_field": _hmc_free_field,
+    "flow_mcmc_low_acceptance": lambda: _flow_free_field(150),
+    "flow_mcmc_high_acceptance": lambda: _flow_free_field(1000, L=4),
+    "van_free_energy": _van_free_energy,
+    "barren_variance": _barren_variance,
+    "vqe_shots": _vqe_shots,
+    "qaoa_shots": _qaoa_shots,
+    "supervised_tc": _supervised_tc,
 }
 
 assert math.isfinite(TC)
