@@ -361,6 +361,11 @@ def _register_flow_phi4(sub, add) -> None:
         default="path",
         help="reverse-KL gradient (default path: lower variance, one inverse pass more)",
     )
+    p.add_argument(
+        "--local-hmc",
+        action="store_true",
+        help="one HMC trajectory after every flow-MCMC step (for a briefly trained flow)",
+    )
     p.add_argument("--seed", type=A.seed, default=0)
     p.add_argument("--out", default=None, help="folder for record.json and the checkpoint")
 
@@ -384,7 +389,9 @@ def cmd_flow_phi4(args) -> dict:
         epochs=args.epochs,
         batch_size=args.batch_size,
     )
-    config = FlowVsHMCConfig(flow=flow, n_samples=args.samples, hmc_chains=args.hmc_chains)
+    config = FlowVsHMCConfig(
+        flow=flow, n_samples=args.samples, hmc_chains=args.hmc_chains, local_hmc=args.local_hmc
+    )
     theory = Phi4(args.L, args.m2, args.lam)
     inputs = {"L": args.L, "m2": args.m2, "lam": args.lam, "seed": args.seed}
     out = Path(args.out) if args.out else None
