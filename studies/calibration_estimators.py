@@ -302,6 +302,7 @@ ESTIMATORS = {
     "flow_mcmc_low_acceptance": lambda: _flow_free_field(150),
     "flow_mcmc_low_acceptance_hmc": lambda: _flow_free_field(150, local=True),
     "flow_mcmc_high_acceptance": lambda: _flow_free_field(1000, L=4),
+    "flow_mcmc_high_acceptance_hmc": lambda: _flow_free_field(1000, L=4, local=True),
     "van_free_energy": _van_free_energy,
     "barren_variance": _barren_variance,
     "vqe_shots": _vqe_shots,

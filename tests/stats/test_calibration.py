@@ -62,7 +62,16 @@ def test_calibrate_runs_independent_keys():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["vqe_shots", "qaoa_shots", "barren_variance", "van_free_energy"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vqe_shots",
+        "qaoa_shots",
+        "barren_variance",
+        "van_free_energy",
+        "flow_mcmc_low_acceptance_hmc",
+    ],
+)
 def test_error_bars_within_the_bands(name):
     estimator, reference, _ = _estimators()[name]()
     cal = calibrate(estimator, reference, key=jax.random.key(20261207), n_seeds=100, name=name)
