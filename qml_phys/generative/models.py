@@ -29,6 +29,7 @@ import numpy as np
 from qml_phys.errors import InvalidParameterError, UnknownNameError, check_positive_int
 from qml_phys.generative import rbm
 from qml_phys.generative.base import (
+    check_sample_memory,
     fingerprinted,
     init_params,
     nll_loss,
@@ -329,7 +330,9 @@ def train_and_compare(
             "n_proposals: expected a model with exact sampling and a normalised log p "
             f"(autoregressive) for the Metropolis correction; got {type(module).__name__}"
         )
-    config = _spin_train_config(config)
+    n_spins = int(np.prod(np.shape(spins)[1:]))
+    check_sample_memory(max(compare.n_samples, compare.n_proposals or 0), n_spins)
+    config = _spin_train_config(config)  # memory checked before training, not after it
     k_train, k_sample, k_mh = jax.random.split(key, 3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
@@ -444,6 +447,7 @@ def fit_and_compare(
     name, train, draw = kinds[type(config)]
     n_samples = check_positive_int("n_samples", n_samples, minimum=2)
     spins, T = spins_at(data, T)
+    check_sample_memory(n_samples, int(np.prod(np.shape(spins)[1:])))  # before training
     if T is None and name != "vae":
         raise InvalidParameterError(
             f"T: the {name} model is trained at one temperature; expected one of the "

@@ -109,3 +109,17 @@ def test_kl_target_4x4_at_tc(key):
     res = models.train_spin_model(module, x, cfg, key=key)
     kl = exact_kl(models.normalised_log_prob_fn(module, res.params), 4, TC)
     assert kl < 0.05, kl
+
+
+def test_sample_memory_is_checked_before_training(monkeypatch):
+    """Samples that cannot fit in memory are refused before any training (it used to train
+    first and fail when drawing them)."""
+    trained = []
+    monkeypatch.setattr(models, "train_spin_model", lambda *a, **k: trained.append(1))
+    spins = np.ones((8, 4, 4), np.int8)
+    huge = models.CompareConfig(n_samples=2**31 - 1)
+    with pytest.raises(TooLargeError, match="samples of 16 spins"):
+        models.train_and_compare(
+            models.make_spin_model("rbm", 4), spins, 2.5, key=jax.random.key(0), compare=huge
+        )
+    assert not trained
