@@ -29,7 +29,7 @@ import numpy as np
 from qml_phys.errors import InvalidParameterError, ShapeError, check_number, check_positive_int
 from qml_phys.runtime.results import Result
 
-__all__ = ["HMCConfig", "HMCResult", "leapfrog", "run_hmc", "trajectory"]
+__all__ = ["HMCConfig", "HMCResult", "hmc_sweep", "leapfrog", "run_hmc", "trajectory"]
 
 
 def leapfrog(x: jax.Array, p: jax.Array, grad: Callable, step_size, n_steps: int):
@@ -60,6 +60,20 @@ def trajectory(key: jax.Array, x: jax.Array, action: Callable, grad: Callable, s
     u = jax.random.uniform(k_u, (), x.dtype)
     accept = jnp.log(u) < -dH  # nan dH (overflow) is rejected
     return jnp.where(accept, x1, x), accept, dH
+
+
+def hmc_sweep(key: jax.Array, x: jax.Array, action: Callable, grad: Callable, config):
+    """One HMC trajectory of every chain of ``x`` ``(n_chains, *site_shape)`` with the step
+    and length of ``config`` (an :class:`HMCConfig`; the step jittered per chain):
+    ``(x_new, accepted (n_chains,), delta_H (n_chains,))``."""
+    n = x.shape[0]
+    eps = jnp.asarray(config.step_size, x.dtype)
+    steps = jnp.full((n,), eps)
+    if config.step_jitter > 0:  # from a key of its own: the momenta and accepts draw as without
+        u = jax.random.uniform(jax.random.fold_in(key, 0x6A17), (n,), x.dtype)
+        steps = eps * (1 + config.step_jitter * (2 * u - 1))
+    one = jax.vmap(lambda k, v, e: trajectory(k, v, action, grad, e, config.n_leapfrog))
+    return one(jax.random.split(key, n), x, steps)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -171,20 +185,12 @@ def run_hmc(
         raise ShapeError(f"expected x0 of shape (n_chains, *site_shape); got shape {x0.shape}")
     if not jnp.issubdtype(x0.dtype, jnp.floating):
         raise ShapeError(f"expected a floating-point x0; got dtype {x0.dtype}")
-    n_samples, n_leapfrog = config.n_samples, config.n_leapfrog
+    n_samples = config.n_samples
     thin, n_therm = config.thin, config.n_therm
     grad = jax.grad(action) if grad is None else grad
-    eps = jnp.asarray(config.step_size, x0.dtype)
-    jitter = float(config.step_jitter)
-    one = jax.vmap(lambda k, x, e: trajectory(k, x, action, grad, e, n_leapfrog))
 
     def sweep(x, key):
-        keys = jax.random.split(key, x.shape[0])
-        steps = jnp.full((x.shape[0],), eps)
-        if jitter > 0:  # from a key of its own: the momenta and accepts draw as without it
-            u = jax.random.uniform(jax.random.fold_in(key, 0x6A17), (x.shape[0],), x.dtype)
-            steps = eps * (1 + jitter * (2 * u - 1))
-        x, acc, dH = one(keys, x, steps)
+        x, acc, dH = hmc_sweep(key, x, action, grad, config)
         return x, (acc, jnp.exp(-dH))
 
     @jax.jit

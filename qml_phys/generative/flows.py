@@ -429,22 +429,16 @@ def _mixture_chains(flow: TrainedFlow, key, x, log_w, log_u, local):
     :func:`~qml_phys.classical.hmc.run_hmc`). Both steps leave e^{-S} invariant; the HMC
     step moves the chain where the flow rarely proposes (its tails), where a pure
     independence sampler sticks on the rare heavy-weight draw."""
-    from qml_phys.classical.hmc import trajectory
+    from qml_phys.classical.hmc import hmc_sweep
 
     module, params, theory = flow.module, flow.params, flow.theory
-    n_chains, per = log_w.shape
+    per = log_w.shape[1]
 
     def action(v):
         return theory.action(v[None])[0]
 
     def grad(v):
         return theory.grad(v[None])[0]
-
-    def hmc(k, v):
-        k_traj, k_eps = jax.random.split(k)
-        u = jax.random.uniform(k_eps, (), v.dtype)
-        eps = local.step_size * (1 + local.step_jitter * (2 * u - 1))
-        return trajectory(k_traj, v, action, grad, eps, local.n_leapfrog)[0]
 
     def log_weight(v):  # (n_chains, L, L) -> (n_chains,)
         return -theory.action(v) - flow_log_prob(module, params, v)
@@ -454,7 +448,7 @@ def _mixture_chains(flow: TrainedFlow, key, x, log_w, log_u, local):
         new, new_w, lu, k = inp
         acc = lu < new_w - cur_w
         cur = jnp.where(acc[:, None, None], new, cur)
-        cur = jax.vmap(hmc)(jax.random.split(k, n_chains), cur)
+        cur = hmc_sweep(k, cur, action, grad, local)[0]
         return (cur, log_weight(cur)), (cur, acc)
 
     keys = jax.random.split(key, per - 1)

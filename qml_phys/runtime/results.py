@@ -20,6 +20,7 @@ and restore its state.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -54,8 +55,6 @@ def ran(config: Any, run: Result, *, since: float | None = None) -> dict[str, An
     ``MyResult(**ran(config, run, since=t0), ...)``: ``config``, ``run``'s ``history`` and
     ``status``, and ``wall_time_s`` counted from ``since`` (a :func:`time.perf_counter`
     reading taken when the algorithm started), or ``run``'s own without ``since``."""
-    import time
-
     return {
         "config": config,
         "history": run.history,

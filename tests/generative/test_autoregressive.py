@@ -16,6 +16,7 @@ from qml_phys.physics import exact
 from qml_phys.runtime.checkpoint import Checkpoint
 from qml_phys.stats import chi_square_pvalue
 from qml_phys.train import TrainConfig
+from tests.generative.helpers import noisy_params
 
 TC = exact.onsager_tc()
 SMALL = {
@@ -30,14 +31,7 @@ SMALL = {
 
 def _random_model(name, L, key, z2=False, scale=0.3):
     model = ar.make_model(name, L, z2=z2, **SMALL[name])
-    params = base.init_params(model, key=key)
-    leaves, tree = jax.tree_util.tree_flatten(params)
-    keys = jax.random.split(jax.random.fold_in(key, 1), len(leaves))
-    noisy = [
-        x + scale * jax.random.normal(k, x.shape, x.dtype)
-        for x, k in zip(leaves, keys, strict=True)
-    ]
-    return model, jax.tree_util.tree_unflatten(tree, noisy)
+    return model, noisy_params(model, key, scale)
 
 
 def _index(s):

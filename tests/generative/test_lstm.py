@@ -14,6 +14,7 @@ from qml_phys.generative.evaluate import boltzmann_log_prob, exact_kl, lattice_s
 from qml_phys.physics import exact
 from qml_phys.stats import chi_square_pvalue
 from qml_phys.train import TrainConfig
+from tests.generative.helpers import noisy_params
 
 TC = exact.onsager_tc()
 
@@ -21,14 +22,7 @@ TC = exact.onsager_tc()
 def _random_lstm(L, key, *, z2=False, scale=0.5):
     """An LSTM (H = 8) with noisy parameters, so that p is far from uniform."""
     model = models.make_spin_model("lstm", L, hidden=8, z2=z2)
-    params = base.init_params(model, key=key)
-    leaves, tree = jax.tree_util.tree_flatten(params)
-    keys = jax.random.split(jax.random.fold_in(key, 1), len(leaves))
-    noisy = [
-        x + scale * jax.random.normal(k, x.shape, x.dtype)
-        for x, k in zip(leaves, keys, strict=True)
-    ]
-    return model, jax.tree_util.tree_unflatten(tree, noisy)
+    return model, noisy_params(model, key, scale)
 
 
 @pytest.mark.parametrize("z2", [False, True])
