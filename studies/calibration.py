@@ -91,14 +91,18 @@ NOTES = """## How to read it
   no bias over 30 runs (1.3 overshoots: acceptance 0.17, RMS z 2.7, biased high), so a
   fixed widening is no general cure. At acceptance 0.64 (L = 4) the effect is milder: 1.00
   at K = 20, 1.31 (p < 0.001, coverage 0.87) at K = 100.
-  **Fixed by the chain, not the error formula**: `flow_mcmc(..., local=HMCConfig(...))`
-  (`qml-phys generative flow-phi4 --local-hmc`) follows every independence step with one
-  HMC trajectory (step 0.1 jittered, 10 leapfrog steps). Both steps leave e^{-S}
-  invariant, and the local moves reach the tails the flow leaves out. The same flows, the
-  same keys: acceptance 0.33, RMS z 1.01 (p = 0.43, coverage 0.95) at K = 20 and 0.92
-  (p = 0.88, coverage 0.97) at K = 100 (rows `flow_mcmc_low_acceptance_hmc`); at
-  acceptance 0.64, 0.97 at K = 20 (`flow_mcmc_high_acceptance_hmc`) and 1.11 (p = 0.058,
-  coverage 0.92) at K = 100, where the pure chain gave 1.31.
+  **Fixed by the chain, not the error formula** (at low acceptance):
+  `flow_mcmc(..., local=HMCConfig(...))` (`qml-phys generative flow-phi4 --local-hmc`)
+  follows every independence step with one HMC sweep (`classical.hmc.hmc_sweep`: step 0.1
+  jittered, 10 leapfrog steps). Both steps leave e^{-S} invariant, and the local moves
+  reach the tails the flow leaves out. The same flows: acceptance 0.33, RMS z 0.97
+  (p = 0.53, coverage 1.00) at K = 20 (`flow_mcmc_low_acceptance_hmc`); with the first
+  version of the local step (the same kernel, other random streams) 1.01 at K = 20 and 0.92
+  (p = 0.88, coverage 0.97) at K = 100. At acceptance 0.64 (L = 4,
+  `flow_mcmc_high_acceptance_hmc`) it is not settled: 1.51 (p = 0.001, coverage 0.75) at
+  K = 20 in the table, against 0.97 at K = 20 and 1.11 (p = 0.058) at K = 100 with the
+  first version's streams; with these streams 1.12 (p = 0.049, coverage 0.91) at
+  K = 100: within the bands, the p-value borderline.
 * **Barren-plateau variances**: `var_first` RMS z 1.55 and `ln_var_first` 1.53 (p <=
   0.001, coverage 0.80: four of 20 runs outside their intervals) at K = 20, `var_mean`
   0.95. At K = 100: `var_first` 1.07, `ln_var_first` 1.04, `var_mean` 1.09 (p = 0.09),
