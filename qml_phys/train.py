@@ -178,17 +178,13 @@ class TrainResult(Result):
         values = self.history.get(name)
         return None if values is None or len(values) == 0 else float(values[-1])
 
+    reported = ("status", "epochs", "best_epoch", "best_val_loss", "resumed_from", "wall_time_s")
+
     def summary(self) -> dict:
         """Status, epochs, final and best losses, and where a resumed run started."""
-        return {
-            "status": self.status,
-            "epochs": self.epochs,
+        return self.reported_values() | {
             "final_train_loss": self.final("train_loss"),
             "final_val_loss": self.final("val_loss"),
-            "best_epoch": self.best_epoch,
-            "best_val_loss": self.best_val_loss,
-            "resumed_from": self.resumed_from,
-            "wall_time_s": self.wall_time_s,
         }
 
 

@@ -241,6 +241,8 @@ class PlateauScan(Result):
     two_design_rate: float | None
     """Decay rate per qubit of the 2-design variance over the same ``ns``."""
 
+    reported = ("two_design_rate",)
+
     def summary(self) -> dict:
         """The numbers a reader wants: per ``n`` the variances with their intervals and the
         2-design value, the fitted rates with intervals and the model comparison."""
@@ -293,7 +295,6 @@ class PlateauScan(Result):
         return super().summary() | {
             "rows": rows,
             "fit": fits,
-            "two_design_rate": self.two_design_rate,
             # where the interval of the variance lies above the 2-design value, the
             # ensemble is not (yet) a 2-design: a comparison with that theory cannot hold
             "not_two_design_at": above,

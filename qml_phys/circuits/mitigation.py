@@ -524,30 +524,33 @@ class MitigatedEnergy(Result):
             return None
         return max(r - 1.96 * self.energy_raw_error, 0.0) / (m + 1.96 * self.energy_mitigated_error)
 
+    reported = (
+        "device",
+        "energy_raw",
+        "energy_raw_error",
+        "energy_mitigated",
+        "energy_mitigated_error",
+        "calibration_error",
+        "ideal_energy",
+        "exact_energy",
+        "raw_abs_error",
+        "mitigated_abs_error",
+        "improvement_lower_95",
+        "readout_error_rates",
+        "shots_total",
+        "shot_allocation",
+        "n_groups",
+    )
+
     def summary(self) -> dict:
         """JSON-able numbers: the four energy keys, the reference, the split of the shots."""
         improvement = self.improvement
         return super().summary() | {
-            "device": self.device,
-            "energy_raw": self.energy_raw,
-            "energy_raw_error": self.energy_raw_error,
-            "energy_mitigated": self.energy_mitigated,
-            "energy_mitigated_error": self.energy_mitigated_error,
-            "calibration_error": self.calibration_error,
-            "ideal_energy": self.ideal_energy,
-            "exact_energy": self.exact_energy,
-            "raw_abs_error": self.raw_abs_error,
-            "mitigated_abs_error": self.mitigated_abs_error,
             "improvement": None if improvement is None else improvement[0],
             "improvement_error": None if improvement is None else improvement[1],
-            "improvement_lower_95": self.improvement_lower_95,
             "scaled_energies": list(self.scaled_energies),
             "scaled_errors": None if self.scaled_errors is None else list(self.scaled_errors),
             "coefficients": list(self.coefficients),
-            "readout_error_rates": self.readout_error_rates,
-            "shots_total": self.shots_total,
-            "shot_allocation": self.shot_allocation,
-            "n_groups": self.n_groups,
         }
 
 

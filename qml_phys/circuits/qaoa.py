@@ -499,24 +499,28 @@ class QAOAResult(Result):
         """The most probable basis state as bits, wire 0 first (``"1"`` = spin ``-1``)."""
         return "".join("1" if s < 0 else "0" for s in self.most_probable)
 
+    reported = (
+        "p",
+        "expectation",
+        "c_max",
+        "approximation_ratio",
+        "most_probable_bitstring",
+        "most_probable_value",
+        "most_probable_probability",
+        "converged",
+        "n_evaluations",
+    )
+
+    def config_summary(self) -> dict:
+        """The config's fields, the optimiser by its name."""
+        out = super().config_summary()
+        if isinstance(self.config, QAOAConfig):
+            out["optimizer"] = optimizer_name(self.config.optimizer)
+        return out
+
     def summary(self) -> dict:
         """JSON-able numbers: angles, expectation, ratio, most probable bitstring."""
-        out = super().summary()
-        if isinstance(self.config, QAOAConfig):
-            out["config"]["optimizer"] = optimizer_name(self.config.optimizer)
-        return out | {
-            "p": self.p,
-            "gammas": self.gammas.tolist(),
-            "betas": self.betas.tolist(),
-            "expectation": self.expectation,
-            "c_max": self.c_max,
-            "approximation_ratio": self.approximation_ratio,
-            "most_probable_bitstring": self.most_probable_bitstring,
-            "most_probable_value": self.most_probable_value,
-            "most_probable_probability": self.most_probable_probability,
-            "converged": self.converged,
-            "n_evaluations": self.n_evaluations,
-        }
+        return super().summary() | {"gammas": self.gammas.tolist(), "betas": self.betas.tolist()}
 
 
 def _ratio(value, best) -> float:
@@ -702,18 +706,17 @@ class AnnealComparison(Result):
     sa_spins: np.ndarray
     """``(n,)`` int8 SA's best assignment."""
 
+    reported = ("maxcut", "sa_cut", "sa_ratio", "qaoa_ratio", "qaoa_best_ratio")
+
+    def config_summary(self) -> dict:
+        """The config's fields, the QAOA optimiser by its name."""
+        out = super().config_summary()
+        out["qaoa"]["optimizer"] = optimizer_name(self.config.qaoa.optimizer)
+        return out
+
     def summary(self) -> dict:
         """The cuts and ratios of both methods, and the QAOA run's summary."""
-        out = super().summary()
-        out["config"]["qaoa"]["optimizer"] = optimizer_name(self.config.qaoa.optimizer)
-        return out | {
-            "maxcut": self.maxcut,
-            "sa_cut": self.sa_cut,
-            "sa_ratio": self.sa_ratio,
-            "qaoa_ratio": self.qaoa_ratio,
-            "qaoa_best_ratio": self.qaoa_best_ratio,
-            "qaoa": self.qaoa.summary(),
-        }
+        return super().summary() | {"qaoa": self.qaoa.summary()}
 
 
 def compare_with_annealing(

@@ -151,23 +151,28 @@ class VQEResult(Result):
         """``energy - exact_energy`` (``None`` without a reference)."""
         return None if self.exact_energy is None else self.energy - self.exact_energy
 
+    reported = (
+        "model",
+        "ansatz",
+        "device",
+        "diff_method",
+        "energy",
+        "exact_energy",
+        "reference_method",
+        "relative_error",
+        "absolute_error",
+        "converged",
+        "n_evaluations",
+    )
+
+    def config_summary(self) -> dict:
+        """The config's fields, the optimiser by its name."""
+        return super().config_summary() | {"optimizer": optimizer_name(self.config.optimizer)}
+
     def summary(self) -> dict:
         """JSON-able numbers: energies, reference and errors, convergence, parameters."""
-        out = super().summary()
-        out["config"]["optimizer"] = optimizer_name(self.config.optimizer)
-        return out | {
-            "model": self.model,
-            "ansatz": self.ansatz,
-            "device": self.device,
-            "diff_method": self.diff_method,
-            "energy": self.energy,
-            "exact_energy": self.exact_energy,
-            "reference_method": self.reference_method,
-            "relative_error": self.relative_error,
-            "absolute_error": self.absolute_error,
-            "converged": self.converged,
+        return super().summary() | {
             "n_iterations": self.iterations,
-            "n_evaluations": self.n_evaluations,
             "energies": self.energies.tolist(),
             "params": self.params.tolist(),
         }

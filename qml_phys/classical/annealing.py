@@ -133,11 +133,12 @@ class AnnealResult(Result):
     trace: jax.Array
     temperatures: np.ndarray
 
+    reported = ("best_energy",)
+
     def summary(self) -> dict:
         """The best energy and how many restarts reached it."""
         hits = int(np.sum(np.isclose(self.energies, self.best_energy, rtol=0, atol=1e-9)))
         return super().summary() | {
-            "best_energy": self.best_energy,
             "restarts_at_best": hits,
             "n_restarts": int(len(self.energies)),
         }

@@ -132,15 +132,14 @@ class HMCResult(Result):
         """The old name of :attr:`wall_time_s`."""
         return self.wall_time_s
 
+    reported = ("acceptance", "mean_exp_minus_dH", "seconds_per_sample")
+
     def summary(self) -> dict:
         """``acceptance``, ``mean_exp_minus_dH``, ``n_chains``, ``n_samples``,
         ``seconds_per_sample`` and the run's status and wall time."""
         return super().summary() | {
-            "acceptance": self.acceptance,
-            "mean_exp_minus_dH": self.mean_exp_minus_dH,
             "n_chains": int(self.samples.shape[0]),
             "n_samples": int(self.samples.shape[1]),
-            "seconds_per_sample": self.seconds_per_sample,
         }
 
 

@@ -125,14 +125,12 @@ class Simulation(Result):
     steps_per_measurement: int
     observables: dict[str, Estimate]
 
+    reported = ("L", "T", "algorithm", "sweeps_per_measurement")
+
     def summary(self) -> dict:
         """Observables with errors and ``tau_int``, the work per measurement, the run."""
         obs = observables_to_dict(self.observables)
         return super().summary() | {
-            "L": self.L,
-            "T": self.T,
-            "algorithm": self.algorithm,
-            "sweeps_per_measurement": self.sweeps_per_measurement,
             "observables": obs,
             "tau_int": {k: v["tau_int"] for k, v in obs.items()},
         }

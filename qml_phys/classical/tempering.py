@@ -77,12 +77,13 @@ class PTResult(Result):
     best_energy: float
     best_spins: np.ndarray
 
+    reported = ("best_energy",)
+
     def summary(self) -> dict:
         """Temperatures, swap acceptances and the best energy."""
         return super().summary() | {
             "temperatures": self.temperatures.tolist(),
             "swap_acceptance": self.swap_acceptance.tolist(),
-            "best_energy": self.best_energy,
         }
 
 

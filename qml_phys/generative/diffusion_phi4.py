@@ -267,11 +267,11 @@ class TrainedPhi4Diffusion(TrainResult):
     n_train: int
     """Training fields (the held-out tenth excluded)."""
 
+    reported = ("scale", "n_train")
+
     def summary(self) -> dict:
         """The training summary with ``scale``, ``n_train`` and the steps made."""
         return super().summary() | {
-            "scale": self.scale,
-            "n_train": self.n_train,
             "training_steps": self.config.epochs * self.config.steps_per_epoch,
         }
 
@@ -500,6 +500,8 @@ class DiffusionVsHMCResult(Result):
     sampling_seconds: float
     """Wall time of drawing the samples (compilation included)."""
 
+    reported = ("sampling_seconds", "observables")
+
     def summary(self) -> dict:
         """``L, m2, lam``, ``training`` (:meth:`TrainedPhi4Diffusion.summary`),
         ``denoise_steps``, ``n_samples``, ``sampling_seconds``, ``hmc`` (acceptance,
@@ -513,13 +515,11 @@ class DiffusionVsHMCResult(Result):
             "training": t.summary(),
             "denoise_steps": t.config.denoise_steps,
             "n_samples": int(self.samples.shape[0]),
-            "sampling_seconds": self.sampling_seconds,
             "hmc": {
                 "acceptance": self.hmc.acceptance,
                 "n_chains": int(self.hmc.samples.shape[0]),
                 "n_samples": int(self.hmc.samples.shape[0] * self.hmc.samples.shape[1]),
             },
-            "observables": self.observables,
             "max_abs_z": max(zs) if zs else None,
         }
 
@@ -570,6 +570,8 @@ class BiasScan(Result):
     hmc: dict
     """The reference HMC run: ``acceptance``, ``n_chains``, ``n_samples``."""
 
+    reported = ("hmc",)
+
     def summary(self) -> dict:
         """``L, m2, lam``, ``hmc`` and ``rows`` with, per row, ``max_abs_z``."""
         rows = [
@@ -581,7 +583,6 @@ class BiasScan(Result):
             "L": th.L,
             "m2": th.m2,
             "lam": th.lam,
-            "hmc": self.hmc,
             "rows": rows,
         }
 

@@ -407,13 +407,13 @@ class FlowMCMCResult(Result):
     seconds_per_sample: float
     """``wall_time_s`` (proposing and accepting, compilation excluded) per sample."""
 
+    reported = ("acceptance", "seconds_per_sample")
+
     def summary(self) -> dict:
         """``acceptance``, ``ess_fraction``, ``n_samples``, ``seconds_per_sample``, ..."""
         return super().summary() | {
-            "acceptance": self.acceptance,
             "ess_fraction": self.ess,
             "n_samples": int(self.samples.shape[0] * self.samples.shape[1]),
-            "seconds_per_sample": self.seconds_per_sample,
         }
 
 

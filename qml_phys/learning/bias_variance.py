@@ -194,12 +194,12 @@ class BiasVarianceResult(Result):
     by_range: Mapping[int, Mapping[str, float]]
     """Per ``R``: the :func:`decompose` dict, ``n_parameters`` and ``exact_bias2``."""
 
+    reported = ("couplings", "noise_var")
+
     def summary(self) -> dict:
         """The ranges, couplings, noise variance and the decomposition per range."""
         return super().summary() | {
             "ranges": list(self.ranges),
-            "couplings": self.couplings,
-            "noise_var": self.noise_var,
             "by_range": {str(R): dict(v) for R, v in self.by_range.items()},
         }
 

@@ -259,15 +259,7 @@ class ModeConnectivity(Result):
     control: Any
     """The trained control point (a PyTree like the parameters)."""
 
-    def summary(self) -> dict:
-        """The profiles and their barriers."""
-        return super().summary() | {
-            "t": self.t,
-            "linear": self.linear,
-            "bezier": self.bezier,
-            "linear_barrier": self.linear_barrier,
-            "bezier_barrier": self.bezier_barrier,
-        }
+    reported = ("t", "linear", "bezier", "linear_barrier", "bezier_barrier")
 
 
 def mode_connectivity(

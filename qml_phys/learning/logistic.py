@@ -263,14 +263,7 @@ class TemperatureRegression(Result):
     predicted: np.ndarray
     """``(n_test,)`` predicted temperatures."""
 
-    def summary(self) -> dict:
-        """Weights, R² and the test RMSE."""
-        return super().summary() | {
-            "weights": self.weights,
-            "train_r2": self.train_r2,
-            "test_r2": self.test_r2,
-            "test_rmse": self.test_rmse,
-        }
+    reported = ("weights", "train_r2", "test_r2", "test_rmse")
 
 
 def temperature_regression(

@@ -97,16 +97,14 @@ class LossCurves(Result):
         """``(n_runs,)`` the last logged loss of every run."""
         return self.loss[:, -1]
 
+    reported = ("final", "diverged", "run_s", "compile_s")
+
     def summary(self) -> dict:
         """Optimiser, learning rate, final losses, divergences and timings."""
         return super().summary() | {
             "optimizer": self.config.optimizer,
             "learning_rate": float(self.config.learning_rate),
-            "final": self.final,
             "final_mean": float(np.mean(self.final)),
-            "diverged": self.diverged,
-            "run_s": self.run_s,
-            "compile_s": self.compile_s,
         }
 
 

@@ -372,12 +372,11 @@ class RegularisationPath(Result):
     weights: np.ndarray
     """``(m, p)`` fitted weights."""
 
+    reported = ("lam", "train_r2", "test_r2")
+
     def summary(self) -> dict:
         """The strengths, R² curves and the number of non-zero weights at each strength."""
         return super().summary() | {
-            "lam": self.lam,
-            "train_r2": self.train_r2,
-            "test_r2": self.test_r2,
             "n_nonzero": (self.weights != 0).sum(axis=1),
         }
 
@@ -547,6 +546,21 @@ class HamiltonianResult(Result):
         L = self.K.shape[0]
         return self.K[np.arange(L), (np.arange(L) + 1) % L]
 
+    reported = (
+        "n_train",
+        "n_test",
+        "n_features",
+        "least_norm",
+        "train_r2",
+        "test_r2",
+        "max_off_structure",
+        "max_structure_error",
+        "n_zero_off_structure",
+        "n_off_structure",
+        "offset",
+        "kkt_violation",
+    )
+
     def summary(self) -> dict:
         """What ``qml-phys learn hamiltonian --json`` prints: the setting, R², the coupling
         errors, ``nearest_neighbour_mean``, ``kkt_violation`` (null unless LASSO) and
@@ -554,21 +568,9 @@ class HamiltonianResult(Result):
         c = self.config
         return super().summary() | {
             "L": c.L,
-            "n_train": self.n_train,
-            "n_test": self.n_test,
             "method": c.method,
             "lam": c.lam if c.method != "ols" else 0.0,
             "features": c.features,
-            "n_features": self.n_features,
-            "least_norm": self.least_norm,
-            "train_r2": self.train_r2,
-            "test_r2": self.test_r2,
-            "max_off_structure": self.max_off_structure,
-            "max_structure_error": self.max_structure_error,
-            "n_zero_off_structure": self.n_zero_off_structure,
-            "n_off_structure": self.n_off_structure,
-            "offset": self.offset,
-            "kkt_violation": self.kkt_violation,
             "nearest_neighbour_mean": float(np.mean(self.nearest_neighbour)),
             "J": c.J,
             "ok": bool(np.isfinite(self.test_r2)),

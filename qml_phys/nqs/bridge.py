@@ -204,15 +204,18 @@ class WarmStartResult(Result):
     """``median_iterations_random / max(median_iterations_warm, 1)``."""
     note: str = "iterations = budget when the target was never reached"
 
+    reported = (
+        "exact_energy",
+        "median_iterations_warm",
+        "median_iterations_random",
+        "note",
+        "speedup",
+    )
+
     def summary(self) -> dict:
         """The medians, the speed-up and the rows without their per-iteration energies."""
         return super().summary() | {
-            "exact_energy": self.exact_energy,
             "rows": [{k: v for k, v in r.items() if not k.endswith("_energy")} for r in self.rows],
-            "median_iterations_warm": self.median_iterations_warm,
-            "median_iterations_random": self.median_iterations_random,
-            "note": self.note,
-            "speedup": self.speedup,
         }
 
 

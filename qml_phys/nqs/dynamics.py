@@ -286,26 +286,29 @@ class DynamicsResult(Result):
     vstate: Any = dataclasses.field(default=None, repr=False, compare=False)
     """The NetKet variational state at the last time (not serialised)."""
 
+    reported = (
+        "N",
+        "h0",
+        "h1",
+        "times",
+        "exact_method",
+        "energy_drift",
+        "n_samples",
+        "steps",
+        "resumed_from",
+        "n_parameters",
+        "message",
+    )
+
     def summary(self) -> dict:
         """The JSON-able part: every number above and the curves, no NetKet objects."""
         return super().summary() | {
             "config": _dynamics_config_record(self.config),
-            "N": self.N,
-            "h0": self.h0,
-            "h1": self.h1,
-            "times": self.times,
             "observables": dict(self.observables),
             "errors": dict(self.errors),
             "exact": dict(self.exact),
-            "exact_method": self.exact_method,
             "max_abs_error": dict(self.max_abs_error),
-            "energy_drift": self.energy_drift,
-            "n_samples": self.n_samples,
-            "steps": self.steps,
-            "resumed_from": self.resumed_from,
             "initial_state": dict(self.initial_state),
-            "n_parameters": self.n_parameters,
-            "message": self.message,
         }
 
 

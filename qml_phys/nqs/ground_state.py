@@ -312,33 +312,36 @@ class GroundStateResult(Result):
         """Seconds the call ran (``wall_time_s``)."""
         return self.wall_time_s
 
+    reported = (
+        "energy",
+        "energy_error",
+        "variance",
+        "v_score",
+        "exact_energy",
+        "exact_method",
+        "exact_error",
+        "relative_error",
+        "message",
+        "steps",
+        "resumed_from",
+        "n_devices",
+        "n_parameters",
+        "sign_rule",
+        "constraint",
+        "tail_energy",
+        "converged",
+    )
+
+    def config_summary(self) -> dict:
+        """The config as a flat JSON-able dict (see :func:`config_record`)."""
+        return config_record(self.config)
+
     def summary(self) -> dict:
         """The JSON-able part: every number above, the config, and the convergence check
         (no NetKet objects, no per-iteration arrays)."""
         conv = self.convergence
-        return {
-            "status": self.status,
-            "wall_time_s": self.wall_time_s,
-            "n_steps": self.n_steps,
-            "config": config_record(self.config),
-            "energy": self.energy,
-            "energy_error": self.energy_error,
-            "variance": self.variance,
-            "v_score": self.v_score,
-            "exact_energy": self.exact_energy,
-            "exact_method": self.exact_method,
-            "exact_error": self.exact_error,
-            "relative_error": self.relative_error,
-            "message": self.message,
-            "steps": self.steps,
-            "resumed_from": self.resumed_from,
-            "n_devices": self.n_devices,
-            "n_parameters": self.n_parameters,
-            "sign_rule": self.sign_rule,
-            "constraint": self.constraint,
-            "tail_energy": self.tail_energy,
+        return super().summary() | {
             "seconds": self.wall_time_s,
-            "converged": self.converged,
             "convergence": (
                 None
                 if conv is None

@@ -202,11 +202,12 @@ class TomographyResult(Result):
     nll = history_column("nll")
     """Negative log-likelihood per basis at every epoch, ``(epochs,)``."""
 
+    reported = ("fidelity",)
+
     def summary(self) -> dict:
         """Status, epochs, final negative log-likelihood and fidelity."""
         return super().summary() | {
             "final_nll": float(self.nll[-1]) if len(self.nll) else None,
-            "fidelity": self.fidelity,
         }
 
 
@@ -351,17 +352,20 @@ class TomographyDemoResult(Result):
     reconstruction: TomographyResult = dataclasses.field(repr=False, compare=False)
     """The fit itself (module, parameters, state vector)."""
 
+    reported = (
+        "n_sites",
+        "samples_per_basis",
+        "fidelity",
+        "energy_reconstructed",
+        "energy_exact",
+        "relative_energy_error",
+        "final_nll",
+    )
+
     def summary(self) -> dict:
         """The numbers above, with the status, timing and config."""
         return super().summary() | {
-            "n_sites": self.n_sites,
             "bases": list(self.bases),
-            "samples_per_basis": self.samples_per_basis,
-            "fidelity": self.fidelity,
-            "energy_reconstructed": self.energy_reconstructed,
-            "energy_exact": self.energy_exact,
-            "relative_energy_error": self.relative_energy_error,
-            "final_nll": self.final_nll,
         }
 
 
@@ -587,15 +591,12 @@ class SampledTomographyResult(Result):
     vstate: Any = dataclasses.field(default=None, repr=False, compare=False)
     """NetKet's ``MCState`` with the fitted RBM."""
 
+    reported = ("n_sites", "samples", "relative_energy_error", "fidelity", "final_grad_norm")
+
     def summary(self) -> dict:
         """The numbers above, with the status, timing and config."""
         return super().summary() | {
-            "n_sites": self.n_sites,
-            "samples": self.samples,
             "observables": {k: v._asdict() for k, v in self.observables.items()},
-            "relative_energy_error": self.relative_energy_error,
-            "fidelity": self.fidelity,
-            "final_grad_norm": self.final_grad_norm,
         }
 
 

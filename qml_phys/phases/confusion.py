@@ -121,23 +121,26 @@ class Confusion(Result):
     Tc_exact: float
     """The reference critical temperature (Onsager's)."""
 
+    reported = (
+        "Tc",
+        "resolution",
+        "Tc_exact",
+        "n_test",
+        "proposals",
+        "accuracy",
+        "accuracy_error",
+        "baseline",
+    )
+
     def summary(self) -> dict:
         """``Tc``, ``resolution``, ``Tc_exact``, ``deviation_in_spacings`` (distance to the
         exact Tc in grid spacings), ``peak_accuracy``, ``n_test`` and the curve."""
         spacing = 2 * self.resolution
         return super().summary() | {
-            "Tc": self.Tc,
-            "resolution": self.resolution,
-            "Tc_exact": self.Tc_exact,
             "deviation_in_spacings": (
                 abs(self.Tc - self.Tc_exact) / spacing if spacing > 0 else math.inf
             ),
             "peak_accuracy": float(self.accuracy[self.peak_index]),
-            "n_test": self.n_test,
-            "proposals": self.proposals,
-            "accuracy": self.accuracy,
-            "accuracy_error": self.accuracy_error,
-            "baseline": self.baseline,
         }
 
 
@@ -278,13 +281,14 @@ class ConfusionResult(Result):
     per_size: Mapping[int, Confusion]
     Tc_exact: float
 
+    reported = ("Tc_exact",)
+
     def summary(self) -> dict:
         """What ``qml-phys phases confusion --json`` prints: ``method``, ``model``,
         ``Tc_exact``, ``sizes`` and ``per_size`` (``{"L": Confusion.summary()}``)."""
         return super().summary() | {
             "method": METHOD,
             "model": model_name(self.config.model),
-            "Tc_exact": self.Tc_exact,
             "sizes": list(self.sizes),
             "per_size": {
                 str(L): {k: v for k, v in c.summary().items() if k != "config"}

@@ -300,15 +300,15 @@ class Classifier(Result):
         """The training window's lower edge (``config.exclude``)."""
         return self.config.exclude
 
+    reported = ("Tc", "best_epoch")
+
     def summary(self) -> dict:
         """Status, epochs, sizes of the splits, final losses and the labelling ``Tc``."""
         last = {k: float(v[-1]) for k, v in self.history.items() if len(v)}
         return super().summary() | {
             "model": model_name(self.config.model),
-            "Tc": self.Tc,
             "n_train": len(self.train_index),
             "n_test": len(self.test_index),
-            "best_epoch": self.best_epoch,
             "final_train_loss": last.get("train_loss"),
             "final_val_loss": last.get("val_loss"),
         }
@@ -444,14 +444,12 @@ class SizeResult(Result):
     classifiers: tuple[Classifier, ...] = ()
     """The trained networks."""
 
+    reported = ("L", "Tc", "Tc_error", "network_spread")
+
     def summary(self) -> dict:
         """``L``, ``Tc``, ``Tc_error``, ``network_spread`` (null with one network),
         ``test_accuracy`` (per network), ``networks`` and ``curve``."""
         return super().summary() | {
-            "L": self.L,
-            "Tc": self.Tc,
-            "Tc_error": self.Tc_error,
-            "network_spread": self.network_spread,
             "test_accuracy": [n["test_accuracy"] for n in self.networks],
             "networks": list(self.networks),
             "curve": self.curve._asdict(),
@@ -557,6 +555,8 @@ class SupervisedResult(Result):
     fss: FSSFit | None = None
     """The finite-size-scaling fit (``None`` with one size or ``config.fss=False``)."""
 
+    reported = ("Tc_exact",)
+
     def summary(self) -> dict:
         """What ``qml-phys phases supervised --json`` prints: ``method``, ``model``,
         ``exclude``, ``Tc_exact``, ``sizes``, ``per_size`` (``{"L": SizeResult.summary()}``),
@@ -566,7 +566,6 @@ class SupervisedResult(Result):
             "method": METHOD,
             "model": model_name(self.config.model),
             "exclude": self.config.exclude,
-            "Tc_exact": self.Tc_exact,
             "sizes": list(self.sizes),
             "per_size": {str(L): _nested(r.summary()) for L, r in self.per_size.items()},
             "fss": None if f is None else f._asdict(),
@@ -643,13 +642,11 @@ class TransferResult(Result):
     curve: Curve
     classifier: Classifier
 
+    reported = ("L", "Tc", "Tc_error", "Tc_exact")
+
     def summary(self) -> dict:
         """``L``, ``Tc``, ``Tc_error``, ``Tc_exact`` and the averaged-output ``curve``."""
         return super().summary() | {
-            "L": self.L,
-            "Tc": self.Tc,
-            "Tc_error": self.Tc_error,
-            "Tc_exact": self.Tc_exact,
             "curve": self.curve._asdict(),
         }
 

@@ -465,6 +465,8 @@ class UnsupervisedResult(Result):
         """The methods estimated (``pca``, ``clustering`` and possibly ``autoencoder``)."""
         return self.config.methods
 
+    reported = ("Tc_exact",)
+
     def summary(self) -> dict:
         """What ``qml-phys phases unsupervised --json`` prints: ``method``, ``Tc_exact``,
         ``sizes``, ``per_size`` (``{"L": UnsupervisedSizeResult.summary()}``) and ``fss``
@@ -478,7 +480,6 @@ class UnsupervisedResult(Result):
         return super().summary() | {
             "method": METHOD,
             "methods": list(self.methods),
-            "Tc_exact": self.Tc_exact,
             "sizes": list(self.sizes),
             "per_size": {
                 str(L): {k: v for k, v in r.summary().items() if k != "config"}

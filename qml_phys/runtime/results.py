@@ -9,7 +9,9 @@ optimisation, a scan) returns a frozen dataclass derived from :class:`Result`:
 * ``wall_time_s`` -- seconds the algorithm ran (``None`` when not measured);
 * ``status`` -- how it ended (see :data:`STATUSES`);
 * :meth:`Result.summary` -- a JSON-able dict of the numbers a reader wants (what
-  ``--json`` prints); large arrays (parameters, samples) stay out of it.
+  ``--json`` prints); large arrays (parameters, samples) stay out of it. A class names
+  the fields (or properties) it reports under their own names once, in ``reported``;
+  it overrides ``summary`` only for keys it computes.
 
 Algorithms never choose paths, create folders or plot: :mod:`qml_phys.runtime.records`
 writes what :meth:`Result.summary` returns, :mod:`qml_phys.runtime.plots` draws, and
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -103,6 +105,10 @@ class Result:
     status: str = "completed"
     """How the run ended: one of :data:`STATUSES`."""
 
+    reported: ClassVar[tuple[str, ...]] = ()
+    """Attributes :meth:`summary` reports under their own names, after those of the
+    base classes (each class lists only its own)."""
+
     def __post_init__(self):
         if self.status not in STATUSES:
             from qml_phys.errors import InvalidParameterError
@@ -114,19 +120,33 @@ class Result:
         """Length of the history (0 without one)."""
         return len(next(iter(self.history.values()))) if self.history else 0
 
-    def summary(self) -> dict:
-        """A JSON-able dict: ``status``, ``wall_time_s``, ``n_steps`` and the config.
-
-        Subclasses add their numbers with ``super().summary() | {...}``.
-        """
+    def config_summary(self) -> Any:
+        """The config as :meth:`summary` reports it: a JSON-able dict of its fields."""
         from qml_phys.runtime.records import to_jsonable
 
         config = self.config
         if dataclasses.is_dataclass(config) and not isinstance(config, type):
             config = dataclasses.asdict(config)
-        return {
+        return to_jsonable(config)
+
+    def summary(self) -> dict:
+        """A JSON-able dict: ``status``, ``wall_time_s``, ``n_steps`` and the config.
+
+        Then the attributes named in ``reported``; subclasses add the keys they compute
+        with ``super().summary() | {...}``.
+        """
+        out = {
             "status": self.status,
             "wall_time_s": self.wall_time_s,
             "n_steps": self.n_steps,
-            "config": to_jsonable(config),
+            "config": self.config_summary(),
+        }
+        return out | self.reported_values()
+
+    def reported_values(self) -> dict:
+        """``{name: value}`` of the attributes named in ``reported`` (base classes first)."""
+        return {
+            name: getattr(self, name)
+            for cls in reversed(type(self).__mro__)
+            for name in vars(cls).get("reported", ())
         }

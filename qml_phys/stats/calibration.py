@@ -68,13 +68,7 @@ class Calibration(Result):
     errors: dict[str, np.ndarray]
     rows: dict[str, dict]
 
-    def summary(self) -> dict:
-        """One row per quantity, and the run."""
-        return super().summary() | {
-            "name": self.name,
-            "reference": self.reference,
-            "rows": self.rows,
-        }
+    reported = ("name", "reference", "rows")
 
 
 def calibrate(
