@@ -209,19 +209,27 @@ class RNN(_Autoregressive):
     #: Size of the recurrent state in units of ``H`` and the step ``(params, state, x (n, 1),
     #: pos) -> state`` whose first ``H`` columns are the output ``h_i``.
     state_factor: ClassVar[int] = 1
+    #: Gate pre-activations per step in units of ``H`` (the width of the per-site bias).
+    gates: ClassVar[int] = 3
     cell: ClassVar = staticmethod(_gru)
+
+    def _cell_params(self, H: int, init) -> dict:
+        """The cell's weights and gate biases (GRU: update and reset gates, candidate)."""
+        orth = nn.initializers.orthogonal()
+        return {
+            "w_x": self.param("w_x", init, (1, 3 * H), jnp.float32),
+            "w_h": self.param("w_h", orth, (H, 2 * H), jnp.float32),
+            "w_c": self.param("w_c", orth, (H, H), jnp.float32),
+            "b": self.param("b", nn.initializers.zeros, (3 * H,), jnp.float32),
+        }
 
     def _params(self) -> dict:
         H, N = self.hidden, n_sites(self.shape)
         init = nn.initializers.lecun_normal()
-        return {
-            "w_x": self.param("w_x", init, (1, 3 * H), jnp.float32),
-            "w_h": self.param("w_h", nn.initializers.orthogonal(), (H, 2 * H), jnp.float32),
-            "w_c": self.param("w_c", nn.initializers.orthogonal(), (H, H), jnp.float32),
-            "b": self.param("b", nn.initializers.zeros, (3 * H,), jnp.float32),
+        return self._cell_params(H, init) | {
             "w_out": self.param("w_out", init, (H, 1), jnp.float32),
             "b_out": self.param("b_out", nn.initializers.zeros, (N,), jnp.float32),
-            "pos": self.param("pos", nn.initializers.zeros, (N, 3 * H), jnp.float32),
+            "pos": self.param("pos", nn.initializers.zeros, (N, self.gates * H), jnp.float32),
         }
 
     @nn.compact
@@ -274,18 +282,15 @@ class LSTM(RNN):
     """
 
     state_factor: ClassVar[int] = 2
+    gates: ClassVar[int] = 4
     cell: ClassVar = staticmethod(_lstm)
 
-    def _params(self) -> dict:
-        H, N = self.hidden, n_sites(self.shape)
-        init = nn.initializers.lecun_normal()
+    def _cell_params(self, H: int, init) -> dict:
+        """The four gates' weights and biases (input, forget, cell, output)."""
         return {
             "w_x": self.param("w_x", init, (1, 4 * H), jnp.float32),
             "w_h": self.param("w_h", nn.initializers.orthogonal(), (H, 4 * H), jnp.float32),
             "b": self.param("b", _forget_bias, (4 * H,), jnp.float32),
-            "w_out": self.param("w_out", init, (H, 1), jnp.float32),
-            "b_out": self.param("b_out", nn.initializers.zeros, (N,), jnp.float32),
-            "pos": self.param("pos", nn.initializers.zeros, (N, 4 * H), jnp.float32),
         }
 
 
