@@ -1,9 +1,11 @@
-"""Argument types shared by every ``qml-phys`` command (and by the study scripts).
+"""Argument types and argument groups shared by every ``qml-phys`` command (and by the
+study scripts).
 
-Each is an ``argparse`` ``type=``: it returns the parsed value or raises
+Each type is an ``argparse`` ``type=``: it returns the parsed value or raises
 ``argparse.ArgumentTypeError`` with "expected X; got Y", which argparse turns into a
-usage error (exit status 2). Only the standard library is imported here, so that
-``qml-phys --help`` stays fast.
+usage error (exit status 2). The groups (:func:`area`, :func:`seed_and_out`) add what
+several commands take alike; :func:`given` turns the flags given into config overrides.
+Only the standard library is imported here, so that ``qml-phys --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "count",
     "finite",
     "fraction",
+    "given",
     "integer",
     "layers",
     "nonnegative",
@@ -26,6 +29,7 @@ __all__ = [
     "positive_int",
     "qubits",
     "seed",
+    "seed_and_out",
     "size",
     "size_or_inf",
     "temperature",
@@ -37,6 +41,20 @@ def area(areas, name: str, help: str):
     sub = areas.add_parser(name, help=help).add_subparsers(dest="what", metavar="WHAT")
     sub.required = True
     return sub
+
+
+def seed_and_out(p, out_help: str, *, seed_help: str | None = None) -> None:
+    """``--seed`` (default 0: the key of the whole run) and ``--out`` (default None: write
+    nothing), whose help says what the command writes into that folder."""
+    p.add_argument("--seed", type=seed, default=0, help=seed_help)
+    p.add_argument("--out", default=None, help=out_help)
+
+
+def given(args, **flags: str) -> dict:
+    """``{field: args.<flag>}`` for each ``field=flag`` whose flag was given (is not None):
+    the overrides of a library config, whose own defaults stand for the flags not given."""
+    values = {field: getattr(args, flag) for field, flag in flags.items()}
+    return {field: value for field, value in values.items() if value is not None}
 
 
 def _parse_int(text: str, minimum: int) -> int | None:

@@ -6,6 +6,7 @@ Only the standard library at import time; JAX and PennyLane are imported inside 
 from __future__ import annotations
 
 from qml_phys.cli import args as A
+from qml_phys.cli.outputs import save_record_and_plot
 from qml_phys.errors import InvalidParameterError
 
 
@@ -29,27 +30,17 @@ def _graph_from_args(args, key):
 
 def _save_vqe(folder, stem: str, result, seed: int, title: str) -> dict:
     """``--out``: the record ``<stem>.json`` and the plot ``<stem>.png``."""
-    from pathlib import Path
-
     from qml_phys.circuits.vqe import plot_convergence
-    from qml_phys.runtime import plots
-    from qml_phys.runtime.records import write_record
 
-    folder = Path(folder)
+    def draw(fig, ax):
+        plot_convergence(ax, result)
+        ax.set_title(title)
+        ax.legend()
+
     summary = result.summary()
-    record = write_record(
-        folder / f"{stem}.json", summary, config=summary["config"], seed=seed, kind="vqe"
+    return save_record_and_plot(
+        folder, stem, summary, config=summary["config"], seed=seed, kind="vqe", draw=draw
     )
-    fig, ax = plots.figure()
-    plot_convergence(ax, result)
-    ax.set_title(title)
-    ax.legend()
-    return {"record": str(record), "plot": str(plots.save(fig, folder / f"{stem}.png"))}
-
-
-def _lr(args) -> dict:
-    """``--lr`` when given (otherwise the library config's default)."""
-    return {} if args.lr is None else {"learning_rate": args.lr}
 
 
 def _mitigation_config(args, device: str, model_name: str = ""):
@@ -92,7 +83,10 @@ def cmd_vqe(args) -> dict:
     mitigation = _mitigation_config(args, args.device, model_name)
     if model_name == "h2":
         config = dataclasses.replace(
-            vqe.H2_OPTIMIZATION, optimizer=args.optimizer, n_steps=args.steps, **_lr(args)
+            vqe.H2_OPTIMIZATION,
+            optimizer=args.optimizer,
+            n_steps=args.steps,
+            **A.given(args, learning_rate="lr"),
         )
         res = vqe.run_vqe_h2(args.bond_length, config, device=args.device, key=key)
         head = {"model": "h2", "basis": "sto-3g", "bond_length": args.bond_length}
@@ -119,7 +113,7 @@ def cmd_vqe(args) -> dict:
             ansatz=args.ansatz,
             optimizer=args.optimizer,
             n_steps=args.steps,
-            **_lr(args),
+            **A.given(args, learning_rate="lr"),
         )
         res = vqe.run_vqe(model, config, key=key, device=args.device)
         head |= {
@@ -229,21 +223,16 @@ def cmd_barren(args) -> dict:
 
 def _save_barren(folder, scan, config: dict, seed: int) -> dict:
     """``--out``: the record ``barren.json`` (every detail) and the plot ``barren.png``."""
-    from pathlib import Path
-
     from qml_phys.circuits.barren import plot_scan
-    from qml_phys.runtime import plots
-    from qml_phys.runtime.records import write_record
 
-    folder = Path(folder)
-    record = write_record(
-        folder / "barren.json", scan.as_dict(), config=config, seed=seed, kind="barren"
+    def draw(fig, ax):
+        plot_scan(ax, scan, which="mean")
+        ax.set_title("gradient variance (mean over parameters)")
+        ax.legend()
+
+    return save_record_and_plot(
+        folder, "barren", scan.as_dict(), config=config, seed=seed, kind="barren", draw=draw
     )
-    fig, ax = plots.figure()
-    plot_scan(ax, scan, which="mean")
-    ax.set_title("gradient variance (mean over parameters)")
-    ax.legend()
-    return {"record": str(record), "plot": str(plots.save(fig, folder / "barren.png"))}
 
 
 def _scale_factors(text: str) -> tuple[float, ...]:
@@ -318,8 +307,7 @@ def register(areas, add) -> None:
     p.add_argument(
         "--lr", type=A.finite, default=None, help="Adam/QNG step (default 0.05; H2: 0.1)"
     )
-    p.add_argument("--seed", type=A.seed, default=0)
-    p.add_argument("--out", default=None, help="folder for the record and the plot")
+    A.seed_and_out(p, "folder for the record and the plot")
     _add_mitigation_arguments(p)
 
     # qaoa ----------------------------------------------------------------
@@ -380,5 +368,4 @@ def register(areas, add) -> None:
         "term and separate shot noise from landscape variance",
     )
     p.add_argument("--bootstrap", type=A.positive_int, default=1000, help="bootstrap replicas")
-    p.add_argument("--seed", type=A.seed, default=0)
-    p.add_argument("--out", default=None, help="folder for barren.json and barren.png")
+    A.seed_and_out(p, "folder for barren.json and barren.png")

@@ -63,8 +63,16 @@ def _checkpoint(folder, inputs):
     return None if folder is None else Checkpoint(Path(folder), inputs=inputs())
 
 
-def _config_record(args) -> dict:
-    return {k: v for k, v in vars(args).items() if k != "func"}
+def _with_record(out: Path | None, result: dict, args) -> dict:
+    """``result``; with ``--out`` (``out``) also written to ``<out>/result.json`` with every
+    argument as its config, and ``record`` its path."""
+    if out is not None:
+        from qml_phys.runtime.records import write_record
+
+        config = {k: v for k, v in vars(args).items() if k != "func"}
+        write_record(out / "result.json", result, config=config, seed=args.seed)
+        result["record"] = str(out / "result.json")
+    return result
 
 
 def cmd_train(args) -> dict:
@@ -75,7 +83,6 @@ def cmd_train(args) -> dict:
     import jax
 
     from qml_phys.generative import models
-    from qml_phys.runtime.records import write_record
 
     if args.T is None:
         raise InvalidParameterError(
@@ -94,9 +101,13 @@ def cmd_train(args) -> dict:
         )
     _, spins, T = _load_training_spins(args)
     module = models.make_spin_model(name, args.L, hidden=args.hidden, z2=getattr(args, "z2", False))
-    lr = {} if args.lr is None else {"learning_rate": args.lr}
     config = models.SpinTrainConfig(
-        train=models.train_config(module, epochs=args.epochs, batch_size=args.batch_size, **lr),
+        train=models.train_config(
+            module,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            **A.given(args, learning_rate="lr"),
+        ),
         cd_k=args.cd_k,
         augment=getattr(args, "augment", False),
     )
@@ -115,18 +126,13 @@ def cmd_train(args) -> dict:
         compare=compare,
         checkpoint=_checkpoint(out and out / "train", lambda: _inputs(args, T)),
     )
-    result = {"model": name, **res.summary()}
-    if out is not None:
-        write_record(out / "result.json", result, config=_config_record(args), seed=args.seed)
-        result["record"] = str(out / "result.json")
-    return result
+    return _with_record(out, {"model": name, **res.summary()}, args)
 
 
 def cmd_van(args) -> dict:
     import jax
 
     from qml_phys.generative import van
-    from qml_phys.runtime.records import write_record
 
     config = van.VANConfig(
         model=args.model,
@@ -146,11 +152,7 @@ def cmd_van(args) -> dict:
         key=jax.random.key(args.seed),
         checkpoint=_checkpoint(out and out / "train", lambda: inputs),
     )
-    result = r.summary()
-    if out is not None:
-        write_record(out / "result.json", result, config=_config_record(args), seed=args.seed)
-        result["record"] = str(out / "result.json")
-    return result
+    return _with_record(out, r.summary(), args)
 
 
 def register(areas, add) -> None:
@@ -177,8 +179,7 @@ def register(areas, add) -> None:
         default=None,
         help="learning rate (default: the model's own; 3e-3 for rbm and autoregressive)",
     )
-    p.add_argument("--seed", type=A.seed, default=0, help="seed (default 0)")
-    p.add_argument("--out", default=None, help="folder for checkpoint and record (resumable)")
+    A.seed_and_out(p, "folder for checkpoint and record (resumable)", seed_help="seed (default 0)")
     p.add_argument("--hidden", type=A.width, default=None, help="width (model default)")
     p.add_argument("--samples", type=A.positive_int, default=2000, help="generated samples")
     p.add_argument(
@@ -225,8 +226,7 @@ def register(areas, add) -> None:
     p.add_argument("--beta-anneal", type=A.finite, default=0.99, help="beta_t = beta(1-a^t)")
     p.add_argument("--no-z2", action="store_true", help="no spin-flip symmetrisation")
     p.add_argument("--samples", type=A.positive_int, default=20000, help="samples for F_q")
-    p.add_argument("--seed", type=A.seed, default=0, help="seed (default 0)")
-    p.add_argument("--out", default=None, help="folder for checkpoint and record (resumable)")
+    A.seed_and_out(p, "folder for checkpoint and record (resumable)", seed_help="seed (default 0)")
 
     _register_flow_phi4(sub, add)
     _register_diffusion_phi4(sub, add)
@@ -301,15 +301,12 @@ def _external_config(args, T):
     from qml_phys.generative.vae import VAEConfig
 
     cls = {"vae": VAEConfig, "gan": GANConfig, "diffusion": DiffusionConfig}[args.model]
-    given = {
-        "hidden": args.hidden,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "learning_rate": args.lr,
-    }
+    given = A.given(
+        args, hidden="hidden", epochs="epochs", batch_size="batch_size", learning_rate="lr"
+    )
     if args.model == "vae":
         given["decoder"] = args.decoder or ("factorised" if T is None else "autoregressive")
-    return cls(**{k: v for k, v in given.items() if v is not None})
+    return cls(**given)
 
 
 # --------------------------------------------------------------------------- flow-phi4
@@ -366,8 +363,7 @@ def _register_flow_phi4(sub, add) -> None:
         action="store_true",
         help="one HMC trajectory after every flow-MCMC step (for a briefly trained flow)",
     )
-    p.add_argument("--seed", type=A.seed, default=0)
-    p.add_argument("--out", default=None, help="folder for record.json and the checkpoint")
+    A.seed_and_out(p, "folder for record.json and the checkpoint")
 
 
 def cmd_flow_phi4(args) -> dict:
@@ -453,8 +449,7 @@ def _register_diffusion_phi4(sub, add) -> None:
         default=None,
         help="HMC fields to train on (library default)",
     )
-    p.add_argument("--seed", type=A.seed, default=0)
-    p.add_argument("--out", default=None, help="folder for record.json and the checkpoint")
+    A.seed_and_out(p, "folder for record.json and the checkpoint")
 
 
 def cmd_diffusion_phi4(args) -> dict:
@@ -468,11 +463,9 @@ def cmd_diffusion_phi4(args) -> dict:
 
     if args.lam is None:
         args.lam = albergo_lambda(args.L)
-    given = {"n_steps": args.steps, "denoise_steps": args.denoise_steps}
-    model = D.Phi4DiffusionConfig(**{k: v for k, v in given.items() if v is not None})
-    given = {"n_samples": args.samples, "n_train": args.train_samples}
+    model = D.Phi4DiffusionConfig(**A.given(args, n_steps="steps", denoise_steps="denoise_steps"))
     config = D.DiffusionVsHMCConfig(
-        diffusion=model, **{k: v for k, v in given.items() if v is not None}
+        diffusion=model, **A.given(args, n_samples="samples", n_train="train_samples")
     )
     theory = Phi4(args.L, args.m2, args.lam)
     inputs = {"L": args.L, "m2": args.m2, "lam": args.lam, "seed": args.seed}

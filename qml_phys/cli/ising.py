@@ -77,6 +77,13 @@ def cmd_ising_scan(args) -> dict:
     return result.summary() | {"exact_Tc": onsager_tc(), "seed": args.seed}
 
 
+def _add_grid(p, sizes_help: str) -> None:
+    """``--L`` (one or more sizes) and ``--T`` (temperatures, read by
+    :func:`~qml_phys.cli.args.parse_temperatures`): the grid of a dataset or a scan."""
+    p.add_argument("--L", type=A.size, nargs="+", required=True, help=sizes_help)
+    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+
+
 def register(areas, add) -> None:
     """Add the ``ising`` area."""
     # ising ---------------------------------------------------------------
@@ -106,8 +113,7 @@ def register(areas, add) -> None:
         cmd_ising_dataset,
         "write a labelled, decorrelated dataset (HDF5, resumable)",
     )
-    p.add_argument("--L", type=A.size, nargs="+", required=True, help="linear size(s)")
-    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+    _add_grid(p, "linear size(s)")
     p.add_argument(
         "--samples", type=A.positive_int, required=True, help="configurations per (L, T)"
     )
@@ -126,8 +132,7 @@ def register(areas, add) -> None:
         cmd_ising_scan,
         "sizes x temperatures x seeds sweep (local processes or a Dask cluster); Binder crossings",
     )
-    p.add_argument("--L", type=A.size, nargs="+", required=True, help="linear sizes (>= 2)")
-    p.add_argument("--T", nargs="+", required=True, help="temperatures or start:stop:count")
+    _add_grid(p, "linear sizes (>= 2)")
     p.add_argument("--seeds", type=A.positive_int, default=1, help="independent runs per point")
     p.add_argument("--seed", type=A.seed, default=0, help="seed of the runs (default 0)")
     p.add_argument("--sweeps", type=A.positive_int, default=2000, help="measured sweeps per run")

@@ -5,7 +5,10 @@ Only argparse-level code at import time; NetKet is imported inside the commands.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qml_phys.cli import args as A
+from qml_phys.cli.outputs import save_record_and_plot
 from qml_phys.errors import ExistingDataError, InvalidParameterError
 
 
@@ -67,14 +70,7 @@ def cmd_ground_state(args) -> dict:
         "n_steps": args.iters,
         "sr": args.sr,
         "complex_params": args.complex,
-    }
-    for name, flag in (
-        ("n_samples", "samples"),
-        ("learning_rate", "lr"),
-        ("final_samples", "final_samples"),
-    ):
-        if getattr(args, flag) is not None:
-            overrides[name] = getattr(args, flag)
+    } | A.given(args, n_samples="samples", learning_rate="lr", final_samples="final_samples")
     if args.no_sign_rule:
         overrides["sign_rule"] = False
     config = VMCConfig(**overrides)
@@ -99,20 +95,26 @@ def cmd_ground_state(args) -> dict:
 
 def _save_ground_state(folder, res, summary: dict, model, seed: int) -> None:
     """``log.json``, ``result.json`` and ``energy.png`` of a run in ``folder``."""
-    from pathlib import Path
-
     from qml_phys.nqs.ground_state import plot_convergence
-    from qml_phys.runtime import plots
-    from qml_phys.runtime.records import write_json, write_record
+    from qml_phys.runtime.records import write_json
 
-    folder = Path(folder)
-    write_json(folder / "log.json", dict(res.history))
-    config = {"model_repr": repr(model), **summary["config"]}
-    write_record(folder / "result.json", summary, config=config, seed=seed, kind="nqs.ground_state")
-    fig, (ax, error_ax) = plots.figure(1, 2)
-    plot_convergence(ax, res, error_ax=error_ax)
-    error_ax.set_title(repr(model)[:60], fontsize=8)
-    plots.save(fig, folder / "energy.png")
+    def draw(fig, axes):
+        ax, error_ax = axes
+        plot_convergence(ax, res, error_ax=error_ax)
+        error_ax.set_title(repr(model)[:60], fontsize=8)
+
+    write_json(Path(folder) / "log.json", dict(res.history))
+    save_record_and_plot(
+        folder,
+        "result",
+        summary,
+        config={"model_repr": repr(model), **summary["config"]},
+        seed=seed,
+        kind="nqs.ground_state",
+        draw=draw,
+        axes=(1, 2),
+        plot_name="energy",
+    )
 
 
 def cmd_tomography(args) -> dict:
@@ -127,24 +129,17 @@ def cmd_tomography(args) -> dict:
     res = tomography_demo(model, n_samples=args.samples, config=cfg, key=jax.random.key(args.seed))
     summary = res.summary()
     if args.out is not None:
-        from pathlib import Path
-
         from qml_phys.nqs.tomography import plot_training
-        from qml_phys.runtime import plots
-        from qml_phys.runtime.records import write_record
 
-        folder = Path(args.out)
-        record = {k: v for k, v in summary.items() if k != "config"}
-        write_record(
-            folder / "tomography.json",
-            record,
+        save_record_and_plot(
+            args.out,
+            "tomography",
+            {k: v for k, v in summary.items() if k != "config"},
             config=summary["config"],
             seed=args.seed,
             kind="nqs.tomography",
+            draw=lambda fig, ax: plot_training(ax, res),
         )
-        fig, ax = plots.figure()
-        plot_training(ax, res)
-        plots.save(fig, folder / "tomography.png")
     return summary
 
 
@@ -183,13 +178,10 @@ def cmd_dynamics(args) -> dict:
             f"--model: expected one of {MODELS} (the quench has an exact reference for the "
             f"periodic TFIM chain); got {args.model!r}"
         )
-    overrides = {"t_end": args.t_end, "dt": args.dt}
-    for name in ("ansatz", "alpha", "integrator"):
-        if getattr(args, name) is not None:
-            overrides[name] = getattr(args, name)
-    if args.samples is not None:
-        overrides["n_samples"] = args.samples
-    config = DynamicsConfig(**overrides)
+    flags = A.given(
+        args, ansatz="ansatz", alpha="alpha", integrator="integrator", n_samples="samples"
+    )
+    config = DynamicsConfig(t_end=args.t_end, dt=args.dt, **flags)
     inputs = {"model": args.model, "N": args.N, "h0": args.h0, "h1": args.h1, "seed": args.seed}
     checkpoint = _checkpoint(args, CHECKPOINT_EVERY, inputs)
     res = quench_dynamics(
@@ -198,30 +190,35 @@ def cmd_dynamics(args) -> dict:
     summary = res.summary()
     out = {"model": args.model, "seed": args.seed, **summary}
     if args.out is not None:
-        from pathlib import Path
-
         from qml_phys.nqs.dynamics import plot_dynamics
-        from qml_phys.runtime import plots
-        from qml_phys.runtime.records import write_record
 
-        folder = Path(args.out)
-        write_record(
-            folder / "dynamics.json",
+        def draw(fig, axes):
+            plot_dynamics(axes, res)
+            fig.suptitle(f"TFIM chain N = {res.N}: quench h0 = {res.h0:g} -> h1 = {res.h1:g}")
+
+        save_record_and_plot(
+            args.out,
+            "dynamics",
             out,
             config=summary["config"],
             seed=args.seed,
             kind="nqs.dynamics",
+            draw=draw,
+            axes=(1, 3),
         )
-        fig, axes = plots.figure(1, 3)
-        plot_dynamics(axes, res)
-        fig.suptitle(f"TFIM chain N = {res.N}: quench h0 = {res.h0:g} -> h1 = {res.h1:g}")
-        plots.save(fig, folder / "dynamics.png")
-        out["out"] = str(folder)
+        out["out"] = str(Path(args.out))
     return out
 
 
-def register(areas, add) -> None:
+def _add_out_resume(p, out_help: str) -> None:
+    """``--out`` (what the run writes there: ``out_help``) and ``--resume`` (continue the
+    checkpoint in it)."""
+    p.add_argument("--out", default=None, help=out_help)
+    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.msgpack")
 
+
+def register(areas, add) -> None:
+    """Add the ``nqs`` area."""
     nqs = A.area(areas, "nqs", "neural quantum states (NetKet)")
 
     def model_args(p):
@@ -261,8 +258,7 @@ def register(areas, add) -> None:
         action="store_true",
         help="Heisenberg: do not apply the Marshall sign rule",
     )
-    p.add_argument("--out", default=None, help="folder for log, plot, checkpoint, result")
-    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.msgpack")
+    _add_out_resume(p, "folder for log, plot, checkpoint, result")
 
     p = add(
         nqs,
@@ -307,5 +303,4 @@ def register(areas, add) -> None:
         help="Monte Carlo samples (0: exact sums; default: exact up to N = 16)",
     )
     p.add_argument("--seed", type=A.seed, default=0)
-    p.add_argument("--out", default=None, help="folder for the record, plot and checkpoint")
-    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.msgpack")
+    _add_out_resume(p, "folder for the record, plot and checkpoint")

@@ -8,6 +8,7 @@ with ``--out`` it also writes ``<name>.json`` (the summary as a record) and ``<n
 from __future__ import annotations
 
 from qml_phys.cli import args as A
+from qml_phys.cli.outputs import save_record_and_plot
 
 
 def _datasets(args):
@@ -18,7 +19,7 @@ def _datasets(args):
 
 def _overrides(args) -> dict:
     """TrainConfig overrides given on the command line."""
-    return {} if args.epochs is None else {"epochs": args.epochs}
+    return A.given(args, epochs="epochs")
 
 
 def _finish(args, name: str, result, draw, n_axes: int) -> dict:
@@ -28,18 +29,17 @@ def _finish(args, name: str, result, draw, n_axes: int) -> dict:
     if args.out:
         from pathlib import Path
 
-        from qml_phys.runtime import plots
-        from qml_phys.runtime.records import write_record
-
-        out = Path(args.out)
-        config = {"data": str(args.data), "sizes": summary["sizes"]} | summary["config"]
-        write_record(
-            out / f"{name}.json", summary, config=config, seed=args.seed, kind=f"phases.{name}"
+        save_record_and_plot(
+            args.out,
+            name,
+            summary,
+            config={"data": str(args.data), "sizes": summary["sizes"]} | summary["config"],
+            seed=args.seed,
+            kind=f"phases.{name}",
+            draw=lambda fig, axes: draw(axes, result),
+            axes=(1, n_axes),
         )
-        fig, axes = plots.figure(1, n_axes)
-        draw(axes, result)
-        plots.save(fig, out / f"{name}.png")
-        summary["out"] = str(out)
+        summary["out"] = str(Path(args.out))
     return summary
 
 
@@ -110,8 +110,7 @@ def register(areas, add) -> None:
                 help="dense (one hidden layer) | cnn (default dense)",
             )
         p.add_argument("--epochs", type=A.positive_int, default=None, help="training epochs")
-        p.add_argument("--seed", type=A.seed, default=0)
-        p.add_argument("--out", default=None, help="folder for the JSON record and the plot")
+        A.seed_and_out(p, "folder for the JSON record and the plot")
 
     p = add(
         sub,
