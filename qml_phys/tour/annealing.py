@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -52,7 +53,7 @@ def annealing(ctx: TourContext) -> Section:
         title=f"SA vs brute force, {n_nodes}-node weighted MaxCut",
     )
     ax.legend()
-    plots.save(fig, ctx.out / "annealing.png")
+    figures = [save_figure(ctx, fig, "annealing.png")]
     return Section(
         title="Simulated annealing: the classical baseline for QAOA",
         text=(
@@ -61,7 +62,7 @@ def annealing(ctx: TourContext) -> Section:
             "Metropolis, geometric schedule, restarts in one vmap) and by brute force. Longer "
             "schedules solve every instance; very short ones do not."
         ),
-        figures=["annealing.png"],
+        figures=figures,
         table=table,
         results={
             "success_fraction": {str(n): success[n] / n_graphs for n in sweeps_grid},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -47,7 +48,7 @@ def barren_plateaus(ctx: TourContext) -> Section:
     )
     ax.set_title("Gradient variance at random initialisation")
     ax.legend(fontsize=6)
-    plots.save(fig, ctx.out / "barren.png")
+    figures = [save_figure(ctx, fig, "barren.png")]
 
     fit_g = glob.fit["mean"]["exponential"]
     ref_rate = glob.two_design_rate
@@ -89,7 +90,7 @@ def barren_plateaus(ctx: TourContext) -> Section:
             "The exact (full-summation) VMC energy gradient of a randomly initialised RBM for "
             "the critical TFIM chain shows no such decay."
         ),
-        figures=["barren.png"],
+        figures=figures,
         table=table,
         results={"global": glob.as_dict(), "local": local.as_dict(), "nqs": nqs},
         checks=checks,

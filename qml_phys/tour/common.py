@@ -1,4 +1,5 @@
-"""Shared pieces of the generative tour sections: a small L = 8 dataset and table rows."""
+"""Shared pieces of the tour sections: writing a section's figure, a small L = 8 dataset,
+and the rows that compare a model's estimates with a reference's."""
 
 from __future__ import annotations
 
@@ -6,6 +7,16 @@ from qml_phys.tour.section import TourContext
 
 T_HIGH = 3.0
 """The temperature at which the VAE, GAN and diffusion sections compare with Monte Carlo."""
+
+
+def save_figure(ctx: TourContext, fig, name: str) -> str:
+    """Write ``fig`` as the PNG ``ctx.out / name`` (and close it); return ``name``, the
+    entry of :attr:`Section.figures` that shows it on the page, so that a section names
+    each of its files once."""
+    from qml_phys.runtime import plots
+
+    plots.save(fig, ctx.out / name)
+    return name
 
 
 def spin_dataset(ctx: TourContext):
@@ -26,16 +37,19 @@ def spin_dataset(ctx: TourContext):
     return load_dataset(path, 8)
 
 
+def estimate_columns(column: str, tag: str, mean: float, error: float, digits: int) -> dict:
+    """One estimate as two table columns, ``column`` (the mean) and ``± (tag)`` (its
+    error), both rounded to ``digits`` decimals."""
+    return {column: round(mean, digits), f"± ({tag})": round(error, digits)}
+
+
 def comparison_rows(name, comp) -> list[dict]:
+    """The table rows of a generative model's comparison with Monte Carlo, one per observable
+    of ``comp`` (a ``fit_and_compare`` comparison)."""
     return [
-        {
-            "model": name,
-            "observable": obs,
-            "model value": round(v["model"]["mean"], 4),
-            "± (model)": round(v["model"]["error"], 4),
-            "Monte Carlo": round(v["reference"]["mean"], 4),
-            "± (MC)": round(v["reference"]["error"], 4),
-            "z": round(v["z"], 2),
-        }
+        {"model": name, "observable": obs}
+        | estimate_columns("model value", "model", v["model"]["mean"], v["model"]["error"], 4)
+        | estimate_columns("Monte Carlo", "MC", v["reference"]["mean"], v["reference"]["error"], 4)
+        | {"z": round(v["z"], 2)}
         for obs, v in comp["observables"].items()
     ]

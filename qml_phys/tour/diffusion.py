@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
-from qml_phys.tour.common import T_HIGH, comparison_rows, spin_dataset
+from qml_phys.tour.common import T_HIGH, comparison_rows, save_figure, spin_dataset
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -50,7 +50,7 @@ def diffusion(ctx: TourContext) -> Section:
     ax.plot(t, exact, label="(1 - e^{-2t}) / 2", **plots.EXACT)
     ax.set(xlabel="diffusion time t", ylabel="flip probability")
     ax.legend()
-    plots.save(fig, ctx.out / "diffusion.png")
+    figures = [save_figure(ctx, fig, "diffusion.png")]
     return Section(
         title="Discrete diffusion model for spins (T = 3)",
         text=(
@@ -60,7 +60,7 @@ def diffusion(ctx: TourContext) -> Section:
             "configuration; reverse steps sample from the exact single-site posterior "
             "(D3PM). Samples against Monte Carlo in the table."
         ),
-        figures=["diffusion.png"],
+        figures=figures,
         table=comparison_rows("diffusion, T = 3", comp),
         results={"comparison_T3": comp, "forward_flip": {"t": t, "sampled": flips, "exact": exact}},
         checks={

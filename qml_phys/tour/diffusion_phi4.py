@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import estimate_columns, save_figure
 from qml_phys.tour.section import Section, TourContext
 
 #: Checks (diffusion vs an independent HMC run): |z| of <phi^2> below Z_PHI2, and G(1) at
@@ -48,18 +49,13 @@ def diffusion_phi4(ctx: TourContext) -> Section:
     )
     ax.set(xlabel="magnetisation per site m", ylabel="density")
     ax.legend()
-    plots.save(fig, ctx.out / "diffusion_phi4.png")
+    figures = [save_figure(ctx, fig, "diffusion_phi4.png")]
     obs = summary["observables"]
     rows = [
-        {
-            "model": "DDPM",
-            "observable": k,
-            "DDPM": round(v["diffusion"], 5),
-            "± (DDPM)": round(v["diffusion_error"], 5),
-            "HMC": round(v["hmc"], 5),
-            "± (HMC)": round(v["hmc_error"], 5),
-            "z": round(v["z"], 2),
-        }
+        {"model": "DDPM", "observable": k}
+        | estimate_columns("DDPM", "DDPM", v["diffusion"], v["diffusion_error"], 5)
+        | estimate_columns("HMC", "HMC", v["hmc"], v["hmc_error"], 5)
+        | {"z": round(v["z"], 2)}
         for k, v in obs.items()
     ]
     tr = summary["training"]
@@ -74,7 +70,7 @@ def diffusion_phi4(ctx: TourContext) -> Section:
             "samples: the table's z-scores measure the model's bias (the study "
             "studies/diffusion_phi4.py tabulates it against training and K)."
         ),
-        figures=["diffusion_phi4.png"],
+        figures=figures,
         table=rows,
         results=summary,
         known_deviations={

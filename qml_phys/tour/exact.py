@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -38,7 +39,7 @@ def exact_references(ctx: TourContext) -> Section:
         ax.set(xlabel="temperature T / J", ylabel=ylabel)
         ax.legend()
     ax_c.set_ylim(0, 3.0)
-    plots.save(fig, ctx.out / "exact_ising.png")
+    figures = [save_figure(ctx, fig, "exact_ising.png")]
 
     Ns = np.arange(2, 41 if not ctx.quick else 17)
     fields = [0.5, 1.0, 1.5]
@@ -56,7 +57,7 @@ def exact_references(ctx: TourContext) -> Section:
         title="TFIM chain, free fermions (dashed: N = ∞)",
     )
     ax.legend()
-    plots.save(fig, ctx.out / "exact_tfim.png")
+    figures.append(save_figure(ctx, fig, "exact_tfim.png"))
 
     e_inf_at = exact.onsager([2.0, Tc, 3.0])
     table = [
@@ -90,7 +91,7 @@ def exact_references(ctx: TourContext) -> Section:
             "transverse-field Ising chain is solved exactly by free fermions for any N. These "
             "are the references every engine of the package is tested against."
         ),
-        figures=["exact_ising.png", "exact_tfim.png"],
+        figures=figures,
         table=table,
         results=results,
         checks=checks,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import estimate_columns, save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -32,14 +33,12 @@ def flow_phi4(ctx: TourContext) -> Section:
         ax.errorbar(curve["t"], curve["mean"], yerr=curve["error"], fmt="o-", label=name)
     ax.set(yscale="log", xlabel="t", ylabel="zero-momentum two-point function C(t)")
     ax.legend()
-    plots.save(fig, ctx.out / "flow_phi4.png")
+    figures = [save_figure(ctx, fig, "flow_phi4.png")]
     rows = [
-        {
-            "observable": k,
-            "flow-MCMC": round(v["flow"]["mean"], 5),
-            "± (flow)": round(v["flow"]["error"], 5),
-            "HMC": round(v["hmc"]["mean"], 5),
-            "± (HMC)": round(v["hmc"]["error"], 5),
+        {"observable": k}
+        | estimate_columns("flow-MCMC", "flow", v["flow"]["mean"], v["flow"]["error"], 5)
+        | estimate_columns("HMC", "HMC", v["hmc"]["mean"], v["hmc"]["error"], 5)
+        | {
             "z": round(v["z"], 2),
             "tau_int flow": round(v["flow"]["tau_int"], 2),
             "tau_int HMC": round(v["hmc"]["tau_int"], 2),
@@ -59,7 +58,7 @@ def flow_phi4(ctx: TourContext) -> Section:
             "briefly, decorrelates slower than HMC here; the study studies/flow_phi4.py "
             "trains longer."
         ),
-        figures=["flow_phi4.png"],
+        figures=figures,
         table=rows,
         results=res,
         checks={

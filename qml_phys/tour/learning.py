@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -62,7 +63,7 @@ def learning_foundations(ctx: TourContext) -> Section:
         yscale="log", xlabel="coupling range R of the model", title="bias–variance (chain, L=12)"
     )
     ax.legend()
-    plots.save(fig, ctx.out / "learning.png")
+    figures = [save_figure(ctx, fig, "learning.png")]
 
     test_err = np.array([r["test_error"] for r in rows])
     best = int(np.argmin(test_err))
@@ -111,7 +112,7 @@ def learning_foundations(ctx: TourContext) -> Section:
             "is U-shaped and equals bias² + variance + σ². The top Hessian eigenvalues of a "
             "small network from Lanczos on Hessian–vector products match the dense Hessian."
         ),
-        figures=["learning.png"],
+        figures=figures,
         table=table,
         results={
             "fits": {m: f.summary() for m, f in fits.items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -68,7 +69,7 @@ def mitigation(ctx: TourContext) -> Section:
         title="TFIM N = 4 at the VQE optimum: zero-noise extrapolation (stars: λ = 0)",
     )
     ax.legend(fontsize="small")
-    plots.save(fig, ctx.out / "mitigation.png")
+    figures = [save_figure(ctx, fig, "mitigation.png")]
     both = runs["default.mixed (depolarizing 0.005, bit flip 0.03), both"]
     checks = {
         f"{label}: mitigated |ΔE| + 2σ < raw |ΔE| − 2σ": (
@@ -94,7 +95,7 @@ def mitigation(ctx: TourContext) -> Section:
             "raw one on the same budget."
             + ("" if ctx.quick else " Last row: Qiskit Aer with fake_manila's noise model.")
         ),
-        figures=["mitigation.png"],
+        figures=figures,
         table=[_row(label, r) for label, r in runs.items()],
         results={label: r.summary() for label, r in runs.items()},
         checks=checks,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -78,7 +79,7 @@ def monte_carlo(ctx: TourContext) -> Section:
     ax.axvline(Tc, label="Onsager Tc", **plots.EXACT)
     ax.set(xlabel="T / J", ylabel="U near Tc")
     ax.legend()
-    plots.save(fig, ctx.out / "monte_carlo.png")
+    figures = [save_figure(ctx, fig, "monte_carlo.png")]
 
     # the energy and c of every point against Kaufman's exact finite-lattice values
     z = {
@@ -149,7 +150,7 @@ def monte_carlo(ctx: TourContext) -> Section:
             "The Binder cumulants of successive sizes cross near Onsager's Tc; Wolff's cluster "
             "updates beat Metropolis's critical slowing down at Tc."
         ),
-        figures=["monte_carlo.png"],
+        figures=figures,
         table=table,
         results={
             "scans": {str(L): r.columns for L, r in scans.items()},

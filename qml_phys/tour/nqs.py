@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -50,7 +51,7 @@ def nqs_ground_states(ctx: TourContext) -> Section:
         results[name] = res.summary() | {"log": res.history}
         tol = 5e-3 if ctx.quick else 1e-3
         checks[f"{name}: relative error < {tol:g}"] = bool(res.relative_error < tol)
-    plots.save(fig, ctx.out / "nqs_convergence.png")
+    figures = [save_figure(ctx, fig, "nqs_convergence.png")]
     return Section(
         title="Neural quantum states (NetKet)",
         text=(
@@ -61,7 +62,7 @@ def nqs_ground_states(ctx: TourContext) -> Section:
             "suffices) and samples the total S<sup>z</sup> = 0 sector with exchange moves. "
             "Dashed lines: exact energies (free fermions; exact diagonalisation)."
         ),
-        figures=["nqs_convergence.png"],
+        figures=figures,
         table=table,
         results=results,
         checks=checks,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -23,7 +24,7 @@ def nqs_dynamics(ctx: TourContext) -> Section:
     fig, axes = plots.figure(1, 3)
     plot_dynamics(axes, res)
     fig.suptitle(f"TFIM chain N = {n}: quench h0 = {h0:g} -> h1 = {h1:g}")
-    plots.save(fig, ctx.out / "nqs_dynamics.png")
+    figures = [save_figure(ctx, fig, "nqs_dynamics.png")]
     err = res.max_abs_error
     table = [
         {
@@ -55,7 +56,7 @@ def nqs_dynamics(ctx: TourContext) -> Section:
             "(Jordan-Wigner, even-parity sector); the energy ⟨H(h1)⟩ is conserved, so its drift "
             "measures the integration error."
         ),
-        figures=["nqs_dynamics.png"],
+        figures=figures,
         table=table,
         results={"quench": res.summary()},
         checks=checks,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -27,14 +28,14 @@ def phases(ctx: TourContext) -> Section:
     sup = supervised.supervised_tc(data, sup_config, key=k_sup)
     fig, axes = plots.figure(1, 2)
     supervised.plot_supervised(axes, sup)
-    plots.save(fig, ctx.out / "phases_supervised.png")
+    figures = [save_figure(ctx, fig, "phases_supervised.png")]
 
     uns = unsupervised.unsupervised_tc(
         data, unsupervised.UnsupervisedConfig(autoencoder=None), key=k_uns
     )
     fig, axes = plots.figure(1, len(uns.methods))
     unsupervised.plot_unsupervised(axes, uns)
-    plots.save(fig, ctx.out / "phases_unsupervised.png")
+    figures.append(save_figure(ctx, fig, "phases_unsupervised.png"))
 
     uniform = np.linspace(1.1, 3.5, 13)  # the W needs a uniform grid (see confusion)
     cdata = supervised.quick_dataset([12], uniform, 120, key=k_cdata)
@@ -43,7 +44,7 @@ def phases(ctx: TourContext) -> Section:
     )
     fig, ax = plots.figure()
     confusion.plot_confusion(ax, conf_all)
-    plots.save(fig, ctx.out / "phases_confusion.png")
+    figures.append(save_figure(ctx, fig, "phases_confusion.png"))
     conf = conf_all.per_size[12]
     conf_sum = conf.summary()
 
@@ -83,7 +84,7 @@ def phases(ctx: TourContext) -> Section:
             "W-shaped with its middle peak at the transition. Small lattices shift every "
             "estimate by O(1/L); the studies extrapolate."
         ),
-        figures=["phases_supervised.png", "phases_unsupervised.png", "phases_confusion.png"],
+        figures=figures,
         table=table,
         results={
             "supervised": sup.summary(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -50,7 +51,7 @@ def qaoa(ctx: TourContext) -> Section:
         title="QAOA on random 3-regular graphs (lightning.qubit)",
     )
     ax.legend()
-    plots.save(fig, ctx.out / "qaoa.png")
+    figures = [save_figure(ctx, fig, "qaoa.png")]
     means = {p: float(np.mean(ratios[p])) for p in ps}
     return Section(
         title="QAOA for weighted MaxCut, with annealing as the baseline",
@@ -61,7 +62,7 @@ def qaoa(ctx: TourContext) -> Section:
             "cut comes from brute force; the package's simulated annealing solves the same "
             "instances exactly — the classical baseline the quantum side must beat."
         ),
-        figures=["qaoa.png"],
+        figures=figures,
         table=table,
         results={
             "mean_ratio": means,

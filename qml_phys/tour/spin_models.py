@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -68,7 +69,7 @@ def generative_models(ctx: TourContext) -> Section:
             ax.set_yticks([])
             ax.grid(False)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-    plots.save(fig, ctx.out / "generative_samples.png")
+    figures = [save_figure(ctx, fig, "generative_samples.png")]
     checks = {f"{r['model']}: exact KL < 0.1 nats": r["exact KL (nats)"] < 0.1 for r in rows} | {
         f"{r['model']}: |z(e)| < 4 vs MC": abs(r["z(e)"]) < 4 for r in rows
     }
@@ -82,7 +83,7 @@ def generative_models(ctx: TourContext) -> Section:
             "by enumerating all states; z(e) compares the mean energy of 1000 generated "
             "samples with the Monte Carlo one in units of the combined error."
         ),
-        figures=["generative_samples.png"],
+        figures=figures,
         table=rows,
         results=results,
         checks=checks,

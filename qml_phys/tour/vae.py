@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qml_phys.runtime import plots
-from qml_phys.tour.common import T_HIGH, comparison_rows, spin_dataset
+from qml_phys.tour.common import T_HIGH, comparison_rows, save_figure, spin_dataset
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -41,7 +41,7 @@ def vae(ctx: TourContext) -> Section:
     )
     ax_r.axvline(onsager_tc(), **plots.EXACT)
     ax_r.set(xlabel="T", ylabel="reconstruction error (nats/site)")
-    plots.save(fig, ctx.out / "vae.png")
+    figures = [save_figure(ctx, fig, "vae.png")]
     factorised = models.fit_and_compare(
         data, T_HIGH, VAEConfig(latent=8, epochs=40 if not ctx.quick else 8), key=k_fact
     )
@@ -69,7 +69,7 @@ def vae(ctx: TourContext) -> Section:
             "training configurations; with 4000 it agrees with held-out Monte Carlo within "
             "3 errors, a slow test)."
         ),
-        figures=["vae.png"],
+        figures=figures,
         table=comparison_rows("VAE factorised, T = 3", comp)
         + comparison_rows("VAE autoregressive, T = 3", comp_ar),
         results={

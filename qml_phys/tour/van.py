@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -50,7 +51,7 @@ def variational_free_energy(ctx: TourContext) -> Section:
         ylabel="(F_q - F) / |F|",
         title=f"VAN on the {L}x{L} torus, {steps} steps",
     )
-    plots.save(fig, ctx.out / "van_free_energy.png")
+    figures = [save_figure(ctx, fig, "van_free_energy.png")]
     checks = {
         f"T={r['T']:g}: F_q >= F (variational bound)": r["F_q/N"]
         >= r["F/N exact (Kaufman)"] - 4 * r["error"]
@@ -66,7 +67,7 @@ def variational_free_energy(ctx: TourContext) -> Section:
             "the finite torus. The study <code>studies/variational_autoregressive.py</code> "
             "runs the 8×8 lattice."
         ),
-        figures=["van_free_energy.png"],
+        figures=figures,
         table=rows,
         results=results,
         checks=checks,

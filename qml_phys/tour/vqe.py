@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qml_phys.runtime import plots
+from qml_phys.tour.common import save_figure
 from qml_phys.tour.section import Section, TourContext
 
 
@@ -45,7 +46,7 @@ def vqe(ctx: TourContext) -> Section:
         title="VQE convergence (lightning.qubit, adjoint gradients)",
     )
     ax.legend()
-    plots.save(fig, ctx.out / "vqe.png")
+    figures = [save_figure(ctx, fig, "vqe.png")]
     table = [
         {
             "run": k,
@@ -91,7 +92,7 @@ def vqe(ctx: TourContext) -> Section:
             "the optimal circuit on Qiskit Aer with shots, without and with the noise model of "
             "a fake IBM backend: noise, not the ansatz, then dominates the error."
         ),
-        figures=["vqe.png"],
+        figures=figures,
         table=table,
         results={k: r.summary() for k, r in runs.items()} | {"noisy_tfim4": noisy},
         checks={
