@@ -184,61 +184,33 @@ def _barren_variance(n_qubits=4, n_layers=20, n_draws=200, n_reference=200_000):
 # ------------------------------------------------------------- shot-based VQE and QAOA
 
 
-def _shot_energy(samples, terms):
-    """Energy and its shot error from ``{basis: (shots, n) spins}`` and Pauli ``terms``
-    ``[(paulis, sites, coefficient)]``: each term is read from the basis that holds its
-    letters; bases are measured with independent shots, so their variances add."""
-    value, var = 0.0, 0.0
-    for basis, s in samples.items():
-        per_shot = np.zeros(s.shape[0])
-        for paulis, sites, c in terms:
-            if paulis and all(basis[i] == p for p, i in zip(paulis, sites, strict=True)):
-                per_shot += c * np.prod(s[:, list(sites)], axis=1)
-        value += per_shot.mean()
-        var += per_shot.var(ddof=1) / s.shape[0]
-    value += sum(c for paulis, _, c in terms if not paulis)
-    return value, math.sqrt(var)
-
-
-def _bases(terms, n):
-    """One measurement basis per Pauli letter set of ``terms`` (``ZZ..`` and ``XX..`` for
-    the TFIM; ``ZZ..`` for diagonal models)."""
-    letters = sorted({p for paulis, _, _ in terms for p in paulis})
-    return [p * n for p in letters]
-
-
 def _vqe_shots(n=6, n_layers=2, shots=1000):
-    """Shot-based HVA energy of the TFIM chain at fixed parameters against the exact
-    state-vector expectation. The library's shot-based ``energy_of`` returns no error, so
-    the row estimates the energy and its shot error from ``measure_in_bases`` samples."""
+    """Shot-based HVA energy of the TFIM chain at fixed parameters (the library's
+    ``energy_and_error``: qubit-wise commuting groups, ``shots`` each) against the exact
+    state-vector expectation."""
     from qml_phys.circuits.ansatz import init_params, make_ansatz
-    from qml_phys.circuits.measure import measure_in_bases
-    from qml_phys.circuits.vqe import energy_of
+    from qml_phys.circuits.vqe import energy_and_error, energy_of
     from qml_phys.physics import TransverseFieldIsing
 
     model = TransverseFieldIsing(Lattice.chain(n), J=1.0, gamma=1.0)
-    ansatz = make_ansatz("hva", model)
-    params = init_params(ansatz, n_layers, key=jax.random.key(5), scale=1.0)
+    params = init_params(make_ansatz("hva", model), n_layers, key=jax.random.key(5), scale=1.0)
     exact_e = energy_of(model, params, ansatz="hva", device="default.qubit")
-    terms = model.pauli_terms()
-    bases = _bases(terms, n)
 
     def run(key):
-        samples = measure_in_bases(lambda: ansatz(params), n, bases, shots, key=key)
-        return {"energy": _shot_energy(samples, terms)}
+        device = f"default.qubit:shots={shots}"
+        return {"energy": energy_and_error(model, params, device=device, key=key)}
 
     what = (
         f"VQE (HVA, {n_layers} layers, fixed parameters), TFIM chain n = {n}, {shots} shots "
-        "per basis: state-vector expectation"
+        "per commuting group (`energy_and_error`): state-vector expectation"
     )
     return run, {"energy": exact_e}, what
 
 
 def _qaoa_shots(p=2, shots=1000):
-    """Shot-based QAOA expected cut (3-regular cube graph, fixed angles) against the
-    state-vector value; the error is the shot standard error of the sampled cuts."""
-    from qml_phys.circuits.measure import measure_in_bases
-    from qml_phys.circuits.qaoa import evaluate_qaoa, fixed_angles, qaoa_circuit
+    """Shot-based QAOA expected cut (3-regular cube graph, fixed angles; the library's
+    ``evaluate_qaoa`` on a shot device, ``expectation_error``) against the state vector."""
+    from qml_phys.circuits.qaoa import evaluate_qaoa, fixed_angles
     from qml_phys.physics import MaxCut
     from qml_phys.physics.lattice import Graph
 
@@ -247,14 +219,15 @@ def _qaoa_shots(p=2, shots=1000):
     model = MaxCut(Graph(8, np.array(cube)))
     angles = fixed_angles(p)
     exact_cut = evaluate_qaoa(model, angles, device="default.qubit").expectation
-    circuit = qaoa_circuit(model, p)
 
     def run(key):
-        s = measure_in_bases(lambda: circuit(angles), 8, ["Z" * 8], shots, key=key)["Z" * 8]
-        cut = np.asarray(model.cut_value(s), np.float64)
-        return {"cut": (cut.mean(), cut.std(ddof=1) / math.sqrt(shots))}
+        r = evaluate_qaoa(model, angles, device=f"default.qubit:shots={shots}", key=key)
+        return {"cut": (r.expectation, r.expectation_error)}
 
-    what = f"QAOA (p = {p}, fixed angles), MaxCut of the cube graph, {shots} shots: state vector"
+    what = (
+        f"QAOA (p = {p}, fixed angles), MaxCut of the cube graph, {shots} shots "
+        "(`evaluate_qaoa`, `expectation_error`): state vector"
+    )
     return run, {"cut": exact_cut}, what
 
 

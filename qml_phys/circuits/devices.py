@@ -51,6 +51,7 @@ __all__ = [
     "TOKEN_ENV_VAR",
     "DeviceConfig",
     "check_wires",
+    "device_shots",
     "device_wires",
     "diff_method_for",
     "draw_seed",
@@ -463,9 +464,11 @@ def check_wires(hamiltonian_or_n, device) -> int:
     return need
 
 
-def _device_shots(device) -> int | None:
+def device_shots(device) -> int | None:
+    """The shots per execution of a PennyLane device, ``None`` when it is analytic."""
     shots = getattr(device, "shots", None)
-    return None if shots is None else getattr(shots, "total_shots", shots)
+    total = getattr(shots, "total_shots", shots)
+    return None if total is None else int(total)
 
 
 def diff_method_for(device) -> str:
@@ -475,7 +478,7 @@ def diff_method_for(device) -> str:
     ``default.qubit`` without shots, ``"parameter-shift"`` otherwise (shots, Aer, hardware).
     """
     name = getattr(device, "name", None)
-    exact = _device_shots(device) is None
+    exact = device_shots(device) is None
     if name == "lightning.qubit" and exact:
         return "adjoint"
     if name == "default.qubit" and exact:

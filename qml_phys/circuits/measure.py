@@ -1,4 +1,5 @@
-"""Shot samples of a PennyLane circuit in rotated Pauli bases (the data of state tomography).
+"""Shot samples of a PennyLane circuit: in rotated Pauli bases (the data of state
+tomography), and the expectation of a Hamiltonian with its shot error.
 
 The tomography itself (:mod:`qml_phys.nqs.tomography`) reads these samples; it needs no
 PennyLane, and this module needs no NetKet.
@@ -6,11 +7,13 @@ PennyLane, and this module needs no NetKet.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from qml_phys.errors import InvalidParameterError, check_positive_int
 
-__all__ = ["measure_in_bases"]
+__all__ = ["measure_in_bases", "shot_expectation"]
 
 
 def _check_basis(basis: str, n: int) -> str:
@@ -68,3 +71,58 @@ def measure_in_bases(
         bits = np.asarray(qml.set_shots(qml.QNode(rotated, dev), shots)(), dtype=np.int64)
         out[b] = (1 - 2 * bits.reshape(shots, n)).astype(np.int8)
     return out
+
+
+def shot_expectation(circuit, hamiltonian, dev, *args) -> tuple[float, float | None]:
+    """``<H>`` after ``circuit(*args)`` and its shot standard error on ``dev``.
+
+    On an analytic device: ``(<H>, None)`` (no shot noise to report). On a device with
+    shots: the Pauli words of ``hamiltonian`` are grouped into qubit-wise commuting sets
+    (``qml.pauli.group_observables``), each set is measured in one execution of ``shots``
+    samples, the per-shot value ``sum_j c_j P_j`` gives that set's mean and variance
+    ``/ shots``, and the sets, measured with independent shots, add: the error covers the
+    covariance of the words measured together. Identity terms add their coefficient.
+    """
+    import pennylane as qml
+
+    from qml_phys.circuits.devices import device_shots
+
+    shots = device_shots(dev)
+    if shots is None:
+
+        @qml.qnode(dev, interface=None, diff_method=None)
+        def expval():
+            circuit(*args)
+            return qml.expval(hamiltonian)
+
+        return float(expval()), None
+    sentence = qml.pauli.pauli_sentence(hamiltonian)
+    constant, words, coeffs = 0.0, [], []
+    for word, c in sentence.items():
+        if np.imag(c) != 0:
+            raise InvalidParameterError(
+                f"hamiltonian: expected real coefficients; got {c} on {dict(word)}"
+            )
+        if len(word) == 0:
+            constant += float(np.real(c))
+        else:
+            words.append(word.operation())
+            coeffs.append(float(np.real(c)))
+    if not words:
+        return constant, 0.0
+    value, var = constant, 0.0
+    groups = qml.pauli.group_observables(words, coeffs, grouping_type="qwc")
+    for group, cs in zip(*groups, strict=True):
+
+        @qml.qnode(dev, interface=None, diff_method=None)
+        def samples(group=group):
+            circuit(*args)
+            return [qml.sample(op) for op in group]
+
+        per_shot = sum(
+            float(c) * np.asarray(x, np.float64).reshape(-1)
+            for c, x in zip(cs, samples(), strict=True)
+        )
+        value += float(per_shot.mean())
+        var += float(per_shot.var(ddof=1)) / shots if shots > 1 else math.inf
+    return value, math.sqrt(var)

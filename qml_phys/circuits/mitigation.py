@@ -63,7 +63,13 @@ import time
 import numpy as np
 import pennylane as qml
 
-from qml_phys.circuits.devices import DeviceConfig, check_simulable, check_wires, make_device
+from qml_phys.circuits.devices import (
+    DeviceConfig,
+    check_simulable,
+    check_wires,
+    device_shots,
+    make_device,
+)
 from qml_phys.errors import InvalidParameterError, UnknownNameError
 from qml_phys.runtime.results import Result
 
@@ -399,11 +405,6 @@ def _label(device, dev) -> str:
     return str(device) if isinstance(device, (str, DeviceConfig)) else dev.name
 
 
-def _device_shots(dev) -> int | None:
-    shots = getattr(dev, "shots", None)
-    return None if shots is None else getattr(shots, "total_shots", shots)
-
-
 def check_mitigable(device, config: MitigationConfig) -> None:
     """Refuse, before anything runs, a method the device (a name, a spec string or a
     :class:`~qml_phys.circuits.devices.DeviceConfig`) cannot run: readout mitigation
@@ -683,7 +684,7 @@ def mitigated_energy(circuit, params, hamiltonian, device, config=None, *, key=N
     dev = make_foldable_device(device, n, key=key)
     label = _label(device, dev)
     check_wires(n, dev)
-    total = config.shots if config.shots is not None else _device_shots(dev)
+    total = config.shots if config.shots is not None else device_shots(dev)
     _check_device(dev, label, config, total)
     runner = _Runner(dev, circuit, np.asarray(params, dtype=np.float64), n)
     factors = config.scale_factors if config.uses_zne else (1.0,)

@@ -51,7 +51,13 @@ import numpy as np
 import optax
 import pennylane as qml
 
-from qml_phys.circuits.devices import check_circuit_size, diff_method_for, make_device
+from qml_phys.circuits.devices import (
+    check_circuit_size,
+    device_shots,
+    diff_method_for,
+    make_device,
+)
+from qml_phys.circuits.measure import shot_expectation
 from qml_phys.circuits.mitigation import (
     MitigatedEnergy,
     ideal_energy,
@@ -233,17 +239,37 @@ def qaoa_circuit(model, n_layers: int):
     return circuit
 
 
-def _energy_qnode(model, p: int, dev):
-    """``angles -> <H'>`` with ``H'`` the model's Z strings without the constant (the cost
-    :func:`run_qaoa` minimises: ``<C> = -(<H'> + constant)``); ``None`` without terms."""
+def _cost_hamiltonian(model):
+    """``H'``, the model's Z strings without the constant; ``None`` without terms."""
     terms, _ = _cost_terms(model)
     if not terms:
         return None
-    circuit = qaoa_circuit(model, p)
     obs = [
         qml.prod(*(qml.PauliZ(i) for i in s)) if len(s) > 1 else qml.PauliZ(s[0]) for s, _ in terms
     ]
-    hamiltonian = qml.Hamiltonian([c for _, c in terms], obs)
+    return qml.Hamiltonian([c for _, c in terms], obs)
+
+
+def _sampled_expectation(model, angles, dev) -> tuple[float | None, float | None]:
+    """``(<C>, shot error)`` measured afresh at ``angles`` on a shot-based device;
+    ``(None, None)`` on an analytic one (the caller's exact value stands)."""
+    if device_shots(dev) is None:
+        return None, None
+    hamiltonian = _cost_hamiltonian(model)
+    _, constant = _cost_terms(model)
+    if hamiltonian is None:
+        return -constant, 0.0
+    value, error = shot_expectation(qaoa_circuit(model, angles.shape[1]), hamiltonian, dev, angles)
+    return -(value + constant), error
+
+
+def _energy_qnode(model, p: int, dev):
+    """``angles -> <H'>`` with ``H'`` the model's Z strings without the constant (the cost
+    :func:`run_qaoa` minimises: ``<C> = -(<H'> + constant)``); ``None`` without terms."""
+    hamiltonian = _cost_hamiltonian(model)
+    if hamiltonian is None:
+        return None
+    circuit = qaoa_circuit(model, p)
 
     @qml.qnode(dev, interface="auto", diff_method=diff_method_for(dev))
     def energy(angles):
@@ -457,7 +483,8 @@ class QAOAResult(Result):
     angles: np.ndarray
     """``(2, p)`` float64 ``[gammas, betas]`` (optimised, or as evaluated), radians."""
     expectation: float
-    """``<C>`` at ``angles`` (for MaxCut: the expected weighted cut); sampled with shots."""
+    """``<C>`` at ``angles`` (for MaxCut: the expected weighted cut); with shots the sample
+    mean of a fresh measurement at ``angles``."""
     c_max: float
     """Maximum of ``C`` (the brute-force max cut for MaxCut)."""
     approximation_ratio: float
@@ -470,6 +497,8 @@ class QAOAResult(Result):
     """Its probability (estimated with shots)."""
     n_evaluations: int
     """Objective-and-gradient evaluations (line-search trials included) plus the final one."""
+    expectation_error: float | None = None
+    """Shot standard error of ``expectation``; ``None`` on an analytic device."""
 
     @property
     def p(self) -> int:
@@ -502,6 +531,7 @@ class QAOAResult(Result):
     reported = (
         "p",
         "expectation",
+        "expectation_error",
         "c_max",
         "approximation_ratio",
         "most_probable_bitstring",
@@ -530,6 +560,11 @@ def _ratio(value, best) -> float:
 
 
 def _result(model, angles, expectation, dev, c_max, **fields) -> QAOAResult:
+    """The result at ``angles``; on a shot-based device ``<C>`` is measured afresh there
+    with its shot error (``expectation`` is the optimiser's last value, or ``None``)."""
+    sampled, error = _sampled_expectation(model, angles, dev)
+    if sampled is not None:
+        expectation = sampled
     p = angles.shape[1]
     probs = np.asarray(_probs_fn(model, p, dev)(angles), np.float64)
     b = int(np.argmax(probs))
@@ -540,6 +575,7 @@ def _result(model, angles, expectation, dev, c_max, **fields) -> QAOAResult:
     return QAOAResult(
         angles=np.asarray(angles, np.float64),
         expectation=float(expectation),
+        expectation_error=error,
         c_max=float(c_max),
         approximation_ratio=_ratio(expectation, c_max),
         most_probable=spins,
@@ -559,7 +595,7 @@ def evaluate_qaoa(model, angles, *, device="lightning.qubit", key=None, c_max=No
     model = _as_model(model)
     a = _check_angles(angles)
     dev = make_device(device, model.n_sites, key=key)
-    value = float(expectation_fn(model, a.shape[1], dev)(a))
+    value = None if device_shots(dev) else float(expectation_fn(model, a.shape[1], dev)(a))
     c_max = _c_max(model) if c_max is None else float(c_max)
     return _result(
         model,

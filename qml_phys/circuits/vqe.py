@@ -32,9 +32,11 @@ from qml_phys.circuits.devices import (
     check_circuit_size,
     check_simulable,
     check_wires,
+    device_shots,
     diff_method_for,
     make_device,
 )
+from qml_phys.circuits.measure import shot_expectation
 from qml_phys.circuits.mitigation import make_foldable_device
 from qml_phys.circuits.optimize import (
     OPTIMIZERS,
@@ -53,6 +55,7 @@ __all__ = [
     "OPTIMIZERS",
     "VQEConfig",
     "VQEResult",
+    "energy_and_error",
     "energy_of",
     "h2_hamiltonian",
     "plot_convergence",
@@ -113,7 +116,11 @@ class VQEResult(Result):
     params: np.ndarray
     """Final parameters, float64, the ansatz's shape (radians)."""
     energy: float
-    """Energy at ``params`` (a sample mean on a shot-based device)."""
+    """Energy at ``params`` (on a shot-based device the sample mean of a fresh measurement
+    at ``params``, :func:`~qml_phys.circuits.measure.shot_expectation`)."""
+    energy_error: float | None = None
+    """Shot standard error of ``energy``; ``None`` on an analytic device (no shot noise).
+    It says how precisely ``energy`` is measured, not whether the optimiser converged."""
     exact_energy: float | None
     """The model's reference energy, ``None`` when none is known."""
     reference_method: str | None
@@ -157,6 +164,7 @@ class VQEResult(Result):
         "device",
         "diff_method",
         "energy",
+        "energy_error",
         "exact_energy",
         "reference_method",
         "relative_error",
@@ -196,8 +204,20 @@ def _initial(config: VQEConfig, circuit, params, key) -> np.ndarray:
     return init_params(circuit, config.n_layers, key=key)
 
 
-def _result(config, found, *, wall_time_s, exact, **fields) -> VQEResult:
-    energy = float(found.value)
+def _measure(circuit, hamiltonian, dev, params) -> tuple[float | None, float | None]:
+    """``(energy, shot error)`` measured afresh at ``params`` on a shot-based device;
+    ``(None, None)`` on an analytic one, where the optimiser's last value is exact."""
+    if device_shots(dev) is None:
+        return None, None
+    return shot_expectation(circuit, hamiltonian, dev, params)
+
+
+def _result(config, found, *, wall_time_s, exact, measured, **fields) -> VQEResult:
+    """The result; ``measured`` is ``shot_expectation`` at the optimum, whose value replaces
+    the optimiser's last (noisy) evaluation on a shot-based device."""
+    energy, energy_error = measured
+    if energy_error is None:
+        energy = float(found.value)
     value = None if exact is None else float(exact["energy"])
     return VQEResult(
         config=config,
@@ -206,6 +226,7 @@ def _result(config, found, *, wall_time_s, exact, **fields) -> VQEResult:
         status="converged" if found.converged else "not_converged",
         params=found.params,
         energy=energy,
+        energy_error=energy_error,
         exact_energy=value,
         reference_method=None if exact is None else exact.method,
         relative_error=None if value is None else abs(energy - value) / abs(value),
@@ -263,11 +284,13 @@ def run_vqe(model, config: VQEConfig, *, key, device="lightning.qubit", params=N
         return qml.expval(hamiltonian)
 
     found = minimize(energy, params0, config.minimize_config)
+    measured = _measure(circuit, hamiltonian, dev, found.params)
     return _result(
         config,
         found,
         wall_time_s=time.perf_counter() - start,
         exact=reference(model),
+        measured=measured,
         model=repr(model),
         ansatz=config.ansatz,
         device=_device_label(device, dev),
@@ -278,9 +301,21 @@ def run_vqe(model, config: VQEConfig, *, key, device="lightning.qubit", params=N
 def energy_of(model, params, *, ansatz: str = "hva", device="default.qubit", key=None) -> float:
     """``<psi(params)|H|psi(params)>`` of ``model`` on ``device`` (one evaluation).
 
+    The value of :func:`energy_and_error` (a sample mean with shots).
+    """
+    return energy_and_error(model, params, ansatz=ansatz, device=device, key=key)[0]
+
+
+def energy_and_error(
+    model, params, *, ansatz: str = "hva", device="default.qubit", key=None
+) -> tuple[float, float | None]:
+    """``<psi(params)|H|psi(params)>`` of ``model`` on ``device`` and its shot error.
+
     ``params`` must have the ansatz's shape (e.g. ``VQEResult.params``); ``device`` as in
     :func:`run_vqe`. ``key`` seeds a shot-based device given without a seed of its own
-    (required then). Returns a float (a sample mean with shots).
+    (required then). Returns ``(energy, error)``: exact and ``None`` on an analytic device;
+    with shots the sample mean over qubit-wise commuting groups and its standard error
+    (:func:`~qml_phys.circuits.measure.shot_expectation`).
     """
     circuit = make_ansatz(ansatz, model)
     p = np.asarray(params, dtype=np.float64)
@@ -291,13 +326,7 @@ def energy_of(model, params, *, ansatz: str = "hva", device="default.qubit", key
     hamiltonian = model.to_pennylane()
     dev = make_device(device, model.n_sites, key=key)
     check_wires(hamiltonian, dev)
-
-    @qml.qnode(dev)
-    def energy(q):
-        circuit(q)
-        return qml.expval(hamiltonian)
-
-    return float(energy(p))
+    return shot_expectation(circuit, hamiltonian, dev, p)
 
 
 def h2_hamiltonian(bond_length: float = 0.7414):
@@ -346,14 +375,18 @@ def run_vqe_h2(
     check_wires(hamiltonian, dev)
     method = diff_method_for(dev)
 
-    @qml.qnode(dev, interface="jax", diff_method=method)
-    def energy(p):
+    def ansatz(p):
         qml.AllSinglesDoubles(
             p, wires=range(n_qubits), hf_state=hf, singles=singles, doubles=doubles
         )
+
+    @qml.qnode(dev, interface="jax", diff_method=method)
+    def energy(p):
+        ansatz(p)
         return qml.expval(hamiltonian)
 
     found = minimize(energy, np.zeros(len(singles) + len(doubles)), config)
+    measured = _measure(ansatz, hamiltonian, dev, found.params)
     wall_time_s = time.perf_counter() - start
     fci = float(lanczos(hamiltonian.sparse_matrix(wire_order=range(n_qubits)))[0])
     return _result(
@@ -361,6 +394,7 @@ def run_vqe_h2(
         found,
         wall_time_s=wall_time_s,
         exact=Reference({"energy": fci}, "FCI (Lanczos of the qubit Hamiltonian)"),
+        measured=measured,
         model=f"H2 STO-3G, R = {float(bond_length)} Angstrom",
         ansatz="AllSinglesDoubles",
         device=_device_label(device, dev),

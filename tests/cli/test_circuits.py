@@ -108,6 +108,7 @@ def test_vqe_out_writes_the_record_and_the_plot(capsys, tmp_path):
     assert record["provenance"]["config"]["n_layers"] == 2
     assert (tmp_path / "vqe.png").stat().st_size > 1000
     assert out["plot"] == str(tmp_path / "vqe.png")
+    assert out["energy_error"] is None  # analytic device: no shot noise, not 0
 
 
 def test_vqe_steps_budget_is_reported_as_not_converged(capsys):
@@ -134,6 +135,7 @@ def test_qaoa_random_regular_graph_is_seeded(capsys):
     assert 0.6925 <= a["approximation_ratio"] <= 1.0  # Wurtz-Lykov p = 1 bound
     assert a["annealing_cut"] <= a["max_cut"] and a["converged"] is True
     assert a["evaluations"] >= 1
+    assert a["expected_cut_error"] is None  # analytic device
 
 
 def test_vqe_mitigate_none_reports_the_raw_energy_with_its_shot_error(capsys):
@@ -144,6 +146,9 @@ def test_vqe_mitigate_none_reports_the_raw_energy_with_its_shot_error(capsys):
         "--steps", "2", "--device", "default.qubit:shots=2000", "--mitigate", "none",
     )  # fmt: skip
     assert out["energy_raw_error"] > 0
+    # energy: 2000 shots on each of the 2 commuting groups of the TFIM; the raw estimate
+    # spends 2000 in total (1000 per group), so its error is sqrt(2) larger
+    assert out["energy_error"] == pytest.approx(out["energy_raw_error"] / 2**0.5, rel=0.2)
     assert abs(out["energy_raw"] - out["energy"]) < 5 * out["energy_raw_error"] + 0.2
     assert out["energy_mitigated"] is None and out["energy_mitigated_error"] is None
     assert out["mitigation"]["shots_total"] == 2000
