@@ -71,6 +71,7 @@ from qml_phys.errors import (
 )
 from qml_phys.generative.base import fingerprinted, promote_result, symmetry_augment
 from qml_phys.physics.phi4 import Phi4
+from qml_phys.runtime.resources import check_memory
 from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainResult
 
@@ -351,6 +352,20 @@ def train_phi4_diffusion(
     )
 
 
+#: Bytes per denoising step of :func:`sample`'s schedule: the float64 time grid, three
+#: float32 schedule arrays and a PRNG key per step, with room for the copies jit makes.
+_BYTES_PER_STEP = 64
+
+
+def check_sampling_memory(denoise_steps: int, n: int, L: int) -> None:
+    """Refuse a sampling run whose schedule (``denoise_steps`` steps) and fields (batches of
+    at most 4096 ``L x L``, with the denoiser's activations) cannot fit in memory, before
+    anything is trained or allocated."""
+    chunk = min(int(n), 4096)
+    needed = _BYTES_PER_STEP * int(denoise_steps) + 64 * chunk * L * L * 4
+    check_memory(f"sampling {n} fields with {denoise_steps} denoising steps", needed)
+
+
 def sample(
     model: TrainedPhi4Diffusion, *, key: jax.Array, n: int, denoise_steps: int | None = None
 ) -> np.ndarray:
@@ -359,6 +374,7 @@ def sample(
     n = check_positive_int("n", n)
     K = check_positive_int("denoise_steps", denoise_steps or model.config.denoise_steps)
     cfg, L = model.config, model.theory.L
+    check_sampling_memory(K, n, L)
     ts = np.linspace(1.0, 0.0, K + 1).astype(np.float32)
     abar = np.array(alpha_bar(jnp.asarray(ts), cfg.beta_min, cfg.beta_max), np.float32)
     abar[-1] = 1.0
@@ -538,6 +554,7 @@ def diffusion_vs_hmc(
     runs, training and sampling. ``checkpoint``: passed to :func:`train_phi4_diffusion`.
     """
     t0 = time.perf_counter()
+    check_sampling_memory(config.diffusion.denoise_steps, config.n_samples, theory.L)
     k_data, k_ref, k_train, k_sample = jax.random.split(key, 4)
     data = hmc_fields(theory, config.n_train, key=k_data, config=config)
     trained = train_phi4_diffusion(
@@ -604,6 +621,9 @@ def bias_scan(
     reference (:func:`compare_with_hmc`).
     """
     t0 = time.perf_counter()
+    denoise_steps = tuple(check_positive_int("denoise_steps", K) for K in denoise_steps)
+    for K in denoise_steps:
+        check_sampling_memory(K, config.n_samples, theory.L)
     k_data, k_ref, k_train, k_sample = jax.random.split(key, 4)
     data = hmc_fields(theory, config.n_train, key=k_data, config=config)
     ref = hmc_fields(theory, config.n_samples, key=k_ref, config=config)

@@ -85,3 +85,21 @@ def test_a_dataset_larger_than_the_free_disk_is_refused_before_sampling(tmp_path
         r"of disk under .*free",
     )
     assert not (tmp_path / "d.h5").exists()
+
+
+def test_diffusion_denoising_steps_are_checked_before_training(small_limit):
+    """``--denoise-steps 2147483647`` once trained for minutes and then failed inside XLA
+    (549 GB); the schedule's size is now refused before HMC and training start."""
+    from qml_phys.generative import diffusion_phi4 as D
+    from qml_phys.physics.phi4 import Phi4
+
+    config = D.DiffusionVsHMCConfig(diffusion=D.Phi4DiffusionConfig(denoise_steps=2**31 - 1))
+    _refused_fast(
+        lambda: D.diffusion_vs_hmc(Phi4(6, -4.0, 8.0), config, key=jax.random.key(0)),
+        "2147483647 denoising steps",
+    )
+    theory = Phi4(6, -4.0, 8.0)
+    _refused_fast(
+        lambda: D.bias_scan(theory, D.DiffusionVsHMCConfig(), (1,), (10, 2**31 - 1), key=None),
+        "2147483647 denoising steps",
+    )
