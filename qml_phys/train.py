@@ -116,6 +116,16 @@ class TrainConfig:
             )
 
 
+def check_train_config(train) -> TrainConfig:
+    """``train`` if it is a :class:`TrainConfig` (the ``train`` field of a learner's config);
+    raise :class:`~qml_phys.errors.InvalidParameterError` naming what was given otherwise."""
+    if not isinstance(train, TrainConfig):
+        raise InvalidParameterError(
+            f"train: expected a qml_phys.train.TrainConfig; got {type(train).__name__}"
+        )
+    return train
+
+
 def make_optimizer(config: TrainConfig, total_steps: int = 1) -> optax.GradientTransformation:
     """The optax transformation that ``config`` describes (clip → decay → optimiser)."""
     lr: Any = config.learning_rate

@@ -38,7 +38,7 @@ from qml_phys.generative.base import (
     spins_from_data,
 )
 from qml_phys.runtime.results import Result, ran
-from qml_phys.train import TrainConfig, TrainResult
+from qml_phys.train import TrainConfig, TrainResult, check_train_config
 
 __all__ = [
     "AUTOREGRESSIVE",
@@ -126,10 +126,7 @@ class SpinTrainConfig:
     of each batch (:func:`~qml_phys.generative.base.nll_loss`)."""
 
     def __post_init__(self):
-        if not isinstance(self.train, TrainConfig):
-            raise InvalidParameterError(
-                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
-            )
+        check_train_config(self.train)
         check_positive_int("cd_k", self.cd_k)
         for name in ("persistent", "augment"):
             if not isinstance(getattr(self, name), bool):

@@ -47,7 +47,7 @@ from qml_phys.phases.supervised import (
 )
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.results import Result, ran
-from qml_phys.train import TrainConfig
+from qml_phys.train import TrainConfig, check_train_config
 
 METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
 
@@ -81,10 +81,7 @@ class ConfusionConfig:
 
     def __post_init__(self):
         check_model(self.model)
-        if not isinstance(self.train, TrainConfig):
-            raise InvalidParameterError(
-                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
-            )
+        check_train_config(self.train)
         if self.proposals is not None:
             props = np.asarray(self.proposals, np.float64)
             if props.ndim != 1 or len(props) < 3 or not np.all(np.isfinite(props)):

@@ -67,7 +67,7 @@ from qml_phys.stats.fits import (  # noqa: F401 - the crossings and the fit, als
     fss_fit,
     temperature_average,
 )
-from qml_phys.train import TrainConfig
+from qml_phys.train import TrainConfig, check_train_config
 
 TRIANGULAR_TC = 4.0 / math.log(3.0)
 """Exact critical temperature of the ferromagnetic triangular-lattice Ising model (J = 1)."""
@@ -154,10 +154,7 @@ class SupervisedConfig:
 
     def __post_init__(self):
         check_model(self.model)
-        if not isinstance(self.train, TrainConfig):
-            raise InvalidParameterError(
-                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
-            )
+        check_train_config(self.train)
         if self.Tc is not None:
             check_number("Tc", self.Tc, minimum=0, strict=True)
         check_number("exclude", self.exclude, minimum=0)

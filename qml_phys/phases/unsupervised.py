@@ -43,7 +43,7 @@ from qml_phys.errors import InvalidParameterError, ShapeError, check_number, che
 from qml_phys.phases.supervised import _check_samples, for_each_size, rng_from_key
 from qml_phys.runtime.results import Result, ran
 from qml_phys.stats.fits import Crossing, FSSFit, bootstrap_crossing, fss_fit
-from qml_phys.train import TrainConfig
+from qml_phys.train import TrainConfig, check_train_config
 
 METHOD = "PCA fluctuation peak, k-means on (PC1, PC2), autoencoder latent peak"
 
@@ -117,10 +117,7 @@ class AutoencoderConfig:
     def __post_init__(self):
         check_positive_int("latent", self.latent)
         check_positive_int("hidden", self.hidden)
-        if not isinstance(self.train, TrainConfig):
-            raise InvalidParameterError(
-                f"train: expected a qml_phys.train.TrainConfig; got {type(self.train).__name__}"
-            )
+        check_train_config(self.train)
 
 
 def _bernoulli_nll(logits, target):
