@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("QML_PHYS_NO_PROGRESS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# as the command line does: importing NetKet must not switch float64 on for later tests
+os.environ.setdefault("NETKET_ENABLE_X64", "0")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -111,6 +111,11 @@ def _too_large(err: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``qml-phys``; return the exit status (0 ok, 1 a check failed, 2 bad input,
     130 interrupted)."""
+    # NetKet switches float64 on for the whole process when it is imported, which would make
+    # every later float32 computation (Monte Carlo, training) depend on whether an NQS
+    # command or tour section ran before it; NetKet's own work here runs under
+    # runtime.precision.float64() anyway. Set NETKET_ENABLE_X64=1 to have NetKet's default.
+    os.environ.setdefault("NETKET_ENABLE_X64", "0")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,12 +9,11 @@ ordering via ``hilbert.states_to_numbers``; Qiskit's little-endian qubit order r
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from qml_phys.errors import TooLargeError
 from qml_phys.physics.models import basis_states
+from qml_phys.runtime.precision import float64
 
 MAX_CHECK_SITES = 10
 
@@ -29,16 +28,6 @@ def bit_reversal(n: int) -> np.ndarray:
     return sum(((b >> k) & 1) << (n - 1 - k) for k in range(n))
 
 
-@contextlib.contextmanager
-def _lenient_jax():
-    # NetKet 3.23's hilbert.all_states mixes ranks and int8/int32; relax strict promotion
-    # settings (if a caller set them) around NetKet's dense/sparse conversion only.
-    import jax
-
-    with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
-        yield
-
-
 def engine_matrices(model, engines=("netket", "pennylane", "qiskit")) -> dict[str, np.ndarray]:
     """Dense matrices of ``model`` from each engine, all in the canonical basis."""
     n = model.n_sites
@@ -50,7 +39,7 @@ def engine_matrices(model, engines=("netket", "pennylane", "qiskit")) -> dict[st
     if "netket" in engines:
         op = model.to_netket()
         perm = np.asarray(op.hilbert.states_to_numbers(basis_states(n)))
-        with _lenient_jax():
+        with float64():  # NetKet's matrices are float64 only with x64 on (and lenient rules)
             m = _dense(op.to_sparse())
         out["netket"] = m[np.ix_(perm, perm)]
     if "pennylane" in engines:
@@ -69,6 +58,7 @@ def engine_deviations(model, engines=("netket", "pennylane", "qiskit")) -> dict[
     ref = mats.pop("sparse")
     dev = {name: float(np.max(np.abs(m - ref))) for name, m in mats.items()}
     states = basis_states(model.n_sites).astype(np.float64)
-    diag = np.asarray(model.diagonal(states), dtype=np.float64)
+    with float64():  # the formula at float64 round-off, whatever the process's default
+        diag = np.asarray(model.diagonal(states), dtype=np.float64)
     dev["diagonal"] = float(np.max(np.abs(diag - np.diag(ref).real)))
     return dev

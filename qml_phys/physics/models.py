@@ -262,6 +262,8 @@ class _SpinModel:
         """
         import netket as nk
 
+        from qml_phys.runtime.precision import float64
+
         n = self.n_sites
         if hilbert is None:
             hilbert = nk.hilbert.Spin(0.5, n)
@@ -274,7 +276,9 @@ class _SpinModel:
                 chars[i] = p
             strings.append("".join(chars))
             weights.append(coeff)
-        return nk.operator.PauliStrings(hilbert, strings, weights, cutoff=0.0)
+        # float64 weights whatever the process's JAX default (NetKet stores them as jnp)
+        with float64():
+            return nk.operator.PauliStrings(hilbert, strings, weights, cutoff=0.0)
 
     def to_pennylane(self):
         """The Hamiltonian as a PennyLane ``qml.Hamiltonian`` on wires ``0 .. N-1``.

@@ -12,8 +12,11 @@ them on exit:
   caller (the test suite) made promotion strict to catch the package's own mixing.
 
 NetKet turns float64 on *globally* when it is imported (its ``NETKET_ENABLE_X64`` flag,
-default on). That is NetKet's choice; the package does not rely on it: every NetKet
-computation of :mod:`qml_phys.nqs` runs under :func:`float64` as well.
+default on). The package does not rely on it: every NetKet computation of
+:mod:`qml_phys.nqs` runs under :func:`float64` as well. The command line (and so the tour)
+sets ``NETKET_ENABLE_X64=0`` unless it is set, so that a float32 computation gives the
+same numbers whether or not an NQS command or section ran before it in the process; a
+library user who imports NetKet keeps NetKet's default.
 """
 
 from __future__ import annotations
