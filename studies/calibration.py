@@ -52,11 +52,12 @@ NOTES = """## How to read it
   circuits (`stats.bootstrap.bootstrap_variance`), against the variance over 2x10^5
   circuits; `ln_var_first` is ln Var with `log_stderr`, the weights of the decay fits.
 * **Shot-based VQE and QAOA**: the library's own error bars. On a device with shots,
-  `VQEResult.energy_error`, `vqe.energy_and_error` and `QAOAResult.expectation_error`
-  come from `circuits.measure.shot_expectation`: the Hamiltonian's Pauli words in
-  qubit-wise commuting groups, each group measured with its own shots, the per-shot sum of
-  its terms giving the group's mean and variance / shots (covariances included); groups
-  add. On an analytic device the error is `null`.
+  `VQEResult.energy_error` and `vqe.energy_and_error` come from
+  `circuits.measure.shot_expectation`: the Hamiltonian's Pauli words in qubit-wise
+  commuting groups, each group measured with its own shots, the per-shot sum of its terms
+  giving the group's mean and variance / shots (covariances included); groups add.
+  `QAOAResult.expectation_error` is the standard error of the cut over the shots of the
+  result's measured bitstring frequencies. On an analytic device the error is `null`.
 * **Supervised T_c**: each run draws its own Monte Carlo data and trains its own 5
   networks per size; the error (bootstrap, network spread, finite-size-scaling fit) must
   cover all of that. L = 8, 16 with 100 configurations per temperature: 12 s per run.

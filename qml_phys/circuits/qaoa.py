@@ -57,7 +57,6 @@ from qml_phys.circuits.devices import (
     diff_method_for,
     make_device,
 )
-from qml_phys.circuits.measure import shot_expectation
 from qml_phys.circuits.mitigation import (
     MitigatedEnergy,
     ideal_energy,
@@ -239,37 +238,17 @@ def qaoa_circuit(model, n_layers: int):
     return circuit
 
 
-def _cost_hamiltonian(model):
-    """``H'``, the model's Z strings without the constant; ``None`` without terms."""
-    terms, _ = _cost_terms(model)
-    if not terms:
-        return None
-    obs = [
-        qml.prod(*(qml.PauliZ(i) for i in s)) if len(s) > 1 else qml.PauliZ(s[0]) for s, _ in terms
-    ]
-    return qml.Hamiltonian([c for _, c in terms], obs)
-
-
-def _sampled_expectation(model, angles, dev) -> tuple[float | None, float | None]:
-    """``(<C>, shot error)`` measured afresh at ``angles`` on a shot-based device;
-    ``(None, None)`` on an analytic one (the caller's exact value stands)."""
-    if device_shots(dev) is None:
-        return None, None
-    hamiltonian = _cost_hamiltonian(model)
-    _, constant = _cost_terms(model)
-    if hamiltonian is None:
-        return -constant, 0.0
-    value, error = shot_expectation(qaoa_circuit(model, angles.shape[1]), hamiltonian, dev, angles)
-    return -(value + constant), error
-
-
 def _energy_qnode(model, p: int, dev):
     """``angles -> <H'>`` with ``H'`` the model's Z strings without the constant (the cost
     :func:`run_qaoa` minimises: ``<C> = -(<H'> + constant)``); ``None`` without terms."""
-    hamiltonian = _cost_hamiltonian(model)
-    if hamiltonian is None:
+    terms, _ = _cost_terms(model)
+    if not terms:
         return None
     circuit = qaoa_circuit(model, p)
+    obs = [
+        qml.prod(*(qml.PauliZ(i) for i in s)) if len(s) > 1 else qml.PauliZ(s[0]) for s, _ in terms
+    ]
+    hamiltonian = qml.Hamiltonian([c for _, c in terms], obs)
 
     @qml.qnode(dev, interface="auto", diff_method=diff_method_for(dev))
     def energy(angles):
@@ -483,8 +462,8 @@ class QAOAResult(Result):
     angles: np.ndarray
     """``(2, p)`` float64 ``[gammas, betas]`` (optimised, or as evaluated), radians."""
     expectation: float
-    """``<C>`` at ``angles`` (for MaxCut: the expected weighted cut); with shots the sample
-    mean of a fresh measurement at ``angles``."""
+    """``<C>`` at ``angles`` (for MaxCut: the expected weighted cut); with shots the mean
+    over the shots that also give ``most_probable_probability``."""
     c_max: float
     """Maximum of ``C`` (the brute-force max cut for MaxCut)."""
     approximation_ratio: float
@@ -498,7 +477,8 @@ class QAOAResult(Result):
     n_evaluations: int
     """Objective-and-gradient evaluations (line-search trials included) plus the final one."""
     expectation_error: float | None = None
-    """Shot standard error of ``expectation``; ``None`` on an analytic device."""
+    """Shot standard error of ``expectation`` (the cut's sample standard deviation over
+    ``sqrt(shots)``); ``None`` on an analytic device."""
 
     @property
     def p(self) -> int:
@@ -560,18 +540,21 @@ def _ratio(value, best) -> float:
 
 
 def _result(model, angles, expectation, dev, c_max, **fields) -> QAOAResult:
-    """The result at ``angles``; on a shot-based device ``<C>`` is measured afresh there
-    with its shot error (``expectation`` is the optimiser's last value, or ``None``)."""
-    sampled, error = _sampled_expectation(model, angles, dev)
-    if sampled is not None:
-        expectation = sampled
+    """The result at ``angles`` from the basis-state probabilities measured there. On a
+    shot-based device they are the frequencies of its shots, and ``<C>`` and its shot
+    standard error are those of the same samples (``expectation``, the optimiser's last
+    value or ``None``, is then replaced)."""
     p = angles.shape[1]
     probs = np.asarray(_probs_fn(model, p, dev)(angles), np.float64)
+    values = cost_diagonal(model)  # C on every basis state, the order of probs
+    error, shots = None, device_shots(dev)
+    if shots is not None:
+        expectation = float(probs @ values)
+        var = max(float(probs @ values**2) - expectation**2, 0.0)
+        error = math.sqrt(var / (shots - 1)) if shots > 1 else math.inf
     b = int(np.argmax(probs))
     n = model.n_sites
     spins = (1 - 2 * ((b >> np.arange(n - 1, -1, -1)) & 1)).astype(np.int8)
-    terms, constant = _cost_terms(model)
-    value = -constant - sum(c * float(np.prod(spins[list(s)])) for s, c in terms)
     return QAOAResult(
         angles=np.asarray(angles, np.float64),
         expectation=float(expectation),
@@ -579,7 +562,7 @@ def _result(model, angles, expectation, dev, c_max, **fields) -> QAOAResult:
         c_max=float(c_max),
         approximation_ratio=_ratio(expectation, c_max),
         most_probable=spins,
-        most_probable_value=float(value),
+        most_probable_value=float(values[b]),
         most_probable_probability=float(probs[b]),
         **fields,
     )
