@@ -44,16 +44,18 @@ def main(argv=None):
     rows = []
     fig, ax = plots.figure()
     for name, model in models.items():
-        fids = []
+        fids, errs = [], []
         for n in args.samples:
             r = tomography_demo(model, n_samples=n, config=cfg, key=jax.random.key(args.seed))
             fids.append(r.fidelity)
+            errs.append(r.fidelity_error)
             rows.append({"model": name, **r.summary()})
             print(
-                f"{name:30s} {n:6d} samples/basis: fidelity {r.fidelity:.4f}, "
-                f"energy rel. err {r.relative_energy_error:.2e}"
+                f"{name:30s} {n:6d} samples/basis: fidelity {r.fidelity:.4f} "
+                f"± {r.fidelity_error:.4f}, energy rel. err {r.relative_energy_error:.2e}"
             )
-        ax.semilogx(args.samples, fids, "o-", label=name)
+        ax.errorbar(args.samples, fids, yerr=errs, fmt="o-", capsize=3, label=name)
+        ax.set_xscale("log")
     ax.set_xlabel("samples per basis")
     ax.set_ylabel("fidelity with the exact state")
     ax.legend()

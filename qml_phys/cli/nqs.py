@@ -125,7 +125,7 @@ def cmd_tomography(args) -> dict:
     from qml_phys.nqs.tomography import TomographyConfig, tomography_demo
 
     model = build_model(args)
-    cfg = TomographyConfig(alpha=args.alpha, epochs=args.epochs)
+    cfg = TomographyConfig(alpha=args.alpha, epochs=args.epochs, bootstrap=args.bootstrap)
     res = tomography_demo(model, n_samples=args.samples, config=cfg, key=jax.random.key(args.seed))
     summary = res.summary()
     if args.out is not None:
@@ -270,6 +270,13 @@ def register(areas, add) -> None:
     p.add_argument("--samples", type=A.positive_int, default=2000, help="samples per basis")
     p.add_argument("--alpha", type=A.density, default=2)
     p.add_argument("--epochs", type=A.positive_int, default=2000)
+    p.add_argument(
+        "--bootstrap",
+        type=A.count,
+        default=20,
+        help="refits on resampled data for fidelity_error and energy_reconstructed_error "
+        "(0: none, the errors are null; default 20)",
+    )
     p.add_argument("--out", default=None, help="folder for the record and plot")
 
     p = add(

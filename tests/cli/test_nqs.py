@@ -75,6 +75,9 @@ def test_tomography_cli_keys_and_files(capsys, tmp_path):
     e_ed = float(exact.lanczos(TransverseFieldIsing(Lattice.chain(4), gamma=1.0))[0])
     assert res["energy_exact"] == pytest.approx(e_ed, abs=1e-10)
     assert res["fidelity"] > 0.99 and res["relative_energy_error"] < 0.02
+    # bootstrap errors by default (20 refits): of the size of the fidelity's shortfall
+    assert 0 < res["fidelity_error"] < 0.05 and 0 < res["energy_reconstructed_error"] < 0.5
+    assert res["config"]["bootstrap"] == 20
     record = json.loads((tmp_path / "tomography.json").read_text())
     assert record["results"]["fidelity"] == res["fidelity"]
     assert record["provenance"]["config"]["epochs"] == 400

@@ -1,5 +1,7 @@
 """nqs.tomography and nqs.bridge against exact ground states."""
 
+import dataclasses
+
 import jax
 import numpy as np
 import pytest
@@ -35,7 +37,7 @@ def test_positive_state_from_computational_basis_samples(key):
     psi0 = np.abs(_ground(model))
     k1, k2 = jax.random.split(key)
     data = tomography.measure(psi0, ["Z" * 6], 4000, key=k1)
-    cfg = tomography.TomographyConfig(epochs=400, learning_rate=0.03)
+    cfg = tomography.TomographyConfig(epochs=400, learning_rate=0.03, bootstrap=0)
     res = tomography.reconstruct(data, cfg, key=k2, reference=psi0)
     assert res.fidelity > 0.99
     e0 = float(exact.lanczos(model)[0])
@@ -52,11 +54,65 @@ def test_signs_need_rotated_bases(key):
     k1, k2, k3 = jax.random.split(key, 3)
     bases = tomography.pair_bases(4)
     data = tomography.measure(psi0, bases, 2000, key=k1)
-    cfg = tomography.TomographyConfig(epochs=800, learning_rate=0.1)
+    cfg = tomography.TomographyConfig(epochs=800, learning_rate=0.1, bootstrap=0)
     signed = tomography.reconstruct(data, cfg, key=k2, reference=psi0)
     z_only = tomography.reconstruct({"ZZZZ": data["ZZZZ"]}, cfg, key=k3, reference=psi0)
     assert signed.fidelity > 0.97
     assert z_only.fidelity < 0.5
+
+
+@pytest.mark.slow
+def test_fit_counts_is_reconstruct_on_counts_and_bootstrap_errors_track_the_spread(key):
+    """One data set as counts refits like reconstruct (the same likelihood, the same Adam);
+    the bootstrap error of the fidelity is of the size of its spread over independent
+    experiments (measured over 400: the error is about 1.4 times the spread), and without
+    bootstrap the errors are None, not 0."""
+    model = Heisenberg(Lattice.chain(4))
+    psi0 = _ground(model)
+    bases = tomography.pair_bases(4)
+    cfg = tomography.TomographyConfig(epochs=800, learning_rate=0.1, bootstrap=8)
+    k1, k2, k3, k4 = jax.random.split(key, 4)
+    data = tomography.measure(psi0, bases, 2000, key=k1)
+    counts = tomography.outcome_counts(data)
+    assert all(c.shape == (16,) and c.sum() == 2000 for c in counts.values())
+    res = tomography.reconstruct(data, cfg, key=k2, reference=psi0)
+    assert res.bootstrap_psi.shape == (8, 16) and res.fidelity_error > 0
+    norms = np.linalg.norm(res.bootstrap_psi, axis=1)
+    assert np.allclose(norms, 1.0, atol=1e-12)
+    # 24 independent experiments, each its own data and initialisation, trained together
+    indep = [
+        tomography.outcome_counts(tomography.measure(psi0, bases, 2000, key=k))
+        for k in jax.random.split(k3, 24)
+    ]
+    stacked = {b: np.stack([c[b] for c in indep]) for b in bases}
+    psi, nll = tomography.fit_counts(stacked, cfg, key=k4)
+    fids = np.array([tomography.fidelity(psi0, p) for p in psi])
+    assert psi.shape == (24, 16) and nll.shape == (24,) and np.all(np.isfinite(nll))
+    assert abs(np.median(fids) - res.fidelity) < 5 * np.std(fids)
+    assert 0.3 < res.fidelity_error / np.std(fids, ddof=1) < 4.0
+    # the same likelihood: the refit's final nll on the data is near reconstruct's
+    same = tomography.fit_counts({b: c[None] for b, c in counts.items()}, cfg, key=k2)[1]
+    assert abs(same[0] - res.nll[-1]) < 0.01
+
+
+def test_bootstrap_off_gives_none_and_bad_counts_are_refused(key):
+    model = TransverseFieldIsing(Lattice.chain(4), J=1.0, gamma=1.0)
+    psi0 = np.abs(_ground(model))
+    data = tomography.measure(psi0, ["ZZZZ"], 500, key=key)
+    cfg = tomography.TomographyConfig(epochs=50, bootstrap=3)
+    boot = tomography.reconstruct(data, cfg, key=key, reference=psi0)
+    plain = tomography.reconstruct(
+        data, dataclasses.replace(cfg, bootstrap=0), key=key, reference=psi0
+    )
+    assert plain.fidelity == boot.fidelity and boot.fidelity_error > 0
+    assert plain.fidelity_error is None and plain.bootstrap_psi is None
+    assert plain.summary()["fidelity_error"] is None
+    with pytest.raises(InvalidParameterError, match="bootstrap"):
+        tomography.TomographyConfig(bootstrap=1)
+    with pytest.raises(ShapeError, match="the same R for every basis"):
+        tomography.fit_counts({"ZZZZ": np.ones((2, 16)), "XXZZ": np.ones((3, 16))}, key=key)
+    with pytest.raises(InvalidParameterError, match="non-negative"):
+        tomography.fit_counts({"ZZZZ": -np.ones((2, 16))}, key=key)
 
 
 def test_pennylane_shot_samples_reconstruct_a_circuit_state(key):
@@ -89,7 +145,7 @@ def test_pennylane_shot_samples_reconstruct_a_circuit_state(key):
     chi2 = np.sum((counts[keep] - 2000 * p[keep]) ** 2 / (2000 * p[keep]))
     assert chi2 < 37.7  # <= 15 dof, p = 0.001
     assert counts[~keep].sum() <= 10
-    cfg = tomography.TomographyConfig(alpha=2, epochs=1500, learning_rate=0.05)
+    cfg = tomography.TomographyConfig(alpha=2, epochs=1500, learning_rate=0.05, bootstrap=0)
     res = tomography.reconstruct(data, cfg, key=key, reference=psi)
     assert res.fidelity > 0.99
     with pytest.raises(InvalidParameterError, match="expected a callable"):
