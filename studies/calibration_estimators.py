@@ -262,6 +262,84 @@ def _supervised_tc(sizes=(8, 16), n_samples=100):
     return run, {"Tc_inf": TC}, what
 
 
+def _confusion_tc(L=8, n_samples=100, n_bootstrap=20, n_reference=60):
+    """Learning-by-confusion T_c (the vertex of the middle peak) at one size with its
+    bootstrap error; each run draws its own Monte Carlo data and trains afresh. At finite L
+    the peak sits at a pseudo-critical temperature, not at Onsager's T_c, so the reference
+    is the mean over ``n_reference`` independent runs (fresh data and training, no
+    bootstrap): the error bar claims the spread of one run, and is tested against it."""
+    from qml_phys.phases.confusion import ConfusionConfig, confusion_curve
+    from qml_phys.phases.supervised import quick_dataset
+
+    temps = np.linspace(1.6, 3.2, 17)
+
+    def one(key, cfg):
+        k_data, k_fit = jax.random.split(key)
+        data = quick_dataset([L], temps, n_samples, key=k_data)[L]
+        return confusion_curve(data, cfg, key=k_fit)
+
+    boot = ConfusionConfig(n_bootstrap=n_bootstrap)
+
+    def run(key):
+        c = one(key, boot)
+        return {"Tc_vertex": (c.Tc_vertex, c.Tc_error)}
+
+    ref = [
+        one(k, ConfusionConfig()).Tc_vertex
+        for k in jax.random.split(jax.random.key(11), n_reference)
+    ]
+    what = (
+        f"confusion T_c (dense, L = {L}, {len(temps)} temperatures x {n_samples} "
+        f"configurations, {n_bootstrap} bootstrap replicates, fresh data per run): mean "
+        f"over {n_reference} independent runs ({np.mean(ref):.4f}, spread "
+        f"{np.std(ref, ddof=1):.3f}; Onsager {TC:.4f})"
+    )
+    return run, {"Tc_vertex": float(np.mean(ref))}, what
+
+
+# -------------------------------------------------------------- tomography
+
+
+def _tomography(n=4, n_samples=2000, n_reference=400):
+    """Fidelity and energy of the reconstructed Heisenberg ground state (N = 4, Z plus the
+    neighbouring XX/XY bases) with their bootstrap errors; each run measures afresh and
+    trains afresh. The reference is the mean over ``n_reference`` independent experiments
+    (fresh data, fresh initialisation, trained together by ``fit_counts``): the error bar
+    claims the spread over repetitions of the experiment, so that is what it is tested
+    against (the reference's own error is that spread / 20)."""
+    from qml_phys.nqs import tomography as T
+    from qml_phys.physics import Heisenberg
+
+    model = Heisenberg(Lattice.chain(n))
+    cfg = T.TomographyConfig()
+
+    def run(key):
+        r = T.tomography_demo(model, n_samples=n_samples, config=cfg, key=key)
+        return {
+            "fidelity": (r.fidelity, r.fidelity_error),
+            "energy": (r.energy_reconstructed, r.energy_reconstructed_error),
+        }
+
+    _, vecs = exact.lanczos(model, return_vectors=True)
+    psi0 = vecs[:, 0]
+    bases = T.pair_bases(n)
+    k_data, k_fit = jax.random.split(jax.random.key(7))
+    counts = [
+        T.outcome_counts(T.measure(psi0, bases, n_samples, key=k))
+        for k in jax.random.split(k_data, n_reference)
+    ]
+    stacked = {b: np.stack([c[b] for c in counts]) for b in bases}
+    psi, _ = T.fit_counts(stacked, cfg, key=k_fit)
+    fids = np.array([T.fidelity(psi0, p) for p in psi])
+    energies = np.array([T.energy(model, p) for p in psi])
+    what = (
+        f"tomography of the Heisenberg chain N = {n} ({len(bases)} bases x {n_samples} "
+        f"samples, {cfg.bootstrap} bootstrap refits): mean over {n_reference} independent "
+        f"experiments (fidelity {fids.mean():.5f}, spread {fids.std(ddof=1):.1e})"
+    )
+    return run, {"fidelity": float(fids.mean()), "energy": float(energies.mean())}, what
+
+
 #: name -> maker of (estimator, reference, description)
 ESTIMATORS = {
     "metropolis_tc": lambda: _ising(16, TC, "metropolis", 4000),
@@ -281,6 +359,8 @@ ESTIMATORS = {
     "vqe_shots": _vqe_shots,
     "qaoa_shots": _qaoa_shots,
     "supervised_tc": _supervised_tc,
+    "confusion_tc": _confusion_tc,
+    "tomography": _tomography,
 }
 
 assert math.isfinite(TC)

@@ -82,7 +82,9 @@ def cmd_confusion(args) -> dict:
     from qml_phys.phases import confusion
 
     config = confusion.ConfusionConfig(
-        model=args.model, train=confusion.default_config(**_overrides(args))
+        model=args.model,
+        train=confusion.default_config(**_overrides(args)),
+        n_bootstrap=args.bootstrap,
     )
     res = confusion.confusion_tc(_datasets(args), config, key=jax.random.key(args.seed))
     return _finish(args, "confusion", res, confusion.plot_confusion, 1)
@@ -152,3 +154,11 @@ def register(areas, add) -> None:
         "learning by confusion: accuracy vs proposed Tc (W shape), Tc from the middle peak",
     )
     common(p)
+    p.add_argument(
+        "--bootstrap",
+        type=A.count,
+        default=0,
+        help="bootstrap replicates for Tc_error, the error of Tc_vertex (resampled training "
+        "and test data, fresh networks; each adds the cost of one fit; 20 is calibrated; "
+        "default 0: Tc_error null)",
+    )

@@ -236,6 +236,34 @@ def _normalised_log_psi(module, params, spins):
     return logpsi - log_norm.astype(jnp.complex128)
 
 
+def _train_config(config: TomographyConfig):
+    """The trainer's settings of a reconstruction (and of every refit): full-batch Adam,
+    one step per epoch, no validation split."""
+    from qml_phys.train import TrainConfig
+
+    return TrainConfig(
+        epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        optimizer="adam",
+        steps_per_epoch=1,
+        validation_fraction=0.0,
+        label="tomography",
+    )
+
+
+def _bases_and_sites(data: Mapping, name: str, where: str) -> tuple[list[str], int]:
+    """The bases of ``data`` and their number of sites, refusing none or too many."""
+    bases = list(data)
+    if not bases:
+        raise InvalidParameterError(f"{name}: expected at least one basis; got none")
+    n = len(bases[0])
+    if n > MAX_TOMOGRAPHY_SITES:
+        raise TooLargeError(
+            f"{where}: exact normalisation needs N <= {MAX_TOMOGRAPHY_SITES}; got N = {n}"
+        )
+    return bases, n
+
+
 def _log_probs(logpsi, basis: str):
     """``log |<sigma| U_b |psi>|^2`` of every outcome ``sigma`` for the normalised
     ``log psi`` ``(2^N,)`` (jax.numpy)."""
@@ -266,14 +294,7 @@ def reconstruct(
         reference: the exact state ``(2^N,)`` to report the fidelity against (optional).
     """
     config = config or TomographyConfig()
-    bases = list(samples)
-    if not bases:
-        raise InvalidParameterError("samples: expected at least one basis; got none")
-    n = len(bases[0])
-    if n > MAX_TOMOGRAPHY_SITES:
-        raise TooLargeError(
-            f"reconstruct: exact normalisation needs N <= {MAX_TOMOGRAPHY_SITES}; got N = {n}"
-        )
+    bases, n = _bases_and_sites(samples, "samples", "reconstruct")
     # outcome -> index in the canonical basis of each sample
     weights = np.array([1 << (n - 1 - i) for i in range(n)], dtype=np.int64)
     outcomes = {}
@@ -306,7 +327,7 @@ def _reconstruct(outcomes, config, module, key, reference) -> TomographyResult:
     import jax
     import jax.numpy as jnp
 
-    from qml_phys.train import TrainConfig, fit
+    from qml_phys.train import fit
 
     bases = list(outcomes)
     n = len(bases[0])
@@ -325,15 +346,7 @@ def _reconstruct(outcomes, config, module, key, reference) -> TomographyResult:
     def loss_fn(params, batch, *, key, model_state, train):
         return nll(params), ({}, model_state)
 
-    train = TrainConfig(
-        epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        optimizer="adam",
-        steps_per_epoch=1,
-        validation_fraction=0.0,
-        label="tomography",
-    )
-    fitted = fit(loss_fn, variables["params"], None, config=train, key=k_fit)
+    fitted = fit(loss_fn, variables["params"], None, config=_train_config(config), key=k_fit)
     params = {**variables, "params": fitted.params}
     psi = np.asarray(jnp.exp(_normalised_log_psi(module, params, spins)))
     fid = fid_err = boot_psi = None
@@ -386,14 +399,7 @@ def fit_counts(
     fit's final negative log-likelihood per basis ``(R,)``.
     """
     config = config or TomographyConfig()
-    bases = list(counts)
-    if not bases:
-        raise InvalidParameterError("counts: expected at least one basis; got none")
-    n = len(bases[0])
-    if n > MAX_TOMOGRAPHY_SITES:
-        raise TooLargeError(
-            f"fit_counts: exact normalisation needs N <= {MAX_TOMOGRAPHY_SITES}; got N = {n}"
-        )
+    bases, n = _bases_and_sites(counts, "counts", "fit_counts")
     arrays = {_check_basis(b, n): np.asarray(counts[b], np.float64) for b in bases}
     shapes = {a.shape for a in arrays.values()}
     r = next(iter(arrays.values())).shape[0] if len(shapes) == 1 else -1
@@ -415,19 +421,14 @@ def _fit_counts(counts, config, module, key):
     import jax
     import jax.numpy as jnp
 
-    from qml_phys.train import TrainConfig, make_optimizer
+    from qml_phys.train import make_optimizer
 
     bases = list(counts)
     n = len(bases[0])
     spins = jnp.asarray(all_spins(n), jnp.float64)
     c = {b: jnp.asarray(v, jnp.float64) for b, v in counts.items()}
     r = next(iter(c.values())).shape[0]
-    train = TrainConfig(
-        epochs=config.epochs,
-        learning_rate=config.learning_rate,
-        optimizer="adam",
-    )
-    opt = make_optimizer(train, config.epochs)
+    opt = make_optimizer(_train_config(config), config.epochs)
 
     def nll(params, rest, cnt):
         logpsi = _normalised_log_psi(module, {**rest, "params": params}, spins)

@@ -14,7 +14,12 @@ call of :func:`qml_phys.train.fit` on parameters stacked along a leading axis of
 parameters, and Adam is elementwise, so this equals :math:`K` independent runs with the
 same batches) — one compiled ``lax.scan`` for all proposals.
 
-The middle peak is the interior local maximum of the accuracy with the largest prominence.
+The middle peak is the interior local maximum of the accuracy with the largest prominence;
+``Tc_vertex`` is the vertex of the parabola through it and its neighbours. With
+``n_bootstrap = B`` the stack holds ``(1 + B) K`` classifiers: replicate ``b`` weights every
+training configuration by its bootstrap multiplicity and reads its accuracy on resampled
+test configurations, and the spread of its vertices is ``Tc_error`` (the main classifiers
+train exactly as without the replicates).
 The trivial baseline :math:`\max(f, 1 - f)` (:math:`f`: fraction of test configurations below
 :math:`T'`) is reported beside it. Use a *uniform* temperature grid: on a grid that is dense
 near :math:`T_c` the many nearly indistinguishable configurations there pull the accuracy
@@ -50,6 +55,8 @@ from qml_phys.runtime.results import Result, ran
 from qml_phys.train import TrainConfig, check_train_config
 
 METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
+#: Most bootstrap replicates of :class:`ConfusionConfig` (each stacks K more classifiers).
+MAX_BOOTSTRAP = 200
 
 
 def default_config(**overrides) -> TrainConfig:
@@ -78,10 +85,21 @@ class ConfusionConfig:
     """Configurations held out at every temperature for the accuracy."""
     augment: bool = True
     """Add the spin-flipped copy of every training configuration."""
+    n_bootstrap: int = 0
+    """Bootstrap replicates for ``Tc_error`` (0: none, the error is ``None``; otherwise
+    2 to :data:`MAX_BOOTSTRAP`): each retrains the K classifiers from fresh initialisations
+    on the training configurations resampled with replacement and reads its accuracy on
+    the test configurations resampled likewise. All are trained together with the main
+    classifiers (one stacked fit), so the cost grows by a factor ``1 + n_bootstrap``."""
 
     def __post_init__(self):
         check_model(self.model)
         check_train_config(self.train)
+        if self.n_bootstrap != 0 and not 2 <= self.n_bootstrap <= MAX_BOOTSTRAP:
+            raise InvalidParameterError(
+                f"n_bootstrap: expected 0 or an integer from 2 to {MAX_BOOTSTRAP}; got "
+                f"{self.n_bootstrap!r}"
+            )
         if self.proposals is not None:
             props = np.asarray(self.proposals, np.float64)
             if props.ndim != 1 or len(props) < 3 or not np.all(np.isfinite(props)):
@@ -109,9 +127,18 @@ class Confusion(Result):
     baseline: np.ndarray
     """``(K,)`` accuracy of always answering the majority label."""
     Tc: float
-    """Position of the middle peak."""
+    """Position of the middle peak (a proposal)."""
     resolution: float
     """Half the spacing of the proposals around the peak (the estimate's resolution)."""
+    Tc_vertex: float
+    """Vertex of the parabola through the peak and its two neighbours (within the
+    neighbours; the peak itself at an end of the grid or where the three points do not
+    bend down): an estimate between the grid points."""
+    Tc_error: float | None
+    """Standard deviation of ``Tc_vertex`` over the bootstrap replicates (training data,
+    initialisations and test data resampled; ``config.n_bootstrap``), ``None`` without
+    them: the error of one run at this size, around its finite-size peak position (not
+    Onsager's T_c)."""
     peak_index: int
     n_test: int
     """Held-out configurations."""
@@ -121,6 +148,8 @@ class Confusion(Result):
     reported = (
         "Tc",
         "resolution",
+        "Tc_vertex",
+        "Tc_error",
         "Tc_exact",
         "n_test",
         "proposals",
@@ -167,6 +196,20 @@ def middle_peak(accuracy) -> int:
             "spans both phases with enough configurations per temperature"
         )
     return int(peaks[np.argmax(props["prominences"])])
+
+
+def peak_vertex(proposals, accuracy, i: int) -> float:
+    """Vertex of the parabola through the points ``i - 1, i, i + 1`` of the curve, clipped
+    to ``[proposals[i - 1], proposals[i + 1]]``; ``proposals[i]`` at an end of the grid or
+    where the three points do not bend down."""
+    x = np.asarray(proposals, np.float64)
+    y = np.asarray(accuracy, np.float64)
+    if i <= 0 or i >= len(x) - 1 or not 2 * y[i] - y[i - 1] - y[i + 1] > 1e-12:
+        return float(x[i])
+    a, b, _ = np.polyfit(x[i - 1 : i + 2], y[i - 1 : i + 2], 2)
+    if not a < 0:
+        return float(x[i])
+    return float(np.clip(-b / (2 * a), x[i - 1], x[i + 1]))
 
 
 def confusion_curve(
@@ -216,25 +259,46 @@ def confusion_curve(
         x, y = np.concatenate([x, -x]), np.concatenate([y, y])
 
     K = len(props)
+    B = config.n_bootstrap
     example = jnp.asarray(spins[:2])
-    params = jax.vmap(lambda k: init_flax(module, example, key=k)[0])(jax.random.split(k_init, K))
+
+    def init(keys):
+        return jax.vmap(lambda k: init_flax(module, example, key=k)[0])(keys)
+
+    params = init(jax.random.split(k_init, K))
+    data = {"x": x, "y": y}
+    if B:
+        # replicates 1..B: K more classifiers each, from their own initialisations, every
+        # training configuration weighted by its bootstrap multiplicity (a flipped copy
+        # shares its original's); replicate 0 is the main fit, weights 1
+        from qml_phys.stats.bootstrap import resample_counts
+
+        k_boot = jax.random.fold_in(k_init, 1)
+        k_w, k_test, k_binit = jax.random.split(k_boot, 3)
+        extra = init(jax.random.split(k_binit, B * K))
+        params = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a, b]), params, extra)
+        w = np.concatenate([np.ones((1, len(train))), resample_counts(k_w, len(train), B)])
+        data["w"] = (np.concatenate([w, w], axis=1) if config.augment else w).T  # (n, 1 + B)
 
     def logits_all(p, xb, key, train):
         return jax.vmap(
             lambda pk: module.apply({"params": pk}, xb, train=train, rngs={"dropout": key})
-        )(p)  # (K, b, 2)
+        )(p)  # ((1 + B) K, b, 2)
 
     def loss_fn(p, batch, *, key, model_state, train):
         logits = logits_all(p, batch["x"], key, train)
-        ce = jax.vmap(cross_entropy)(logits, batch["y"].T)  # (K, b)
-        hits = jnp.argmax(logits, -1).astype(jnp.int32) == batch["y"].T.astype(jnp.int32)
+        labels = jnp.tile(batch["y"].T, (1 + B, 1))  # ((1 + B) K, b)
+        ce = jax.vmap(cross_entropy)(logits, labels)
+        if B:  # mean over the batch of multiplicity x loss: unbiased for every replicate
+            ce = (ce.reshape(1 + B, K, -1) * batch["w"].T[:, None, :]).reshape(ce.shape)
+        hits = jnp.argmax(logits[:K], -1).astype(jnp.int32) == batch["y"].T.astype(jnp.int32)
         acc = jnp.mean(hits.astype(logits.dtype))
         return jnp.sum(jnp.mean(ce, axis=1)), ({"accuracy": acc}, model_state)
 
     res = fit(
         loss_fn,
         params,
-        {"x": x, "y": y},
+        data,
         config=dataclasses.replace(config.train, label=f"confusion L={spins.shape[1]} K={K}"),
         key=k_fit,
     )
@@ -246,10 +310,24 @@ def confusion_curve(
             for i in range(0, len(test), 2048)
         ],
         axis=1,
-    )  # (K, n_test)
+    )  # ((1 + B) K, n_test)
     truth = (T[test][None, :] < props[:, None]).astype(np.int32)
-    acc = np.mean(pred == truth, axis=1)
+    hits = (pred.reshape(1 + B, K, -1) == truth[None]).astype(np.float64)
+    acc = np.mean(hits[0], axis=1)
     n_test = len(test)
+    tc_error = None
+    if B:
+        from qml_phys.stats.bootstrap import resample_counts
+
+        v = resample_counts(k_test, n_test, B)  # (B, n_test) test multiplicities
+        boot_acc = np.einsum("bkn,bn->bk", hits[1:], v) / n_test
+        vertices = []
+        for a in boot_acc:
+            try:
+                vertices.append(peak_vertex(props, a, middle_peak(a)))
+            except InvalidParameterError:  # a replicate without a W: left out
+                continue
+        tc_error = float(np.std(vertices, ddof=1)) if len(vertices) >= 2 else None
     err = np.sqrt(np.maximum(acc * (1 - acc), 1.0 / n_test) / n_test)
     f = np.mean(truth, axis=1)
     i = middle_peak(acc)
@@ -263,6 +341,8 @@ def confusion_curve(
         baseline=np.maximum(f, 1 - f),
         Tc=float(props[i]),
         resolution=float(max(lo, hi) / 2),
+        Tc_vertex=peak_vertex(props, acc, i),
+        Tc_error=tc_error,
         peak_index=i,
         n_test=n_test,
         Tc_exact=onsager_tc(),

@@ -81,6 +81,8 @@ def test_unsupervised_and_confusion_commands(tiny_path, capsys):
         ["phases", "confusion", "--data", str(tiny_path), "--L", "8", "--epochs", "5", "--json"],
     )
     assert code == 2 and "no interior maximum (no W shape)" in err
+    assert main(["phases", "confusion", "--data", str(tiny_path), "--bootstrap", "1"]) == 2
+    assert "n_bootstrap: expected 0 or an integer from 2" in capsys.readouterr().err
 
 
 @pytest.mark.slow
