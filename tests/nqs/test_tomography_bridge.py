@@ -95,6 +95,25 @@ def test_fit_counts_is_reconstruct_on_counts_and_bootstrap_errors_track_the_spre
     assert abs(same[0] - res.nll[-1]) < 0.01
 
 
+def test_fidelity_spread_is_blind_to_global_phases_and_measures_the_scatter():
+    """States scattered about a centre: the spread of their fidelities with the centre,
+    whatever global phase each carries (a phase is not a different state)."""
+    rng = np.random.default_rng(0)
+    centre = rng.normal(size=16) + 1j * rng.normal(size=16)
+    centre /= np.linalg.norm(centre)
+    noise = 0.02 * (rng.normal(size=(400, 16)) + 1j * rng.normal(size=(400, 16)))
+    states = centre + noise
+    states /= np.linalg.norm(states, axis=1, keepdims=True)
+    plain = tomography.fidelity_spread(states)
+    direct = np.std([tomography.fidelity(centre, s) for s in states], ddof=1)
+    assert plain == pytest.approx(direct, rel=0.02)
+    phased = states * np.exp(2j * np.pi * rng.uniform(size=400))[:, None]
+    assert tomography.fidelity_spread(phased) == pytest.approx(plain, rel=1e-9)
+    assert tomography.fidelity_spread(np.repeat(centre[None], 3, axis=0)) < 1e-12
+    with pytest.raises(ShapeError, match="R >= 2"):
+        tomography.fidelity_spread(centre[None])
+
+
 def test_bootstrap_off_gives_none_and_bad_counts_are_refused(key):
     model = TransverseFieldIsing(Lattice.chain(4), J=1.0, gamma=1.0)
     psi0 = np.abs(_ground(model))
