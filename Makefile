@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q -n auto --dist loadfile
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check qml_phys tests studies benchmarks docs

@@ -9,6 +9,14 @@ os.environ.setdefault("NETKET_ENABLE_X64", "0")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests draw the same examples on every run (a failure in CI reproduces here, and
+# a passing tree stays passing); HYPOTHESIS_PROFILE=explore searches afresh each run, as
+# `make test-slow` does.
+settings.register_profile("fixed", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
 # A cheap net for silent float64/float32 mixing and accidental broadcasting.
 jax.config.update("jax_numpy_dtype_promotion", "strict")

@@ -16,8 +16,10 @@ tampered file cannot execute code.
 
 from __future__ import annotations
 
+import io
 import os
 import pickle
+import pickletools
 from typing import NamedTuple
 
 import numpy as np
@@ -50,16 +52,57 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+#: Opcodes that name a memo slot by an index stored in the file.
+_MEMO_OPS = frozenset({"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"})
+
+
+def _check_opcodes(data: bytes) -> None:
+    """Refuse a pickle whose memo indices could not come from a writer of this file.
+
+    The unpickler sizes its memo by the largest index it is given, so six bytes
+    (``)r\\x00\\x00\\x00\\x9c``: store at slot 2.6e9) would make it allocate 21 GB before
+    it notices anything wrong. A pickler numbers its memo slots from 0 in the order it
+    writes them, so no honest index exceeds the number of opcodes before it. The scan
+    (:func:`pickletools.genops`) reads and runs nothing.
+    """
+    for n_ops, (op, arg, pos) in enumerate(pickletools.genops(data)):
+        if op.name in _MEMO_OPS and not 0 <= int(arg) <= n_ops:
+            raise pickle.UnpicklingError(
+                f"expected memo indices below the {n_ops} opcodes read; got {op.name} {arg} "
+                f"at byte {pos}"
+            )
+
+
 def _load_array(path: str | os.PathLike) -> np.ndarray:
     if not os.path.isfile(path):
         raise InvalidParameterError(f"expected a Mehta et al. pickle file; got missing {path!r}")
     try:
         with open(path, "rb") as f:
-            obj = _NumpyOnlyUnpickler(f).load()
-        return np.asarray(obj)
+            data = f.read()
+        _check_opcodes(data)
+        array = np.asarray(_NumpyOnlyUnpickler(io.BytesIO(data)).load())
+        if array.nbytes > len(data):  # a shape with no data behind it: nothing to read
+            raise pickle.UnpicklingError(
+                f"expected an array stored in the file ({len(data)} bytes); got one of shape "
+                f"{array.shape} ({array.nbytes} bytes) with no data behind it"
+            )
+        return array
     except pickle.UnpicklingError as err:
         raise CorruptDataError(f"{path}: {err}") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, OSError) as err:
+    except (
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        OSError,
+        MemoryError,
+        OverflowError,
+        RecursionError,
+        RuntimeError,  # numpy's dtype __setstate__ on spliced bytes (numpy 2.x)
+        SystemError,  # the same, seen as 'returned NULL without setting an exception'
+    ) as err:
         raise CorruptDataError(
             f"{path}: expected a Mehta et al. pickle of a numpy array; the file is damaged or "
             f"of another kind ({type(err).__name__}: {err})"

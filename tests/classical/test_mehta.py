@@ -2,7 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from qml_phys.classical.mehta import MEHTA_TEMPERATURES, read_mehta
@@ -49,6 +49,7 @@ def test_refuses_pickles_that_are_not_arrays(tmp_path):
 
 @settings(max_examples=40, deadline=None)
 @given(st.binary(max_size=300), st.integers(0, 2000))
+@example(junk=b")r\x00\x00\x00\x9c", cut=0)  # memo slot 2.6e9: the unpickler took 21 GB
 def test_corrupted_bytes_give_a_named_error(tmp_path_factory, junk, cut):
     """Random bytes, and a real file cut short, fail with a named error, never a traceback."""
     path = tmp_path_factory.mktemp("mehta") / "x.pkl"
@@ -58,6 +59,22 @@ def test_corrupted_bytes_give_a_named_error(tmp_path_factory, junk, cut):
     good = pickle.dumps(np.packbits(np.ones(16 * 16, np.uint8)))
     path.write_bytes(good[: min(cut, len(good) - 1)])
     with pytest.raises((CorruptDataError, ShapeError)):
+        read_mehta(path, L=4)
+
+
+def test_a_shape_with_no_data_behind_it_is_refused_before_allocation(tmp_path):
+    """A hand-made pickle that rebuilds an empty (2**31 - 1,) uint8 array from 77 bytes:
+    unpacking it would take 16 GiB. It is refused for having no data behind its shape."""
+    crafted = (
+        b"\x80\x02cnumpy.core.multiarray\n_reconstruct\nq\x00cnumpy\nndarray\nq\x01"
+        b"J\xff\xff\xff\x7f\x85q\x02C\x01Bq\x03\x87q\x04Rq\x05."
+    )
+    path = tmp_path / "crafted.pkl"
+    path.write_bytes(crafted)
+    with pytest.raises(CorruptDataError, match=r"shape \(2147483647,\).*no data behind it"):
+        read_mehta(path, L=4)
+    path.write_bytes(b")r\x00\x00\x00\x9c.")
+    with pytest.raises(CorruptDataError, match="expected memo indices below the 1 opcodes"):
         read_mehta(path, L=4)
 
 
