@@ -468,8 +468,11 @@ def fit(
         record["seconds"] = time.perf_counter() - t0
         records.append(record)
         if hasattr(bar, "set_postfix"):
+            # refresh=False: shown at the bar's next timed update, not written every epoch
+            # (thousands of lines in a log when stderr is not a terminal)
             bar.set_postfix(
                 loss=f"{record['train_loss']:.4g}",
+                refresh=False,
                 **({"val": f"{record['val_loss']:.4g}"} if val is not None else {}),
             )
         stop = config.patience is not None and stale >= config.patience
