@@ -360,9 +360,10 @@ def _reconstruct(outcomes, config, module, key, reference) -> TomographyResult:
         replicas = {}
         for b, k in zip(bases, jax.random.split(k_boot, len(bases)), strict=True):
             o = np.asarray(outcomes[b])
-            onehot = np.zeros((o.shape[0], 1 << n))
-            onehot[np.arange(o.shape[0]), o] = 1.0
-            replicas[b] = resample_counts(k, o.shape[0], config.bootstrap) @ onehot
+            # multiplicity of every observation -> count of every outcome (no dense
+            # (n_samples, 2^N) one-hot: 1 GB per basis at N = 16 and 2000 samples)
+            mult = resample_counts(k, o.shape[0], config.bootstrap)
+            replicas[b] = np.stack([np.bincount(o, weights=w, minlength=1 << n) for w in mult])
         boot_psi = _fit_counts(replicas, config, module, k_refit)[0]
         if fid is not None:
             fid_err = fidelity_spread(boot_psi)
