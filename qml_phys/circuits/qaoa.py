@@ -414,11 +414,17 @@ class QAOAConfig(OptimizerSettings):
     """``"fixed"`` (Wurtz-Lykov 3-regular angles, ``p <= 4``) or ``"random"`` (gammas in
     ``[0, pi/2)``, betas in ``[0, pi/4)``, from the key); ``"interp"`` needs the angles of
     depth ``p - 1`` (:func:`sweep_depth`, or ``run_qaoa(..., angles=interp_angles(a))``)."""
-    optimizer: str | optax.GradientTransformation = "lbfgs"
-    """``"lbfgs"``, ``"adam"``, ``"qng"`` or an ``optax.GradientTransformation``
-    (:func:`~qml_phys.circuits.optimize.minimize`)."""
+    optimizer: str | optax.GradientTransformation = "auto"
+    """``"auto"`` (default): ``"lbfgs"`` on an analytic device, ``"adam"`` on a shot-based
+    one, where a line search chases shot noise (n = 4, p = 1, 1000 shots: L-BFGS spent 2628
+    evaluations and 167 s without converging; Adam's 200 steps reach the same angles in
+    13 s). Or ``"lbfgs"``, ``"adam"``, ``"qng"`` or an ``optax.GradientTransformation``
+    (:func:`~qml_phys.circuits.optimize.minimize`). The result's ``config`` names the one
+    that ran."""
     gtol: float = 1e-7
-    """Converged when the gradient's 2-norm falls below this (cut units per radian)."""
+    """Converged when the gradient's 2-norm falls below this (cut units per radian). With
+    shots the sampled gradient does not fall below its shot noise, so a run spends its
+    ``n_steps`` and says ``not_converged``: its precision is ``expectation_error``."""
 
     def __post_init__(self):
         object.__setattr__(self, "n_layers", check_positive_int("n_layers", self.n_layers))
@@ -427,7 +433,14 @@ class QAOAConfig(OptimizerSettings):
                 f"init: expected one of {', '.join(INITS)} or run_qaoa's angles=array; got "
                 f"{self.init!r}"
             )
-        self.minimize_config  # noqa: B018 - validates the optimiser settings
+        self.for_shots(None).minimize_config  # noqa: B018 - validates the optimiser settings
+
+    def for_shots(self, shots: int | None) -> QAOAConfig:
+        """This config with ``optimizer="auto"`` resolved for a device with ``shots``
+        (``None``: analytic); any other optimiser is kept."""
+        if not (isinstance(self.optimizer, str) and self.optimizer == "auto"):
+            return self
+        return dataclasses.replace(self, optimizer="lbfgs" if shots is None else "adam")
 
 
 def _initial_angles(config: QAOAConfig, angles, key) -> np.ndarray:
@@ -632,6 +645,7 @@ def run_qaoa(
     k_init, k_device = (None, None) if key is None else jax.random.split(key)
     x0 = _initial_angles(config, angles, k_init)
     dev = make_foldable_device(device, model.n_sites, key=k_device)  # Aer: gate by gate
+    config = config.for_shots(device_shots(dev))
     energy = _energy_qnode(model, p, dev)
     if energy is None:  # no terms: C is the constant everywhere
 
@@ -771,7 +785,7 @@ def compare_with_annealing(
     sa_cut = -float(sa.best_energy) + 0.0  # no negative zero
     q = run_qaoa(model, config.qaoa, key=k_qaoa, device=device, c_max=maxcut)
     return AnnealComparison(
-        config=config,
+        config=dataclasses.replace(config, qaoa=q.config),  # the optimiser that ran
         wall_time_s=time.perf_counter() - t0,
         maxcut=maxcut,
         sa_cut=sa_cut,

@@ -163,7 +163,7 @@ def cmd_qaoa(args) -> dict:
     device = args.device if args.shots is None else f"{args.device}:shots={args.shots}"
     mitigation = _mitigation_config(args, device)
     graph = _graph_from_args(args, k_graph)
-    config = ComparisonConfig(qaoa=QAOAConfig(n_layers=args.p))
+    config = ComparisonConfig(qaoa=QAOAConfig(n_layers=args.p, optimizer=args.optimizer))
     cmp = compare_with_annealing(graph, config, key=k_run, device=device)
     q = cmp.qaoa
     out = {
@@ -185,6 +185,7 @@ def cmd_qaoa(args) -> dict:
         "most_probable_probability": q.most_probable_probability,
         "annealing_cut": cmp.sa_cut,
         "annealing_ratio": cmp.sa_ratio,
+        "optimizer": q.config.optimizer,
         "evaluations": q.n_evaluations,
         "converged": q.converged,
         "wall_time_s": q.wall_time_s,
@@ -333,6 +334,12 @@ def register(areas, add) -> None:
         help="default.qubit | lightning.qubit | qiskit.aer | ...",
     )
     p.add_argument("--shots", type=A.positive_int, default=None, help="shots (default: exact)")
+    p.add_argument(
+        "--optimizer",
+        choices=("auto", "lbfgs", "adam", "qng"),
+        default="auto",
+        help="auto (default): lbfgs without shots, adam with shots (200 steps)",
+    )
     _add_mitigation_arguments(p)
 
     # barren --------------------------------------------------------------

@@ -244,6 +244,22 @@ def test_other_optimisers_share_the_vqe_path():
         assert res.expectation <= best.expectation + 1e-9
 
 
+def test_auto_optimizer_is_lbfgs_analytic_and_adam_with_shots():
+    """A line search on shot noise does not converge (n = 4, p = 1, 1000 shots: 2628
+    evaluations, 167 s); with shots "auto" is Adam, and the result's config says so."""
+    g = graph(4, 1)
+    assert QAOAConfig().optimizer == "auto"
+    assert QAOAConfig().for_shots(None).optimizer == "lbfgs"
+    assert QAOAConfig().for_shots(100).optimizer == "adam"
+    assert QAOAConfig(optimizer="qng").for_shots(100).optimizer == "qng"  # chosen: kept
+    config = QAOAConfig(n_layers=1, n_steps=10)
+    res = qaoa.run_qaoa(g, config, device="default.qubit:shots=200", key=jax.random.key(2))
+    assert res.config.optimizer == "adam" and res.summary()["config"]["optimizer"] == "adam"
+    assert len(res.history["expectation"]) == 10 and res.n_evaluations == 11
+    assert res.expectation_error is not None and res.expectation_error > 0
+    assert qaoa.run_qaoa(g, config).config.optimizer == "lbfgs"
+
+
 def test_aer_shots_estimate_matches_statevector():
     g = graph(10, 3)
     exact = qaoa.run_qaoa(g, QAOAConfig(n_layers=1))

@@ -134,6 +134,7 @@ def test_qaoa_random_regular_graph_is_seeded(capsys):
     assert a["max_cut"] == b["max_cut"] and a["expected_cut"] == b["expected_cut"]
     assert 0.6925 <= a["approximation_ratio"] <= 1.0  # Wurtz-Lykov p = 1 bound
     assert a["annealing_cut"] <= a["max_cut"] and a["converged"] is True
+    assert a["optimizer"] == "lbfgs"  # auto, without shots
     assert a["evaluations"] >= 1
     assert a["expected_cut_error"] is None  # analytic device
 
