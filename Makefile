@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/vqe_gradients.py
 	$(BIN)/python benchmarks/barren_speed.py
 	$(BIN)/python benchmarks/nqs_overhead.py
+	$(BIN)/python benchmarks/aer_target.py
 
 docs: $(STAMP)
 	$(BIN)/python docs/tools/build.py

@@ -163,7 +163,8 @@ def cmd_qaoa(args) -> dict:
     device = args.device if args.shots is None else f"{args.device}:shots={args.shots}"
     mitigation = _mitigation_config(args, device)
     graph = _graph_from_args(args, k_graph)
-    config = ComparisonConfig(qaoa=QAOAConfig(n_layers=args.p, optimizer=args.optimizer))
+    qaoa = QAOAConfig(n_layers=args.p, optimizer=args.optimizer, n_steps=args.steps)
+    config = ComparisonConfig(qaoa=qaoa)
     cmp = compare_with_annealing(graph, config, key=k_run, device=device)
     q = cmp.qaoa
     out = {
@@ -338,7 +339,13 @@ def register(areas, add) -> None:
         "--optimizer",
         choices=("auto", "lbfgs", "adam", "qng"),
         default="auto",
-        help="auto (default): lbfgs without shots, adam with shots (200 steps)",
+        help="auto (default): lbfgs without shots, adam with shots",
+    )
+    p.add_argument(
+        "--steps",
+        type=A.count,
+        default=200,
+        help="most optimiser steps (default 200; 0 evaluates the start; with shots all run)",
     )
     _add_mitigation_arguments(p)
 

@@ -229,3 +229,23 @@ def test_parameter_shift_gradient_is_one_batched_job_on_aer():
         qml.grad(energy)(params)
     assert tracker.totals["batches"] <= 2
     assert tracker.totals["executions"] > 2 * params.size  # many circuits, few jobs
+
+
+@pytest.mark.parametrize(
+    "spec", ["qiskit.aer:shots=10:seed=1", "qiskit.aer", "qiskit.aer:shots=10"]
+)
+def test_aer_target_is_built_once_and_rebuilt_after_an_option(spec):
+    """qiskit-aer builds a new Target on every read of ``backend.target`` (about a hundred
+    reads per transpiled circuit); the package's Aer devices keep one until an option
+    changes, and it equals a freshly built one."""
+    from qiskit_aer import AerSimulator
+
+    dev = make_device(spec, 2, key=jax.random.key(0))
+    backend = dev.target_device.backend
+    first = backend.target
+    assert backend.target is first
+    fresh = AerSimulator.target.fget(backend)  # the uncached property of the same backend
+    assert fresh is not first and set(fresh.operation_names) == set(first.operation_names)
+    assert fresh.num_qubits == first.num_qubits
+    backend.set_options(method="density_matrix")
+    assert backend.target is not first
