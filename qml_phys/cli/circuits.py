@@ -341,12 +341,7 @@ def register(areas, add) -> None:
         default="auto",
         help="auto (default): lbfgs without shots, adam with shots",
     )
-    p.add_argument(
-        "--steps",
-        type=A.count,
-        default=200,
-        help="most optimiser steps (default 200; 0 evaluates the start; with shots all run)",
-    )
+    p.add_argument("--steps", type=A.count, default=200, help="most optimiser steps (default 200)")
     _add_mitigation_arguments(p)
 
     # barren --------------------------------------------------------------
