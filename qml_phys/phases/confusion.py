@@ -52,6 +52,7 @@ from qml_phys.phases.supervised import (
 )
 from qml_phys.physics.exact import onsager_tc
 from qml_phys.runtime.results import Result, ran
+from qml_phys.stats.bootstrap import resample_counts
 from qml_phys.train import TrainConfig, check_train_config
 
 METHOD = "learning by confusion (van Nieuwenburg, Liu & Huber 2017): middle peak of W"
@@ -204,12 +205,16 @@ def peak_vertex(proposals, accuracy, i: int) -> float:
     where the three points do not bend down."""
     x = np.asarray(proposals, np.float64)
     y = np.asarray(accuracy, np.float64)
-    if i <= 0 or i >= len(x) - 1 or not 2 * y[i] - y[i - 1] - y[i + 1] > 1e-12:
+    if i <= 0 or i >= len(x) - 1:
         return float(x[i])
-    a, b, _ = np.polyfit(x[i - 1 : i + 2], y[i - 1 : i + 2], 2)
-    if not a < 0:
+    # a parabola's slope is linear, and between two points it equals the secant's slope at
+    # their midpoint: the vertex is where the line through the two secant slopes is zero
+    m0, m1 = (x[i - 1] + x[i]) / 2, (x[i] + x[i + 1]) / 2
+    s0 = (y[i] - y[i - 1]) / (x[i] - x[i - 1])
+    s1 = (y[i + 1] - y[i]) / (x[i + 1] - x[i])
+    if not s1 < s0:  # flat or bending up (equal accuracies give equal floats: exact)
         return float(x[i])
-    return float(np.clip(-b / (2 * a), x[i - 1], x[i + 1]))
+    return float(np.clip(m0 + s0 * (m1 - m0) / (s0 - s1), x[i - 1], x[i + 1]))
 
 
 def confusion_curve(
@@ -271,8 +276,6 @@ def confusion_curve(
         # replicates 1..B: K more classifiers each, from their own initialisations, every
         # training configuration weighted by its bootstrap multiplicity (a flipped copy
         # shares its original's); replicate 0 is the main fit, weights 1
-        from qml_phys.stats.bootstrap import resample_counts
-
         k_boot = jax.random.fold_in(k_init, 1)
         k_w, k_test, k_binit = jax.random.split(k_boot, 3)
         extra = init(jax.random.split(k_binit, B * K))
@@ -317,8 +320,6 @@ def confusion_curve(
     n_test = len(test)
     tc_error = None
     if B:
-        from qml_phys.stats.bootstrap import resample_counts
-
         v = resample_counts(k_test, n_test, B)  # (B, n_test) test multiplicities
         boot_acc = np.einsum("bkn,bn->bk", hits[1:], v) / n_test
         vertices = []
